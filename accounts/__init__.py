@@ -1,0 +1,1 @@
+"""Users, organisations (a tree), cadres (persons), roles and management authority."""

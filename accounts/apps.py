@@ -1,0 +1,8 @@
+"""Users, organisations (a tree), cadres (persons), roles and management authority."""
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "用户与组织"

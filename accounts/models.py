@@ -1,0 +1,137 @@
+"""Users, the organisation tree, cadres (persons) and role memberships."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A login. Roles come from memberships in organisations; ``is_superuser`` is the system admin."""
+
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def display_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.username
+
+
+class OrgKind(models.TextChoices):
+    COMMITTEE = "committee", "党委（党组）"
+    DISCIPLINE = "discipline", "纪委监委"
+    ORGDEPT = "orgdept", "组织部"
+    FUNCTIONAL = "functional", "职能部门"
+    UNIT = "unit", "单位"
+
+
+class OrgLevel(models.TextChoices):
+    PROVINCE = "province", "省级"
+    CITY = "city", "市级"
+    COUNTY = "county", "县级"
+    TOWNSHIP = "township", "乡级"
+
+
+class Organisation(models.Model):
+    """A node of the organisation tree.
+
+    A party committee is the parent of its own organs (discipline commission, organisation
+    department, functional departments, units) and of the committees one level below.
+    """
+
+    name = models.CharField("名称", max_length=100, unique=True)
+    short_name = models.CharField("简称（发文字号用）", max_length=20, blank=True)
+    kind = models.CharField("类别", max_length=20, choices=OrgKind.choices)
+    level = models.CharField("层级", max_length=20, choices=OrgLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    jurisdiction = models.SlugField("适用规则", max_length=40, help_text="适用的容错规则族，如 zhangjiakou、henan")
+    managing_committee = models.ForeignKey(
+        "self",
+        verbose_name="管理党委",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_units",
+        help_text="干部管理权限所在的党委（党组）；留空则取最近的上级党委",
+    )
+
+    class Meta:
+        verbose_name = "组织"
+        verbose_name_plural = "组织"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(parent=models.F("id")), name="org_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestors(self) -> list[Organisation]:
+        """Parents from the nearest upward, guarded against accidental cycles."""
+        chain: list[Organisation] = []
+        seen = {self.pk}
+        node = self.parent
+        while node is not None and node.pk not in seen:
+            chain.append(node)
+            seen.add(node.pk)
+            node = node.parent
+        return chain
+
+
+class Person(models.Model):
+    """A cadre (干部) who can be the subject of a case; a login is optional."""
+
+    name = models.CharField("姓名", max_length=50)
+    unit = models.ForeignKey(Organisation, verbose_name="所在单位", on_delete=models.PROTECT, related_name="people")
+    position = models.CharField("职务", max_length=100, blank=True)
+    rank = models.CharField("职级", max_length=50, blank=True)
+    managing_committee = models.ForeignKey(
+        Organisation,
+        verbose_name="管理党委",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_people",
+        help_text="留空则按所在单位的干部管理权限确定",
+    )
+    user = models.OneToOneField(
+        User, verbose_name="登录账号", null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+
+    class Meta:
+        verbose_name = "干部"
+        verbose_name_plural = "干部"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.unit.name}{self.position}）"
+
+
+class Role(models.TextChoices):
+    INSPECTOR = "inspector", "纪检监察（问责部门）干部"
+    COMMITTEE = "committee", "党委（党组）成员"
+    ORGDEPT = "orgdept", "组织部门干部"
+    CADRE = "cadre", "干部"
+    ADMIN = "admin", "系统管理员"
+
+
+class Membership(models.Model):
+    """A user's role in one organisation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = "岗位"
+        verbose_name_plural = "岗位"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation} · {self.get_role_display()}"

@@ -1,0 +1,149 @@
+"""Reads over users, organisations and management authority (干部管理权限)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from .models import Membership, Organisation, OrgKind, Person, Role, User
+
+
+def roles_of(user: User) -> list[Membership]:
+    """The user's memberships with their organisations (one query)."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_memberships_cache", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).select_related("organisation"))
+        user._memberships_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def role_names(user: User) -> list[str]:
+    names = sorted({m.role for m in roles_of(user)})
+    if user.is_authenticated and user.is_superuser and Role.ADMIN not in names:
+        names.append(Role.ADMIN)
+    return names
+
+
+def orgs_with_role(user: User, role: str) -> list[Organisation]:
+    return [m.organisation for m in roles_of(user) if m.role == role]
+
+
+def primary_organisation(user: User) -> Organisation | None:
+    memberships = roles_of(user)
+    return memberships[0].organisation if memberships else None
+
+
+def person_of(user: User) -> Person | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.person
+    except Person.DoesNotExist:
+        return None
+
+
+def _all_orgs() -> dict[int, Organisation]:
+    return {o.pk: o for o in Organisation.objects.all()}
+
+
+def subtree_ids(org: Organisation) -> set[int]:
+    """The organisation and every organisation below it in the tree."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Organisation.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    result: set[int] = set()
+    stack = [org.pk]
+    while stack:
+        pk = stack.pop()
+        if pk in result:
+            continue
+        result.add(pk)
+        stack.extend(children.get(pk, []))
+    return result
+
+
+def committee_of(org: Organisation) -> Organisation | None:
+    """The party committee holding management authority over people of ``org``.
+
+    An explicit ``managing_committee`` wins; otherwise the organisation itself if it is a
+    committee, else the nearest committee above it.
+    """
+    if org.managing_committee_id:
+        return org.managing_committee
+    if org.kind == OrgKind.COMMITTEE:
+        return org
+    for ancestor in org.ancestors():
+        if ancestor.kind == OrgKind.COMMITTEE:
+            return ancestor
+    return None
+
+
+def managing_committee(person: Person) -> Organisation | None:
+    if person.managing_committee_id:
+        return person.managing_committee
+    return committee_of(person.unit)
+
+
+def organ_of(committee: Organisation | None, kind: str) -> Organisation | None:
+    """The committee's own organ of a kind (its discipline commission or organisation department)."""
+    if committee is None:
+        return None
+    return committee.children.filter(kind=kind).order_by("id").first()
+
+
+@dataclass(frozen=True)
+class CaseAuthority:
+    """Which organisations may act on a person's case, and in what capacity."""
+
+    committee: Organisation | None
+    discipline: Organisation | None
+    orgdept: Organisation | None
+    upper_discipline: Organisation | None
+    upper_orgdept: Organisation | None
+    acting_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def may_act(self, org: Organisation) -> bool:
+        return org.pk in self.acting_ids
+
+
+def case_authority(person: Person) -> CaseAuthority:
+    """Answer once, for every door: who decides, who handles, who receives the filing.
+
+    The committee with management authority decides (集体研究决定); its discipline commission
+    and organisation department handle and consult at the same level; the discipline commission
+    and organisation department one level up receive the filing (备案).
+    """
+    committee = managing_committee(person)
+    upper_committee = None
+    if committee is not None:
+        upper_committee = next((a for a in committee.ancestors() if a.kind == OrgKind.COMMITTEE), None)
+    discipline = organ_of(committee, OrgKind.DISCIPLINE)
+    orgdept = organ_of(committee, OrgKind.ORGDEPT)
+    acting = {o.pk for o in (committee, discipline, orgdept) if o is not None}
+    # Functional departments under the same committee may hold accountability (谁问责、谁容错).
+    if committee is not None:
+        acting |= set(committee.children.filter(kind=OrgKind.FUNCTIONAL).values_list("pk", flat=True))
+    return CaseAuthority(
+        committee=committee,
+        discipline=discipline,
+        orgdept=orgdept,
+        upper_discipline=organ_of(upper_committee, OrgKind.DISCIPLINE),
+        upper_orgdept=organ_of(upper_committee, OrgKind.ORGDEPT),
+        acting_ids=frozenset(acting),
+    )
+
+
+def people_visible_to(user: User) -> QuerySet[Person]:
+    """Persons a user may pick as a case subject: those under the committees of their organisations."""
+    if user.is_superuser:
+        return Person.objects.select_related("unit")
+    org_ids: set[int] = set()
+    for m in roles_of(user):
+        if m.role in (Role.INSPECTOR, Role.COMMITTEE, Role.ORGDEPT):
+            committee = committee_of(m.organisation)
+            if committee is not None:
+                org_ids |= subtree_ids(committee)
+    return Person.objects.filter(unit_id__in=org_ids).select_related("unit")

@@ -1,0 +1,1 @@
+"""The case record: subject, accountability organisation, findings, evidence, statements."""

@@ -1,0 +1,207 @@
+"""The case record: who, which matter, under which rules, and what the investigation found."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Organisation, Person
+
+
+class CaseState(models.TextChoices):
+    STARTED = "started", "已启动"
+    INVESTIGATING = "investigating", "调查中"
+    PROPOSED = "proposed", "已提出建议"
+    DECIDED = "decided", "已决定"
+    EXECUTED = "executed", "已执行"
+    APPEALED = "appealed", "申诉中"
+    CLOSED = "closed", "已办结"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class Outcome(models.TextChoices):
+    EXEMPT = "exempt", "免责"
+    LIGHTER = "lighter", "从轻"
+    MITIGATED = "mitigated", "减轻"
+    REFUSED = "refused", "不予容错"
+
+
+class Origin(models.TextChoices):
+    ACCOUNTABILITY = "accountability", "问责部门依职权启动"
+    APPLICATION = "application", "干部（单位）书面申请"
+
+
+class MatterCategory(models.TextChoices):
+    ENVIRONMENT = "environment", "生态环境保护"
+    SAFETY = "safety", "安全生产"
+    INVESTMENT = "investment", "招商引资"
+    CONSTRUCTION = "construction", "工程建设"
+    REFORM = "reform", "改革创新"
+    PETITION = "petition", "信访维稳"
+    FUNDS = "funds", "财政资金使用"
+    APPROVAL = "approval", "行政审批服务"
+    EMERGENCY = "emergency", "应急处置"
+    OTHER = "other", "其他"
+
+
+class Disposition(models.TextChoices):
+    FIRST = "first", "第一种形态"
+    SECOND = "second", "第二种形态"
+    THIRD = "third", "第三种形态"
+    FOURTH = "fourth", "第四种形态"
+
+
+class FindingStatus(models.TextChoices):
+    MET = "met", "符合"
+    NOT_MET = "not_met", "不符合"
+    UNKNOWN = "unknown", "待查明"
+
+
+class Case(models.Model):
+    """One accountability matter of one person, reviewed on its own (一事一议)."""
+
+    title = models.CharField("事项名称", max_length=200)
+    subject = models.ForeignKey(Person, verbose_name="当事干部", on_delete=models.PROTECT, related_name="cases")
+    accountability_org = models.ForeignKey(
+        Organisation, verbose_name="问责部门", on_delete=models.PROTECT, related_name="accountability_cases"
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="承办人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="handled_cases",
+    )
+    ruleset = models.SlugField("适用规则", max_length=60)
+    conduct_date = models.DateField("行为发生日期")
+    matter_category = models.CharField("事项类别", max_length=20, choices=MatterCategory.choices)
+    summary = models.TextField("基本情况")
+    remedial_measures = models.TextField("采取的补救措施", blank=True)
+    claimed_situations = models.JSONField("申请人认为适用的容错情形", default=list, blank=True)
+    loss_amount = models.DecimalField("损失金额（元）", max_digits=16, decimal_places=2, null=True, blank=True)
+    disposition = models.CharField("处置形态", max_length=10, choices=Disposition.choices, blank=True)
+    origin = models.CharField("启动方式", max_length=20, choices=Origin.choices, default=Origin.ACCOUNTABILITY)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    state = models.CharField("状态", max_length=20, choices=CaseState.choices, default=CaseState.STARTED)
+    outcome = models.CharField("容错结论", max_length=20, choices=Outcome.choices, blank=True)
+    deadline = models.DateField("本环节办理期限", null=True, blank=True)
+    delivered_on = models.DateField("书面反馈送达日期", null=True, blank=True)
+    appeal_deadline = models.DateField("申诉期限", null=True, blank=True)
+    sent_back_reason = models.TextField("退回补充调查理由", blank=True)
+    submission_key = models.CharField(
+        "提交标识", max_length=64, null=True, blank=True, unique=True, help_text="防止重复提交同一表单"
+    )
+    revision = models.PositiveIntegerField("修订号", default=0, help_text="每次变更加一，用于识别过期表单")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "容错案件"
+        verbose_name_plural = "容错案件"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["accountability_org", "state", "-created_at", "-id"], name="case_org_state_idx"),
+            models.Index(fields=["subject", "matter_category"], name="case_subject_matter_idx"),
+            models.Index(fields=["state", "deadline"], name="case_state_deadline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"容案{self.created_at:%Y}-{self.pk:05d}" if self.pk and self.created_at else "容案（未保存）"
+
+
+class Finding(models.Model):
+    """An investigator's finding on one clause of the applicable rule set."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
+    clause_id = models.CharField("条款", max_length=60)
+    status = models.CharField("认定", max_length=10, choices=FindingStatus.choices)
+    reasoning = models.TextField("理由", blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "调查认定"
+        verbose_name_plural = "调查认定"
+        constraints = [models.UniqueConstraint(fields=["case", "clause_id"], name="finding_one_per_clause")]
+
+    def __str__(self) -> str:
+        return f"{self.clause_id}: {self.status}"
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    return f"evidence/{instance.case_id}/{filename}"
+
+
+class Evidence(models.Model):
+    """An attached file: evidence, an application attachment or an appeal attachment."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField("文件", upload_to=evidence_path)
+    original_name = models.CharField("文件名", max_length=255)
+    description = models.CharField("说明", max_length=500, blank=True)
+    clause_id = models.CharField("关联条款", max_length=60, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "证据材料"
+        verbose_name_plural = "证据材料"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Statement(models.Model):
+    """The cadre's own statement (陈述申辩), heard during the investigation."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="statements")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField("陈述内容")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "陈述"
+        verbose_name_plural = "陈述"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author} 陈述 #{self.pk}"
+
+
+class ParticipantKind(models.TextChoices):
+    NPC_DEPUTY = "npc_deputy", "人大代表"
+    CPPCC_MEMBER = "cppcc_member", "政协委员"
+    EXPERT = "expert", "专家学者"
+    THIRD_PARTY = "third_party", "第三方社会组织"
+    SERVICE_OBJECT = "service_object", "服务对象"
+
+
+class Participant(models.Model):
+    """Someone invited to take part in the investigation (豫办〔2017〕28号 三(二))."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participants")
+    name = models.CharField("姓名", max_length=50)
+    kind = models.CharField("身份", max_length=20, choices=ParticipantKind.choices)
+    affiliation = models.CharField("单位", max_length=100, blank=True)
+    opinion = models.TextField("意见", blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "参与调查人员"
+        verbose_name_plural = "参与调查人员"
+        ordering = ["added_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_kind_display()}）"

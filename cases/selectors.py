@@ -1,0 +1,57 @@
+"""Reads over cases, and the facts the rule engine needs, computed from the system's own records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from rules.engine import Evaluation, evaluate
+
+from .models import Case, CaseState
+
+# States in which a case means the person has already been held to account for the matter.
+_ACCOUNTED_STATES = (CaseState.DECIDED, CaseState.EXECUTED, CaseState.APPEALED, CaseState.CLOSED)
+
+
+def prior_same_matter(case: Case) -> list[dict[str, str]]:
+    """Earlier decided cases of the same person in the same matter category (the "repeat" clauses)."""
+    earlier = (
+        Case.objects.filter(
+            subject_id=case.subject_id,
+            matter_category=case.matter_category,
+            state__in=_ACCOUNTED_STATES,
+            conduct_date__lt=case.conduct_date,
+        )
+        .exclude(pk=case.pk)
+        .order_by("conduct_date")
+        .only("id", "created_at", "conduct_date")
+    )
+    return [{"case": c.reference, "date": c.conduct_date.isoformat()} for c in earlier]
+
+
+def case_facts(case: Case) -> dict[str, Any]:
+    return {
+        "loss_amount": float(case.loss_amount) if case.loss_amount is not None else None,
+        "disposition": case.disposition or None,
+        "prior_same_matter": prior_same_matter(case),
+    }
+
+
+def case_findings(case: Case) -> dict[str, dict[str, str]]:
+    return {
+        f.clause_id: {"status": f.status, "reasoning": f.reasoning, "by": f.recorded_by.display_name()}
+        for f in case.findings.select_related("recorded_by")
+    }
+
+
+def case_evaluation(case: Case, *, on: dt.date | None = None) -> Evaluation:
+    """The live rule evaluation of a case from its findings and recorded facts."""
+    return evaluate(
+        case.ruleset,
+        case_findings(case),
+        case.conduct_date,
+        facts=case_facts(case),
+        decision_date=on or timezone.localdate(),
+    )

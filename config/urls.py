@@ -1,0 +1,28 @@
+"""URL wiring for pages, the REST API and its documentation."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import api as accounts_api
+from accounts import views as accounts_views
+
+admin.site.site_header = "容错纠错案件管理系统"
+admin.site.site_title = "容错纠错管理"
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz/", accounts_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("rules/", include("rules.urls")),
+    path("", include("workflow.urls")),
+    path("api/auth/token/", accounts_api.TokenCreateApi.as_view(), name="api-token"),
+    path("api/me/", accounts_api.MeApi.as_view(), name="api-me"),
+    path("api/", include("rules.api_urls")),
+    path("api/", include("workflow.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+

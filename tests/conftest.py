@@ -1,0 +1,115 @@
+"""Shared fixtures: the demo world, API clients, and the real services CI insists on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With REQUIRE_SERVICES=1 (CI), a missing PostgreSQL or Redis fails the run instead of skipping."""
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit(f"REQUIRE_SERVICES=1 but the database engine is {engine}; set DATABASE_URL", returncode=1)
+    if not settings.REDIS_URL:
+        pytest.exit("REQUIRE_SERVICES=1 but REDIS_URL is not set", returncode=1)
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"REQUIRE_SERVICES=1 but Redis is unreachable: {exc}", returncode=1)
+
+
+def needs_services() -> pytest.MarkDecorator:
+    """Skip locally when PostgreSQL/Redis are not configured; CI sets them (and fails if unreachable)."""
+    ok = "postgresql" in settings.DATABASES["default"]["ENGINE"] and bool(settings.REDIS_URL)
+    return pytest.mark.skipif(not ok, reason="needs DATABASE_URL=postgres://... and REDIS_URL (set by .ci/run)")
+
+
+@pytest.fixture
+def world(db):
+    from accounts.services import demo_world_seed
+
+    return demo_world_seed(password=DEMO_PASSWORD)
+
+
+@pytest.fixture
+def api(world):
+    """``api("inspector")`` returns a DRF client authenticated as that demo user."""
+    from rest_framework.test import APIClient
+
+    def make(username: str | None) -> APIClient:
+        client = APIClient()
+        if username:
+            client.force_authenticate(world.users[username])
+        return client
+
+    return make
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
+    """A real Celery worker process over Redis, pointed at the test database."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _test_database_url()
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # Purge what earlier runs may have left on the queue before this worker starts.
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", "purge", "-f"],
+        cwd=ROOT, env=env, capture_output=True, timeout=60, check=False,
+    )
+    log = open(ROOT / "test-artifacts" / "celery-worker.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        from config.celery import app
+
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited: {(ROOT / 'test-artifacts' / 'celery-worker.log').read_text()}")
+            replies = app.control.ping(timeout=1)
+            if replies:
+                break
+        else:
+            raise RuntimeError("celery worker did not answer ping within 60 s")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+os.makedirs(ROOT / "test-artifacts", exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The demo world sets a dozen passwords per test; production hashing would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

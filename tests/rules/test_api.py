@@ -1,0 +1,105 @@
+"""REST API for rule sets: list, detail, evaluate and compare."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_in(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user(username="u", password="pw-12345678"))
+    return client
+
+
+def post(client, url, data):
+    return client.post(url, data, content_type="application/json")
+
+
+def test_anonymous_is_refused(client):
+    assert client.get("/api/rulesets/").status_code in (401, 403)
+
+
+def test_list_gives_every_rule_set_with_versions(client_in):
+    data = client_in.get("/api/rulesets/").json()
+    ids = [r["id"] for r in data]
+    assert ids == ["henan", "hohhot", "zhangjiagang", "zhangjiakou", "zhejiang", "zhejiang-dept-example"]
+    zjk = next(r for r in data if r["id"] == "zhangjiakou")
+    assert [v["version"] for v in zjk["versions"]] == ["2019", "2023"]
+
+
+def test_detail_has_versions_with_clauses(client_in):
+    data = client_in.get("/api/rulesets/henan/").json()
+    assert data["doc_number"] == "豫办〔2017〕28号"
+    clauses = data["versions"][0]["clauses"]
+    r1 = next(c for c in clauses if c["id"] == "henan.R1")
+    assert r1["applies_to"] == "henan.S1"
+
+
+def test_unknown_rule_set_is_404(client_in):
+    assert client_in.get("/api/rulesets/nowhere/").status_code == 404
+    assert post(client_in, "/api/rulesets/nowhere/evaluate/", {"findings": {}}).status_code == 404
+
+
+def test_evaluate_takes_the_command_input(client_in):
+    body = {
+        "findings": {f"zhangjiagang.P{i}": "met" for i in range(1, 7)} | {"zhangjiagang.S1": "met"},
+        "loss_amount": 0,
+        "disposition": None,
+        "conduct_date": "2017-12-01",
+    }
+    response = post(client_in, "/api/rulesets/zhangjiagang/evaluate/", body)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["verdict"] == "tolerable"
+    assert data["decisive"] == ["zhangjiagang.S1"]
+    assert data["content_hash"].startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "offender"),
+    [
+        ({"findings": {"henan.P9": "met"}, "conduct_date": "2020-01-01"}, "findings", "henan.P9"),
+        ({"findings": {"henan.P1": "maybe"}, "conduct_date": "2020-01-01"}, "findings", "maybe"),
+        ({"findings": {}, "conduct_date": "2016-01-01"}, "conduct_date", "2016-01-01"),
+        ({"findings": {}, "conduct_date": "2020-13-01"}, "conduct_date", ""),
+    ],
+)
+def test_bad_input_is_400_naming_the_field(client_in, body, field, offender):
+    response = post(client_in, "/api/rulesets/henan/evaluate/", body)
+    assert response.status_code == 400
+    data = response.json()
+    assert field in data["errors"]
+    assert offender in data["errors"][field][0]
+
+
+def test_decision_date_applies_the_more_favourable_version(client_in):
+    findings = {f"zhangjiakou.P{i}": "met" for i in range(1, 6)} | {f"zhangjiakou.X{i}": "not_met" for i in range(1, 11)}
+    body = {"findings": findings | {"zhangjiakou.S9": "met"}, "loss_amount": 800000,
+            "conduct_date": "2022-06-01", "decision_date": "2023-02-01"}
+    data = post(client_in, "/api/rulesets/zhangjiakou/evaluate/", body).json()
+    assert data["version"] == "2023"
+    assert data["alternative"]["version"] == "2019"
+
+
+def test_compare_shows_how_rule_sets_differ_on_one_case(client_in):
+    body = {"rulesets": ["zhangjiakou", "henan", "hohhot"], "answers": {"private_gain": "yes"},
+            "conduct_date": "2020-06-01"}
+    response = post(client_in, "/api/rulesets/compare/", body)
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [r["ruleset"] for r in results] == ["zhangjiakou", "henan", "hohhot"]
+    assert [r["verdict"] for r in results] == ["not_tolerable", "not_tolerable", "undetermined"]
+
+
+def test_compare_rejects_unknown_rule_set(client_in):
+    response = post(client_in, "/api/rulesets/compare/", {"rulesets": ["nowhere"], "conduct_date": "2020-06-01"})
+    assert response.status_code == 400
+    assert "nowhere" in response.json()["errors"]["rulesets"][0]
+
+
+def test_diff_between_versions(client_in):
+    data = client_in.get("/api/rulesets/zhangjiakou/diff/?from=2019&to=2023").json()
+    assert all(c["change"] == "unchanged" for c in data["clauses"])
+    assert any(h["field"] == "parameters" for h in data["header"])

@@ -1,0 +1,306 @@
+"""Engine semantics, derived clauses, version choice and reproducibility (no database)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rules.engine import ENGINE_VERSION, compare, evaluate, evaluate_version, pinned_version, reproduce
+from rules.errors import (
+    DateBeforeFirstVersionError,
+    FactError,
+    FindingError,
+    InvalidDateError,
+    PinMismatchError,
+    UnknownRuleSetError,
+)
+from rules.loader import registry
+
+SOURCES = Path(__file__).resolve().parents[2] / "rules" / "rulesets" / "sources"
+
+
+def zjk(**overrides):
+    findings = {f"zhangjiakou.P{i}": "met" for i in range(1, 7)}
+    findings.update({f"zhangjiakou.X{i}": "not_met" for i in range(1, 11)})
+    findings.update(overrides)
+    return findings
+
+
+def test_all_prerequisites_a_situation_and_no_exclusion_is_tolerable():
+    ev = evaluate("zhangjiakou", zjk(**{"zhangjiakou.S9": "met"}), "2020-05-01")
+    assert ev.verdict == "tolerable"
+    assert ev.decisive == ["zhangjiakou.S9"]
+    assert ev.outcomes == ["exempt", "lighter", "mitigated"]
+    assert ev.missing == []
+
+
+def test_situation_with_failed_requirement_does_not_hold():
+    base = {"henan.P1": "met", "henan.P2": "met", "henan.P3": "met"}
+    base.update({f"henan.X{i}": "not_met" for i in range(1, 5)})
+    ev = evaluate("henan", {**base, "henan.S1": "met", "henan.R1": "not_met"}, "2018-01-01")
+    assert ev.verdict == "undetermined"  # S2-S4 could still hold
+    assert [m["clause"] for m in ev.missing] == ["henan.S2", "henan.R2", "henan.S3", "henan.S4"]
+    ev = evaluate(
+        "henan",
+        {**base, "henan.S1": "met", "henan.R1": "not_met", "henan.S2": "not_met", "henan.S3": "not_met",
+         "henan.S4": "not_met"},
+        "2018-01-01",
+    )
+    assert ev.verdict == "not_tolerable"
+    assert ev.decisive == ["henan.R1", "henan.S2", "henan.S3", "henan.S4"]
+
+
+def test_requirement_unknown_is_missing_with_its_effect():
+    base = {"henan.P1": "met", "henan.P2": "met", "henan.P3": "met", "henan.S1": "met"}
+    base.update({f"henan.X{i}": "not_met" for i in range(1, 5)})
+    ev = evaluate("henan", base, "2018-01-01")
+    r1 = next(m for m in ev.missing if m["clause"] == "henan.R1")
+    assert r1["if_met"] == "tolerable"
+    assert r1["effect"].startswith("若认定符合：予以容错")
+
+
+def test_met_exclusion_leaves_nothing_missing():
+    ev = evaluate("zhangjiakou", {"zhangjiakou.X2": "met"}, "2020-05-01")
+    assert ev.verdict == "not_tolerable"
+    assert ev.decisive == ["zhangjiakou.X2"]
+    assert ev.missing == []
+    assert ev.outcomes == ["refused"]
+
+
+def test_undetermined_is_never_a_guess_and_says_what_each_finding_would_do():
+    ev = evaluate("zhangjiakou", {}, "2020-05-01")
+    assert ev.verdict == "undetermined"
+    assert ev.outcomes == []
+    kinds = {m["kind"] for m in ev.missing}
+    assert kinds == {"P", "S", "X"}
+    p5 = next(m for m in ev.missing if m["clause"] == "zhangjiakou.P5")
+    assert p5["if_not_met"] == "not_tolerable"
+
+
+def test_trace_quotes_text_and_citation_for_every_clause():
+    ev = evaluate("zhangjiakou", zjk(**{"zhangjiakou.S9": "met"}), "2020-05-01")
+    trace = ev.to_dict()["trace"]
+    assert len(trace) == 28
+    s9 = next(t for t in trace if t["clause"] == "zhangjiakou.S9")
+    assert s9["citation"] == "附件2 一、容错情形第9项"
+    assert "“一会三函”" in s9["text"]
+    assert s9["status"] == "met"
+    assert s9["source"]["type"] == "attested"
+
+
+def test_attested_finding_records_who_and_why():
+    findings = zjk(**{"zhangjiakou.S9": {"status": "met", "reasoning": "冬奥项目", "by": "调查组 张三"}})
+    trace = {t["clause"]: t for t in evaluate("zhangjiakou", findings, "2020-05-01").trace()}
+    assert trace["zhangjiakou.S9"]["source"]["attested"] == {"status": "met", "by": "调查组 张三", "reasoning": "冬奥项目"}
+    assert "张三" in trace["zhangjiakou.S9"]["source"]["label"]
+
+
+def test_repeat_is_derived_from_earlier_cases_before_the_conduct():
+    findings = zjk(**{"zhangjiakou.S3": "met"})
+    del findings["zhangjiakou.X9"]
+    prior = [{"case": "A-1", "date": "2019-01-01"}, {"case": "B-2", "date": "2022-01-01"}]
+    ev = evaluate("zhangjiakou", findings, "2021-01-01", facts={"prior_same_matter": prior})
+    x9 = next(t for t in ev.trace() if t["clause"] == "zhangjiakou.X9")
+    assert x9["status"] == "met"
+    assert x9["source"]["type"] == "derived"
+    assert "A-1" in x9["source"]["label"] and "B-2" not in x9["source"]["label"]
+    ev = evaluate("zhangjiakou", findings, "2018-06-01" if False else "2020-01-01",
+                  facts={"prior_same_matter": [{"case": "B-2", "date": "2022-01-01"}]})
+    assert ev.status("zhangjiakou.X9") == "not_met"
+
+
+def test_overriding_derived_met_with_not_met_requires_a_reason():
+    facts = {"prior_same_matter": [{"case": "A-1", "date": "2019-01-01"}]}
+    findings = zjk(**{"zhangjiakou.S3": "met"})
+    with pytest.raises(FindingError) as exc:
+        evaluate("zhangjiakou", findings, "2021-01-01", facts=facts)
+    assert exc.value.clause_id == "zhangjiakou.X9"
+    assert "须写明理由" in str(exc.value)
+    findings["zhangjiakou.X9"] = {"status": "not_met", "reasoning": "前案事由与本案不同", "by": "调查组"}
+    ev = evaluate("zhangjiakou", findings, "2021-01-01", facts=facts)
+    assert ev.verdict == "tolerable"
+    x9 = next(t for t in ev.trace() if t["clause"] == "zhangjiakou.X9")
+    assert x9["source"]["type"] == "attested_over_derived"
+    assert x9["source"]["derived"]["status"] == "met"
+    assert x9["source"]["attested"]["reasoning"] == "前案事由与本案不同"
+
+
+def test_attesting_an_earlier_warning_outside_the_records_needs_no_reason():
+    findings = zjk(**{"zhangjiakou.S3": "met", "zhangjiakou.X9": "met"})
+    ev = evaluate("zhangjiakou", findings, "2021-01-01", facts={"prior_same_matter": []})
+    assert ev.verdict == "not_tolerable"
+    x9 = next(t for t in ev.trace() if t["clause"] == "zhangjiakou.X9")
+    assert x9["source"]["derived"]["status"] == "not_met"
+    assert x9["source"]["attested"]["status"] == "met"
+
+
+def test_findings_alone_are_taken_as_stated():
+    findings = zjk(**{"zhangjiakou.S3": "met"})
+    ev = evaluate("zhangjiakou", findings, "2021-01-01")
+    assert ev.status("zhangjiakou.X9") == "not_met"
+    assert ev.verdict == "tolerable"
+
+
+def test_third_form_disposition_excludes_under_hohhot():
+    ev = evaluate("hohhot", {"hohhot.S2": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"}, "2020-01-01",
+                  facts={"disposition": "fourth"})
+    assert ev.verdict == "not_tolerable"
+    assert ev.decisive == ["hohhot.X1"]
+    ev = evaluate("hohhot", {"hohhot.S2": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"}, "2020-01-01",
+                  facts={"disposition": "first"})
+    assert ev.verdict == "tolerable"
+
+
+def test_major_loss_uses_the_dated_threshold_parameter():
+    findings = zjk(**{"zhangjiakou.S9": "met"})
+    del findings["zhangjiakou.P6"]
+    ev = evaluate("zhangjiakou", findings, "2020-01-01", facts={"loss_amount": 600_000})
+    assert ev.status("zhangjiakou.P6") == "not_met"
+    assert "500000" in next(t for t in ev.trace() if t["clause"] == "zhangjiakou.P6")["source"]["label"]
+    ev = evaluate("zhangjiakou", findings, "2023-06-01", facts={"loss_amount": 600_000})
+    assert ev.version.version == "2023"
+    assert ev.status("zhangjiakou.P6") == "unknown"
+
+
+def test_later_more_favourable_version_applies_and_both_traces_are_shown():
+    findings = zjk(**{"zhangjiakou.S9": "met"})
+    del findings["zhangjiakou.P6"]
+    ev = evaluate("zhangjiakou", findings, "2022-06-01", facts={"loss_amount": 800_000}, decision_date="2023-02-01")
+    data = ev.to_dict()
+    assert data["version"] == "2023"
+    assert data["version_choice"]["principle"] == "从旧兼从轻"
+    assert data["version_choice"]["applied"] == "2023"
+    assert data["alternative"]["version"] == "2019"
+    assert data["alternative"]["verdict"] == "not_tolerable"
+    assert data["alternative"]["trace"]
+
+
+def test_later_version_not_more_favourable_keeps_the_old_one():
+    ev = evaluate("zhangjiakou", zjk(**{"zhangjiakou.S9": "met"}), "2022-06-01", decision_date="2023-02-01")
+    assert ev.version.version == "2019"
+    assert ev.alternative is None
+    assert ev.version_choice["applied"] == "2019"
+
+
+def test_date_before_first_version_is_an_error_not_the_latest():
+    with pytest.raises(DateBeforeFirstVersionError) as exc:
+        evaluate("zhangjiakou", {}, "2018-01-01")
+    assert "张字〔2017〕17号" in str(exc.value)
+    with pytest.raises(DateBeforeFirstVersionError):
+        registry().version_for("henan", "2017-07-11")
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "offender"),
+    [
+        (lambda: evaluate("nowhere", {}, "2020-01-01"), UnknownRuleSetError, "nowhere"),
+        (lambda: evaluate("henan", {"henan.P9": "met"}, "2020-01-01"), FindingError, "henan.P9"),
+        (lambda: evaluate("henan", {"henan.P1": "yes"}, "2020-01-01"), FindingError, "'yes'"),
+        (lambda: evaluate("henan", {}, "2020-02-30"), InvalidDateError, "2020-02-30"),
+        (lambda: evaluate("henan", {}, "2020-01-01", facts={"disposition": "fifth"}), FactError, "fifth"),
+        (lambda: evaluate("henan", {}, "2020-01-01", facts={"loss_amount": -1}), FactError, "-1"),
+    ],
+)
+def test_bad_input_names_the_offender_in_one_line(call, error, offender):
+    with pytest.raises(error) as exc:
+        call()
+    assert offender in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_compound_clause_cannot_be_attested_whole_and_by_parts():
+    with pytest.raises(FindingError, match="hohhot.S1"):
+        evaluate("hohhot", {"hohhot.S1": "met", "hohhot.S1.2": "met"}, "2020-01-01")
+    ev = evaluate("hohhot", {"hohhot.S1": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"}, "2020-01-01",
+                  facts={"disposition": "first"})
+    assert ev.verdict == "tolerable"
+
+
+def test_compound_situation_fails_when_one_embedded_condition_fails():
+    findings = {f"hohhot.S1.{i}": "met" for i in (1, 2, 3, 5)}
+    findings.update({"hohhot.X2": "not_met", "hohhot.X3": "not_met"})
+    ev = evaluate("hohhot", findings, "2020-01-01", facts={"loss_amount": 2_000_000, "disposition": "first"})
+    assert ev.status("hohhot.S1.4") == "not_met"
+    assert ev.status("hohhot.S1") == "not_met"
+    assert ev.verdict == "undetermined"  # S2-S6 remain open
+
+
+def test_mitigation_grounds_do_not_change_the_verdict():
+    base = {"hohhot.S2": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"}
+    a = evaluate("hohhot", base, "2020-01-01", facts={"disposition": "first"})
+    b = evaluate("hohhot", {**base, "hohhot.M3": "met"}, "2020-01-01", facts={"disposition": "first"})
+    assert a.verdict == b.verdict == "tolerable"
+    assert b.mitigation == ["hohhot.M3"]
+
+
+def test_common_question_answers_map_to_each_rule_set():
+    results = compare(
+        ["zhangjiakou", "henan", "hohhot"], {}, "2020-06-01",
+        answers={"private_gain": "yes"}, facts={"disposition": "first"},
+    )
+    verdicts = {ev.ruleset_id: ev for ev in results}
+    assert verdicts["zhangjiakou"].verdict == "not_tolerable"  # X2 以权谋私, P4 not met
+    assert "zhangjiakou.X2" in verdicts["zhangjiakou"].decisive
+    assert "henan.P1" in verdicts["henan"].decisive
+    # Hohhot has no prerequisite on private gain: only its first situation fails, others stay open.
+    assert verdicts["hohhot"].verdict == "undetermined"
+    assert verdicts["hohhot"].status("hohhot.S1") == "not_met"
+
+
+def test_compare_routes_findings_to_their_rule_set():
+    results = compare(["zhangjiakou", "henan"], {"henan.X1": "met"}, "2020-06-01")
+    assert results[0].verdict == "undetermined"
+    assert results[1].verdict == "not_tolerable"
+    with pytest.raises(FindingError, match="hohhot.S1"):
+        compare(["zhangjiakou", "henan"], {"hohhot.S1": "met"}, "2020-06-01")
+
+
+def test_evaluation_pins_version_hash_and_engine_and_reproduces():
+    findings = zjk(**{"zhangjiakou.S9": "met"})
+    stored = json.loads(json.dumps(evaluate("zhangjiakou", findings, "2020-05-01").to_dict()))
+    assert stored["engine_version"] == ENGINE_VERSION
+    assert stored["content_hash"].startswith("sha256:")
+    again, same = reproduce(stored, findings)
+    assert same and again.verdict == "tolerable"
+
+
+def test_pinned_version_detects_a_changed_file_and_snapshot_reproduces_it():
+    version = registry().version("zhangjiakou", "2019")
+    snapshot = json.loads(json.dumps(version.snapshot()))
+    with pytest.raises(PinMismatchError):
+        pinned_version("zhangjiakou", "2019", "sha256:" + "0" * 64)
+    # The rule file changes later; the stored snapshot still rebuilds the exact version.
+    rebuilt = pinned_version("zhangjiakou", "2019", version.content_hash, snapshot=snapshot)
+    assert rebuilt.content_hash == version.content_hash
+    tampered = {**snapshot, "clauses": snapshot["clauses"][:-1]}
+    with pytest.raises(PinMismatchError):
+        pinned_version("zhangjiakou", "2019", version.content_hash, snapshot=tampered)
+    ev = evaluate_version(rebuilt, zjk(**{"zhangjiakou.S9": "met"}), conduct_date="2020-01-01")
+    assert ev.verdict == "tolerable"
+
+
+def _normalised_source(name: str) -> str:
+    text = (SOURCES / name).read_text(encoding="utf-8")
+    text = re.sub(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)", "", text)  # pinyin glosses in the Hohhot page
+    return re.sub(r"\s+", "", text)
+
+
+def test_verbatim_clause_texts_appear_in_their_source_documents():
+    problems = []
+    for family in registry().families():
+        for version in family.versions:
+            for clause in version.clauses:
+                if not clause.verbatim:
+                    continue
+                source = clause.source or version.source
+                if clause.ruleset != version.id:
+                    continue  # inherited clauses are checked under their own rule set
+                text = clause.text
+                for c in clause.corrections:
+                    text = text.replace(c.corrected, c.original)
+                if re.sub(r"\s+", "", text) not in _normalised_source(source):
+                    problems.append(f"{clause.id}: {clause.text}")
+    assert not problems, "条文与原文不一致：" + "；".join(problems)

@@ -1,0 +1,60 @@
+"""Rule-set browser and side-by-side page (Chinese, login required)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_in(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user(username="u", password="pw-12345678"))
+    return client
+
+
+def test_pages_require_login(client):
+    response = client.get(reverse("rules:list"))
+    assert response.status_code == 302
+
+
+def test_list_shows_every_rule_set(client_in):
+    html = client_in.get(reverse("rules:list")).content.decode()
+    assert "豫办〔2017〕28号" in html
+    assert "张家口市激励干部担当干事的规定" in html
+    assert "示例" in html
+
+
+def test_detail_groups_clauses_by_kind_with_citations(client_in):
+    html = client_in.get(reverse("rules:detail", args=["henan"])).content.decode()
+    assert "前提条件（P）" in html and "容错情形（S）" in html and "不予容错情形（X）" in html
+    assert "二(二)4" in html
+    assert "报上一级全面深化改革领导小组备案" in html
+
+
+def test_detail_shows_clause_level_diff_between_versions(client_in):
+    html = client_in.get(reverse("rules:detail", args=["zhangjiakou"]) + "?from=2019&to=2023").content.decode()
+    assert "2019 → 2023 的差异" in html
+    assert "条款均未变化（28 条逐字相同）" in html
+    assert "参数" in html
+
+
+def test_unknown_rule_set_page_is_404(client_in):
+    assert client_in.get(reverse("rules:detail", args=["nowhere"])).status_code == 404
+
+
+def test_compare_page_evaluates_side_by_side(client_in):
+    form = client_in.get(reverse("rules:compare")).content.decode()
+    assert "是否为自己、他人或单位谋取私利" in form
+    params = {"rulesets": ["zhangjiakou", "henan", "hohhot"], "conduct_date": "2020-06-01", "q_private_gain": "yes"}
+    html = client_in.get(reverse("rules:compare"), params).content.decode()
+    assert "对照结果" in html
+    assert html.count("不予容错") >= 2
+    assert "zhangjiakou.X2" in html
+
+
+def test_compare_page_reports_bad_findings(client_in):
+    params = {"rulesets": ["henan"], "conduct_date": "2020-06-01", "findings": '{"henan.P9": "met"}'}
+    html = client_in.get(reverse("rules:compare"), params).content.decode()
+    assert "henan.P9" in html

@@ -1,0 +1,1 @@
+"""The procedure: transitions, permissions, hash-chained history, consultations, decisions, appeals."""

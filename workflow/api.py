@@ -1,0 +1,175 @@
+"""REST API for cases: list, create, findings, evaluation, evidence, actions, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.models import Case
+from cases.selectors import case_evaluation
+from rules.errors import RuleError
+
+from . import serializers as s
+from . import services
+from .doors import ACTION_CALLS, actor_for
+from .errors import NotAllowed
+from .permissions import action_check, sees_evaluation
+from .selectors import FilterError, case_get, case_history, case_list
+
+
+class CasePagination(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = ("-created_at", "-id")
+
+
+def _case_or_404(request: Request, case_id: Any) -> Case:
+    case = case_get(request.user, case_id)
+    if case is None:
+        raise Http404
+    return case
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class CaseListCreateApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="案件列表",
+        parameters=[
+            OpenApiParameter("state", str, description="状态，可用逗号分隔多个"),
+            OpenApiParameter("organisation", int, description="问责部门编号"),
+            OpenApiParameter("unit", int, description="当事干部所在单位编号"),
+            OpenApiParameter("ruleset", str), OpenApiParameter("outcome", str),
+            OpenApiParameter("overdue", bool), OpenApiParameter("q", str, description="在事项名称、干部姓名、基本情况中检索"),
+            OpenApiParameter("from", str, description="创建日期起 YYYY-MM-DD"),
+            OpenApiParameter("to", str, description="创建日期止 YYYY-MM-DD"),
+        ],
+        responses={200: s.CaseOutputSchema(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            qs = case_list(request.user, request.query_params.dict())
+        except FilterError as exc:
+            raise ValidationError({exc.field: [exc.message]}) from None
+        paginator = CasePagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([s.case_output(c, request.user) for c in page])
+
+    @extend_schema(summary="启动案件或提交容错申请", request=s.CaseCreateInput, responses={201: s.CaseOutputSchema})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.CaseCreateInput, request.data)
+        case = services.case_create(
+            actor=actor_for(request.user, request, via="api"),
+            attachments=request.FILES.getlist("attachments"),
+            **data,
+        )
+        return Response(s.case_output(case, request.user, detail=True), status=201)
+
+
+class CaseDetailApi(APIView):
+    @extend_schema(summary="案件详情（含当前用户可执行的操作）", responses={200: s.CaseOutputSchema})
+    def get(self, request: Request, case_id: int) -> Response:
+        return Response(s.case_output(_case_or_404(request, case_id), request.user, detail=True))
+
+
+class FindingApi(APIView):
+    @extend_schema(summary="记录条款认定", request=s.FindingInput, responses={200: s.CaseOutputSchema})
+    def put(self, request: Request, case_id: int, clause_id: str) -> Response:
+        case = _case_or_404(request, case_id)
+        data = _valid(s.FindingInput, request.data)
+        services.finding_record(
+            case_id=case.pk, actor=actor_for(request.user, request, via="api"), clause_id=clause_id,
+            status=data["status"], reasoning=data["reasoning"], expected_revision=data.get("revision"),
+        )
+        return Response(s.case_output(_case_or_404(request, case_id), request.user, detail=True))
+
+
+class EvaluationApi(APIView):
+    @extend_schema(summary="当前规则评估（逐条）", responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _case_or_404(request, case_id)
+        if not sees_evaluation(request.user, case):
+            raise NotAllowed("决定作出前，内部评估意见不向当事人公开。")
+        try:
+            return Response(case_evaluation(case).to_dict())
+        except RuleError as exc:
+            raise ValidationError({"ruleset": [str(exc)]}) from None
+
+
+class EvidenceApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(summary="证据材料列表", responses={200: s.EvidenceOutput(many=True)})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _case_or_404(request, case_id)
+        return Response(s.EvidenceOutput(case.evidence.all(), many=True).data)
+
+    @extend_schema(summary="上传证据材料", request=s.EvidenceInput, responses={201: s.EvidenceOutput})
+    def post(self, request: Request, case_id: int) -> Response:
+        case = _case_or_404(request, case_id)
+        data = _valid(s.EvidenceInput, request.data)
+        evidence = services.evidence_add(
+            case_id=case.pk, actor=actor_for(request.user, request, via="api"), upload=data["file"],
+            description=data["description"], clause_id=data["clause_id"],
+        )
+        return Response(s.EvidenceOutput(evidence).data, status=201)
+
+
+class EvidenceDownloadApi(APIView):
+    @extend_schema(summary="下载证据材料", responses={200: bytes})
+    def get(self, request: Request, case_id: int, evidence_id: int) -> FileResponse:
+        case = _case_or_404(request, case_id)
+        evidence = case.evidence.filter(pk=evidence_id).first()
+        if evidence is None:
+            raise Http404
+        return FileResponse(evidence.file.open("rb"), as_attachment=False, filename=evidence.original_name)
+
+
+class ActionApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="执行案件操作",
+        description="action 为 investigate、propose、consult_reply、send_back、recuse、decide、execute、appeal、"
+        "review_appeal、reassign、withdraw 之一；各操作的请求体见对应的组件。",
+        request=PolymorphicProxySerializer(
+            component_name="CaseActionInput", serializers=list(s.ACTION_INPUTS.values()), resource_type_field_name=None
+        ),
+        responses={200: s.CaseOutputSchema},
+    )
+    def post(self, request: Request, case_id: int, action: str) -> Response:
+        case = _case_or_404(request, case_id)
+        input_class = s.ACTION_INPUTS.get(action)
+        if input_class is None:
+            raise Http404
+        # Check state and authority before validating the body, so a wrong state is a 409, not a 400.
+        action_check(request.user, action, case)
+        data = _valid(input_class, request.data)
+        if action == "appeal":
+            data["attachments"] = request.FILES.getlist("attachments")
+        ACTION_CALLS[action](case, actor_for(request.user, request, via="api"), data)
+        return Response(s.case_output(_case_or_404(request, case_id), request.user, detail=True))
+
+
+class HistoryApi(APIView):
+    @extend_schema(summary="操作记录（哈希链）", responses={200: s.HistoryOutput(many=True)})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _case_or_404(request, case_id)
+        return Response(s.HistoryOutput(case_history(case), many=True).data)

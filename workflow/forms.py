@@ -1,0 +1,197 @@
+"""Page forms: field validation in Chinese; the services still have the last word."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Organisation, OrgKind, Person
+from cases.models import Disposition, FindingStatus, MatterCategory, Outcome
+from workflow.models import AppealResult, ConsultationOpinion, MeetingKind
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class CaseCreateForm(forms.Form):
+    """An inspector opening a case (依职权启动)."""
+
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    title = forms.CharField(label="事项名称", max_length=200)
+    subject = forms.ModelChoiceField(label="当事干部", queryset=Person.objects.none())
+    accountability_org = forms.ModelChoiceField(label="问责部门", queryset=Organisation.objects.none())
+    conduct_date = forms.DateField(label="行为发生日期", widget=DateInput)
+    matter_category = forms.ChoiceField(label="事项类别", choices=MatterCategory.choices)
+    summary = forms.CharField(label="基本情况", widget=forms.Textarea)
+    remedial_measures = forms.CharField(label="已采取的补救措施", widget=forms.Textarea, required=False)
+    loss_amount = forms.DecimalField(label="损失金额（元）", required=False, min_value=0, decimal_places=2)
+    disposition = forms.ChoiceField(label="处置形态（四种形态）", choices=[("", "（未处置）"), *Disposition.choices],
+                                    required=False)
+
+    def __init__(self, *args: object, people: object, orgs: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = people
+        self.fields["accountability_org"].queryset = orgs
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4().hex)
+
+    def clean_conduct_date(self):  # noqa: ANN201
+        value = self.cleaned_data["conduct_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("行为发生日期不能晚于今天。")
+        return value
+
+
+class ApplicationForm(forms.Form):
+    """A cadre's written application (书面申请), guided by the rule set's situations."""
+
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    title = forms.CharField(label="被问责事项", max_length=200)
+    accountability_org = forms.ModelChoiceField(label="向哪个问责部门申请", queryset=Organisation.objects.none())
+    conduct_date = forms.DateField(label="事情发生日期", widget=DateInput)
+    matter_category = forms.ChoiceField(label="事项类别", choices=MatterCategory.choices)
+    summary = forms.CharField(label="发生了什么", widget=forms.Textarea,
+                              help_text="请说明工作背景、您当时的做法和出发点、造成的后果。")
+    claimed_situations = forms.MultipleChoiceField(
+        label="您认为适用的容错情形", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    remedial_measures = forms.CharField(label="已采取的补救措施", widget=forms.Textarea, required=False)
+    attachments = forms.FileField(label="附件（可多选）", required=False,
+                                  widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}))
+
+    def __init__(self, *args: object, orgs: object, situations: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["accountability_org"].queryset = orgs
+        self.fields["claimed_situations"].choices = situations
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4().hex)
+
+    def clean_conduct_date(self):  # noqa: ANN201
+        value = self.cleaned_data["conduct_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("日期不能晚于今天。")
+        return value
+
+
+class FindingForm(forms.Form):
+    status = forms.ChoiceField(label="认定", choices=FindingStatus.choices)
+    reasoning = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label="文件")
+    description = forms.CharField(label="说明", max_length=500, required=False)
+    clause_id = forms.ChoiceField(label="关联条款", required=False)
+
+    def __init__(self, *args: object, clauses: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clause_id"].choices = [("", "（不关联）"), *clauses]
+
+
+class StatementForm(forms.Form):
+    text = forms.CharField(label="陈述内容", widget=forms.Textarea)
+
+
+class ParticipantForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=50)
+    kind = forms.ChoiceField(label="身份", choices=[
+        ("npc_deputy", "人大代表"), ("cppcc_member", "政协委员"), ("expert", "专家学者"),
+        ("third_party", "第三方社会组织"), ("service_object", "服务对象"),
+    ])
+    affiliation = forms.CharField(label="单位", max_length=100, required=False)
+    opinion = forms.CharField(label="意见", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class _RevisionForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class InvestigateForm(_RevisionForm):
+    pass
+
+
+class ProposeForm(_RevisionForm):
+    recommended_outcome = forms.ChoiceField(label="建议结论", choices=Outcome.choices)
+    opinion = forms.CharField(label="初步意见", widget=forms.Textarea)
+    consult = forms.ModelMultipleChoiceField(
+        label="另需会商的职能部门", queryset=Organisation.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple, help_text="组织部门自动参与会商。",
+    )
+
+    def __init__(self, *args: object, consult_orgs: object = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if consult_orgs is not None:
+            self.fields["consult"].queryset = consult_orgs
+        else:
+            self.fields["consult"].queryset = Organisation.objects.filter(kind=OrgKind.FUNCTIONAL)
+
+
+class ConsultReplyForm(forms.Form):
+    opinion = forms.ChoiceField(label="会商意见", choices=ConsultationOpinion.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(label="说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class ReasonForm(_RevisionForm):
+    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class _MeetingForm(_RevisionForm):
+    meeting_kind = forms.ChoiceField(label="会议形式", choices=MeetingKind.choices)
+    meeting_date = forms.DateField(label="会议日期", widget=DateInput)
+    members_present = forms.IntegerField(label="到会人数", min_value=0)
+    members_total = forms.IntegerField(label="应到人数", min_value=1)
+    resolution = forms.CharField(label="决定内容", widget=forms.Textarea)
+    override_reason = forms.CharField(
+        label="与规则评估不一致的理由", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        help_text="所选结论不在规则评估给出的可选结论之内时必填。",
+    )
+
+
+class DecideForm(_MeetingForm):
+    outcome = forms.ChoiceField(label="结论", choices=Outcome.choices)
+    field_order = ["outcome", "meeting_kind", "meeting_date", "members_present", "members_total", "resolution",
+                   "override_reason"]
+
+
+class ReviewAppealForm(_MeetingForm):
+    result = forms.ChoiceField(label="复核结果", choices=AppealResult.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(label="撤销后的新结论", choices=[("", "—"), *Outcome.choices[:3]], required=False)
+    field_order = ["result", "outcome", "meeting_kind", "meeting_date", "members_present", "members_total",
+                   "resolution", "override_reason"]
+
+
+class ExecuteForm(_RevisionForm):
+    delivered_on = forms.DateField(label="书面反馈送达日期", widget=DateInput)
+
+
+class AppealForm(forms.Form):
+    reasons = forms.CharField(label="申诉理由", widget=forms.Textarea)
+
+
+class ReassignForm(_RevisionForm):
+    handler = forms.ModelChoiceField(label="新承办人", queryset=None)  # type: ignore[arg-type]
+    reason = forms.CharField(label="转交理由", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: object, handlers: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].queryset = handlers
+        self.fields["handler"].label_from_instance = lambda u: u.display_name()
+
+
+ACTION_FORMS: dict[str, type[forms.Form]] = {
+    "investigate": InvestigateForm,
+    "propose": ProposeForm,
+    "consult_reply": ConsultReplyForm,
+    "send_back": ReasonForm,
+    "recuse": ReasonForm,
+    "decide": DecideForm,
+    "execute": ExecuteForm,
+    "appeal": AppealForm,
+    "review_appeal": ReviewAppealForm,
+    "reassign": ReassignForm,
+    "withdraw": ReasonForm,
+}

@@ -1,0 +1,33 @@
+"""Create the demo world: organisations, cadres, logins and demo cases. Idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.services import DEMO_LOGINS, demo_world_seed
+from cases.models import Case
+from workflow.demo import demo_cases_seed
+
+
+class Command(BaseCommand):
+    help = "创建演示数据（组织、干部、登录账号与演示案件），可重复运行。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--password", help="所有演示账号的密码（默认随机生成并打印一次）")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = options.get("password")
+        if password is not None and len(password) < 8:
+            raise CommandError("--password 至少 8 位")
+        world = demo_world_seed(password=password)
+        created = demo_cases_seed(world=world)
+        self.stdout.write(f"演示案件：新建 {created} 件（共 {Case.objects.count()} 件）")
+        self.stdout.write(self.style.SUCCESS("演示数据已就绪。登录账号："))
+        for username, description in DEMO_LOGINS:
+            self.stdout.write(f"  {username:<11} {description}")
+        if world.generated:
+            self.stdout.write(f"  密码（仅显示这一次）：{world.password}")
+        else:
+            self.stdout.write("  密码：--password 所给的密码")

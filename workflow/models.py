@@ -1,0 +1,248 @@
+"""The procedure's records: proposals, consultations, decisions, appeals, history, outbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Organisation
+from cases.models import Case, Outcome
+
+
+class Proposal(models.Model):
+    """The accountability department's preliminary opinion (建议), one per round."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="proposals")
+    round = models.PositiveSmallIntegerField(default=1)
+    recommended_outcome = models.CharField("建议结论", max_length=20, choices=Outcome.choices)
+    opinion = models.TextField("初步意见")
+    evaluation = models.JSONField("提出建议时的规则评估")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "初步建议"
+        verbose_name_plural = "初步建议"
+        ordering = ["round"]
+        constraints = [models.UniqueConstraint(fields=["case", "round"], name="proposal_one_per_round")]
+
+    def __str__(self) -> str:
+        return f"第{self.round}轮建议：{self.get_recommended_outcome_display()}"
+
+
+class ConsultationOpinion(models.TextChoices):
+    AGREE = "agree", "同意"
+    DISAGREE = "disagree", "不同意"
+
+
+class Consultation(models.Model):
+    """A consultation (会商) request to a department on a proposal, and its reply."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="consultations")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="consultations")
+    opinion = models.CharField("意见", max_length=10, choices=ConsultationOpinion.choices, blank=True)
+    comment = models.TextField("说明", blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "会商"
+        verbose_name_plural = "会商"
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "organisation"], name="consultation_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"会商：{self.organisation}"
+
+
+class DecisionKind(models.TextChoices):
+    DECISION = "decision", "容错认定决定"
+    APPEAL_REVIEW = "appeal_review", "申诉复核决定"
+
+
+class MeetingKind(models.TextChoices):
+    STANDING = "standing", "党委常委会会议"
+    PLENARY = "plenary", "党委全体会议"
+    LEADING_GROUP = "leading_group", "党组会议"
+    SPECIAL = "special", "专题会议"
+
+
+class Decision(models.Model):
+    """The party committee's collective decision, with the evaluation it was made on."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions")
+    kind = models.CharField(max_length=20, choices=DecisionKind.choices, default=DecisionKind.DECISION)
+    sequence = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField("结论", max_length=20, choices=Outcome.choices)
+    meeting_kind = models.CharField("会议形式", max_length=20, choices=MeetingKind.choices)
+    meeting_date = models.DateField("会议日期")
+    members_present = models.PositiveSmallIntegerField("到会人数")
+    members_total = models.PositiveSmallIntegerField("应到人数")
+    resolution = models.TextField("决定内容")
+    override_reason = models.TextField("与规则评估不一致的理由", blank=True)
+    appeal_result = models.CharField("复核结果", max_length=20, blank=True)
+    recused = models.JSONField("回避人员", default=list, blank=True)
+    evaluation = models.JSONField("决定所依据的规则评估")
+    ruleset_version = models.CharField(max_length=40)
+    ruleset_hash = models.CharField(max_length=64)
+    engine_version = models.CharField(max_length=20)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "决定"
+        verbose_name_plural = "决定"
+        ordering = ["sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "sequence"], name="decision_unique_sequence"),
+            models.CheckConstraint(
+                condition=models.Q(members_present__lte=models.F("members_total")), name="decision_attendance_le_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.get_outcome_display()}"
+
+
+class Recusal(models.Model):
+    """A committee member's declared conflict (回避); they are excluded from the decision."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recusals")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("回避事由")
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "回避"
+        verbose_name_plural = "回避"
+        constraints = [models.UniqueConstraint(fields=["case", "member"], name="recusal_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member} 回避"
+
+
+class AppealResult(models.TextChoices):
+    UPHELD = "upheld", "维持原决定"
+    OVERTURNED = "overturned", "撤销原决定"
+
+
+class Appeal(models.Model):
+    """An appeal (申诉) against a refusal, and its review."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="appeals")
+    reasons = models.TextField("申诉理由")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(auto_now_add=True)
+    result = models.CharField("复核结果", max_length=20, choices=AppealResult.choices, blank=True)
+    review_decision = models.OneToOneField(
+        Decision, null=True, blank=True, on_delete=models.PROTECT, related_name="appeal"
+    )
+
+    class Meta:
+        verbose_name = "申诉"
+        verbose_name_plural = "申诉"
+        ordering = ["filed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"申诉 #{self.pk}"
+
+
+class HistoryEntry(models.Model):
+    """Append-only, hash-chained record of every action. The database refuses UPDATE and DELETE."""
+
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="history")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=20, blank=True)
+    organisation = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField()
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    reason = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    via = models.CharField(max_length=20, default="web")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "操作记录"
+        verbose_name_plural = "操作记录"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.actor_name}"
+
+
+class ChainHead(models.Model):
+    """A single row locked while appending, so the chain stays linear under concurrency."""
+
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "操作记录链头"
+        verbose_name_plural = "操作记录链头"
+
+    def __str__(self) -> str:
+        return self.last_hash[:12]
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class OutboxEvent(models.Model):
+    """What happened, written in the same transaction; reports react to it after commit."""
+
+    kind = models.CharField(max_length=40)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outbox_events")
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "事件发件箱"
+        verbose_name_plural = "事件发件箱"
+        indexes = [models.Index(fields=["dispatched_at", "id"], name="outbox_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+
+class Draft(models.Model):
+    """A form saved without moving the case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    form = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "草稿"
+        verbose_name_plural = "草稿"
+        constraints = [models.UniqueConstraint(fields=["case", "user", "form"], name="draft_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.form} 草稿"

@@ -1,0 +1,249 @@
+"""Who may see and do what, asked by every door: pages, API, tasks and commands.
+
+Visibility is a query (an id outside it is simply not found: 404); an action on a visible case
+is either allowed or refused with a reason (403), or not open in the current state (409).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Organisation, OrgKind, Role, User
+from accounts.selectors import committee_of, managing_committee, roles_of, subtree_ids
+from cases.models import Case, CaseState
+
+from .errors import NotAllowed, WrongState
+from .transitions import CASE_ACTIONS, TRANSITIONS
+
+_LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3}
+DECIDED_STATES = (CaseState.DECIDED, CaseState.EXECUTED, CaseState.APPEALED, CaseState.CLOSED)
+
+
+@dataclass
+class Scope:
+    """What a user's memberships amount to, computed once per request."""
+
+    user: User
+    is_admin: bool = False
+    inspector_org_ids: set[int] = field(default_factory=set)
+    inspector_visible_org_ids: set[int] = field(default_factory=set)
+    committee_ids: set[int] = field(default_factory=set)
+    committee_subtree_ids: set[int] = field(default_factory=set)
+    orgdept_org_ids: set[int] = field(default_factory=set)
+    orgdept_subtree_ids: set[int] = field(default_factory=set)
+    person_id: int | None = None
+
+    @property
+    def consult_org_ids(self) -> set[int]:
+        return self.orgdept_org_ids | self.inspector_org_ids
+
+    @property
+    def internal(self) -> bool:
+        return self.is_admin or bool(self.inspector_org_ids or self.committee_ids or self.orgdept_org_ids)
+
+
+def _lower_departments(org: Organisation) -> set[int]:
+    """The department itself and departments of its kind at lower levels under its committee."""
+    committee = committee_of(org)
+    ids = {org.pk}
+    if committee is None:
+        return ids
+    rank = _LEVEL_RANK.get(org.level, 9)
+    below = Organisation.objects.filter(pk__in=subtree_ids(committee), kind=org.kind)
+    ids |= {o.pk for o in below if _LEVEL_RANK.get(o.level, 9) > rank}
+    return ids
+
+
+def scope_of(user: User) -> Scope:
+    cached = getattr(user, "_workflow_scope", None)
+    if cached is not None:
+        return cached
+    scope = Scope(user=user, is_admin=bool(user.is_authenticated and user.is_superuser))
+    for m in roles_of(user):
+        org = m.organisation
+        if m.role == Role.INSPECTOR:
+            scope.inspector_org_ids.add(org.pk)
+            scope.inspector_visible_org_ids |= _lower_departments(org)
+        elif m.role == Role.COMMITTEE and org.kind == OrgKind.COMMITTEE:
+            scope.committee_ids.add(org.pk)
+            scope.committee_subtree_ids |= subtree_ids(org)
+        elif m.role == Role.ORGDEPT:
+            scope.orgdept_org_ids.add(org.pk)
+            committee = committee_of(org)
+            if committee is not None:
+                scope.orgdept_subtree_ids |= subtree_ids(committee)
+    person = getattr(user, "person", None) if user.is_authenticated else None
+    scope.person_id = person.pk if person is not None else None
+    user._workflow_scope = scope  # type: ignore[attr-defined]
+    return scope
+
+
+def _managed_by(org_ids: set[int], committee_ids: set[int] | None = None) -> Q:
+    """Cases whose subject is managed within a set of organisations (explicit override first)."""
+    explicit = committee_ids if committee_ids is not None else org_ids
+    return Q(subject__managing_committee_id__in=explicit) | Q(
+        subject__managing_committee__isnull=True, subject__unit_id__in=org_ids
+    )
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    """Every case the user may see; start every lookup here."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    scope = scope_of(user)
+    if scope.is_admin:
+        return Case.objects.all()
+    q = Q(pk__in=[])
+    if scope.inspector_visible_org_ids:
+        q |= Q(accountability_org_id__in=scope.inspector_visible_org_ids)
+    if scope.committee_subtree_ids:
+        q |= _managed_by(scope.committee_subtree_ids)
+    if scope.orgdept_subtree_ids:
+        q |= _managed_by(scope.orgdept_subtree_ids) & Q(state__in=DECIDED_STATES)
+    if scope.consult_org_ids:
+        from .models import Consultation
+
+        consulted = Consultation.objects.filter(organisation_id__in=scope.consult_org_ids).values("proposal__case_id")
+        q |= Q(pk__in=consulted)
+    if scope.person_id is not None:
+        q |= Q(subject_id=scope.person_id)
+    return Case.objects.filter(q)
+
+
+def sees_internal(user: User, case: Case) -> bool:
+    """Internal opinions (proposal, consultations) are for officials, never for the cadre alone."""
+    scope = scope_of(user)
+    if scope.is_admin or scope.inspector_org_ids or scope.committee_ids or scope.orgdept_org_ids:
+        return True
+    return False
+
+
+def sees_evaluation(user: User, case: Case) -> bool:
+    """The cadre sees the clause-by-clause grounds once the decision is made."""
+    return sees_internal(user, case) or case.state in DECIDED_STATES
+
+
+def _is_subject(scope: Scope, case: Case) -> bool:
+    return scope.person_id is not None and case.subject_id == scope.person_id
+
+
+def _is_accountability_inspector(scope: Scope, case: Case) -> bool:
+    return case.accountability_org_id in scope.inspector_org_ids
+
+
+def _is_deciding_member(scope: Scope, case: Case) -> bool:
+    committee = managing_committee(case.subject)
+    return committee is not None and committee.pk in scope.committee_ids
+
+
+def _took_part_in_investigation(user: User, case: Case) -> bool:
+    """Separation of duties: investigators, proposers and the handler may not vote."""
+    if case.handler_id == user.pk:
+        return True
+    if case.findings.filter(recorded_by=user).exists():
+        return True
+    return case.proposals.filter(proposed_by=user).exists()
+
+
+def _has_recused(user: User, case: Case) -> bool:
+    return case.recusals.filter(member=user).exists()
+
+
+def _pending_consultation(scope: Scope, case: Case) -> bool:
+    proposal = case.proposals.order_by("-round").first()
+    if proposal is None:
+        return False
+    return proposal.consultations.filter(organisation_id__in=scope.consult_org_ids, replied_at__isnull=True).exists()
+
+
+def authority_check(user: User, action: str, case: Case) -> None:
+    """Raise NotAllowed when the user's role or authority does not permit the action (state aside)."""
+    scope = scope_of(user)
+    s = case.state
+    if action in {"investigate", "record_finding", "add_participant", "propose", "reassign", "execute"}:
+        if not _is_accountability_inspector(scope, case):
+            raise NotAllowed("只有问责部门的承办人员可以执行此操作（谁问责、谁容错）。")
+        return
+    if action == "add_evidence":
+        if _is_accountability_inspector(scope, case):
+            return
+        if _is_subject(scope, case) and s in {CaseState.STARTED, CaseState.INVESTIGATING, CaseState.EXECUTED,
+                                              CaseState.APPEALED}:
+            return
+        raise NotAllowed("您无权为此案件上传材料。")
+    if action == "add_statement":
+        if not _is_subject(scope, case):
+            raise NotAllowed("只有当事干部本人可以提交陈述。")
+        return
+    if action == "withdraw":
+        if _is_accountability_inspector(scope, case):
+            return
+        if _is_subject(scope, case) and case.applicant_id == user.pk:
+            return
+        raise NotAllowed("只有问责部门或申请人本人可以撤回。")
+    if action == "consult_reply":
+        if not _pending_consultation(scope, case):
+            raise NotAllowed("本部门没有待回复的会商请求。")
+        return
+    if action in {"send_back", "recuse"}:
+        if not _is_deciding_member(scope, case):
+            raise NotAllowed("只有具有干部管理权限的党委（党组）成员可以执行此操作。")
+        return
+    if action in {"decide", "review_appeal"}:
+        if not _is_deciding_member(scope, case):
+            raise NotAllowed("只有具有干部管理权限的党委（党组）成员可以作出决定。")
+        if _took_part_in_investigation(user, case):
+            raise NotAllowed("参与调查或提出建议的人员不得参与决定（职责分离）。")
+        if _has_recused(user, case):
+            raise NotAllowed("您已申请回避，不得参与本案决定。")
+        return
+    if action == "appeal":
+        if not _is_subject(scope, case):
+            raise NotAllowed("只有当事干部本人可以提出申诉。")
+        return
+    if action == "close":
+        if not scope.is_admin:
+            raise NotAllowed("办结由系统在申诉期满后自动完成。")
+        return
+    raise NotAllowed(f"未知操作：{action}")
+
+
+def action_check(user: User, action: str, case: Case) -> None:
+    """The one guard: state first (409), then role and authority (403)."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise WrongState(f"未知操作：{action}")
+    if case.state not in transition.sources:
+        raise WrongState(f"案件当前状态为“{case.get_state_display()}”，不能“{transition.label}”。")
+    authority_check(user, action, case)
+    if action == "appeal":
+        from django.utils import timezone
+
+        if case.outcome != "refused":
+            raise WrongState("只有不予容错的决定可以申诉。")
+        if case.appeal_deadline and timezone.localdate() > case.appeal_deadline:
+            raise WrongState(f"申诉期限已于 {case.appeal_deadline:%Y年%m月%d日} 届满。")
+    if action == "recuse" and _has_recused(user, case):
+        raise WrongState("您已申请回避。")
+
+
+def allowed_actions(user: User, case: Case) -> list[str]:
+    """The actions this user can take on this case now; the UI's buttons come from here."""
+    allowed = []
+    for action in CASE_ACTIONS:
+        try:
+            action_check(user, action, case)
+        except (NotAllowed, WrongState):
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def can(user: User, action: str, case: Case) -> bool:
+    try:
+        action_check(user, action, case)
+    except (NotAllowed, WrongState):
+        return False
+    return True

@@ -1,0 +1,98 @@
+"""Reads over cases, always starting from what the user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case, CaseState
+
+from .models import HistoryEntry, Notification
+from .permissions import visible_cases
+
+OPEN_STATES = (CaseState.STARTED, CaseState.INVESTIGATING, CaseState.PROPOSED, CaseState.DECIDED, CaseState.APPEALED)
+
+
+def is_overdue(case: Case, *, today: dt.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return bool(case.deadline and case.state in OPEN_STATES and case.deadline < today)
+
+
+class FilterError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _parse_date(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FilterError(field, "日期格式应为 YYYY-MM-DD。") from None
+
+
+def case_list(user: User, filters: dict[str, Any] | None = None) -> QuerySet[Case]:
+    """Visible cases with the daily filters applied; overdue first, then newest."""
+    f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    qs = visible_cases(user).select_related("subject__unit", "accountability_org", "handler")
+    if "state" in f:
+        states = [s for s in str(f["state"]).split(",") if s]
+        bad = [s for s in states if s not in CaseState.values]
+        if bad:
+            raise FilterError("state", f"未知状态：{'、'.join(bad)}")
+        qs = qs.filter(state__in=states)
+    if "organisation" in f:
+        try:
+            qs = qs.filter(accountability_org_id=int(f["organisation"]))
+        except (TypeError, ValueError):
+            raise FilterError("organisation", "organisation 应为组织编号。") from None
+    if "unit" in f:
+        try:
+            qs = qs.filter(subject__unit_id=int(f["unit"]))
+        except (TypeError, ValueError):
+            raise FilterError("unit", "unit 应为单位编号。") from None
+    if "ruleset" in f:
+        qs = qs.filter(ruleset=f["ruleset"])
+    if "outcome" in f:
+        qs = qs.filter(outcome=f["outcome"])
+    if "from" in f:
+        qs = qs.filter(created_at__date__gte=_parse_date(str(f["from"]), "from"))
+    if "to" in f:
+        qs = qs.filter(created_at__date__lte=_parse_date(str(f["to"]), "to"))
+    if "overdue" in f:
+        flag = str(f["overdue"]).lower()
+        if flag not in {"true", "false", "1", "0"}:
+            raise FilterError("overdue", "overdue 应为 true 或 false。")
+        overdue_q = Q(state__in=OPEN_STATES, deadline__lt=timezone.localdate())
+        qs = qs.filter(overdue_q) if flag in {"true", "1"} else qs.exclude(overdue_q)
+    if "q" in f:
+        text = str(f["q"]).strip()[:100]
+        qs = qs.filter(Q(title__icontains=text) | Q(subject__name__icontains=text) | Q(summary__icontains=text))
+    return qs.order_by("-created_at", "-id")
+
+
+def case_get(user: User, case_id: Any) -> Case | None:
+    """One visible case, or None (the door answers 404)."""
+    try:
+        pk = int(case_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        visible_cases(user)
+        .select_related("subject__unit", "subject__user", "accountability_org", "handler", "applicant")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def case_history(case: Case) -> QuerySet[HistoryEntry]:
+    return case.history.order_by("id")
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cases/", views.case_index, name="case-index"),
+    path("cases/new/", views.case_new, name="case-new"),
+    path("apply/", views.apply, name="apply"),
+    path("mine/", views.my_cases, name="my-cases"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/evaluation/", views.evaluation_fragment, name="case-evaluation"),
+    path("cases/<int:case_id>/act/<str:action>/", views.case_action, name="case-action"),
+    path("cases/<int:case_id>/findings/<str:clause_id>/", views.finding_save, name="case-finding"),
+    path("cases/<int:case_id>/evidence/", views.evidence_upload, name="case-evidence"),
+    path("cases/<int:case_id>/evidence/<int:evidence_id>/", views.evidence_file, name="case-evidence-file"),
+    path("cases/<int:case_id>/statements/", views.statement_add, name="case-statement"),
+    path("cases/<int:case_id>/participants/", views.participant_add, name="case-participant"),
+]
