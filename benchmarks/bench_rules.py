@@ -52,8 +52,12 @@ def bench_throughput(seconds: float = 3.0) -> None:
     reg = registry()
     rng = random.Random(1)
     samples = []
-    for rid, date in (("zhangjiakou", "2020-06-01"), ("henan", "2020-06-01"), ("hohhot", "2020-06-01"),
-                      ("zhangjiagang", "2020-06-01")):
+    for rid, date in (
+        ("zhangjiakou", "2020-06-01"),
+        ("henan", "2020-06-01"),
+        ("hohhot", "2020-06-01"),
+        ("zhangjiagang", "2020-06-01"),
+    ):
         version = reg.version_for(rid, date)
         samples.extend((rid, date, random_case(rng, version)) for _ in range(500))
     rng.shuffle(samples)
@@ -68,8 +72,10 @@ def bench_throughput(seconds: float = 3.0) -> None:
             verdicts[ev.verdict] += 1
         count += len(samples)
     elapsed = time.perf_counter() - start
-    print(f"evaluate():            {count / elapsed:10,.0f} evaluations/s on one core "
-          f"({count:,} in {elapsed:.2f} s; mix {verdicts})")
+    print(
+        f"evaluate():            {count / elapsed:10,.0f} evaluations/s on one core "
+        f"({count:,} in {elapsed:.2f} s; mix {verdicts})"
+    )
 
     count = 0
     start = time.perf_counter()
@@ -78,7 +84,9 @@ def bench_throughput(seconds: float = 3.0) -> None:
             evaluate(rid, case["findings"], date, facts=case["facts"]).to_dict()
         count += 500
     elapsed = time.perf_counter() - start
-    print(f"evaluate()+to_dict():  {count / elapsed:10,.0f} evaluations/s on one core (with full trace as JSON-able dict)")
+    print(
+        f"evaluate()+to_dict():  {count / elapsed:10,.0f} evaluations/s on one core (with full trace as JSON-able dict)"
+    )
 
 
 def bench_reevaluate() -> None:
@@ -87,7 +95,9 @@ def bench_reevaluate() -> None:
     new = reg.version("zhangjiakou", "2023")
     rng = random.Random(2)
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE evaluation (id INTEGER PRIMARY KEY, conduct_date TEXT, payload TEXT, verdict TEXT)")
+    db.execute(
+        "CREATE TABLE evaluation (id INTEGER PRIMARY KEY, conduct_date TEXT, payload TEXT, verdict TEXT)"
+    )
     start = time.perf_counter()
     rows = []
     for i in range(STORED):
@@ -96,17 +106,23 @@ def bench_reevaluate() -> None:
         rows.append((i, "2022-06-01", json.dumps(case, ensure_ascii=False), ev.verdict))
     db.executemany("INSERT INTO evaluation VALUES (?, ?, ?, ?)", rows)
     db.commit()
-    print(f"stored {STORED:,} evaluations (generate + evaluate + insert) in {time.perf_counter() - start:.2f} s")
+    print(
+        f"stored {STORED:,} evaluations (generate + evaluate + insert) in {time.perf_counter() - start:.2f} s"
+    )
 
     start = time.perf_counter()
     changed = 0
-    for _id, conduct, payload, verdict in db.execute("SELECT id, conduct_date, payload, verdict FROM evaluation"):
+    for _id, conduct, payload, verdict in db.execute(
+        "SELECT id, conduct_date, payload, verdict FROM evaluation"
+    ):
         case = json.loads(payload)
         ev = evaluate_version(new, case["findings"], case["facts"], conduct_date=conduct)
         changed += ev.verdict != verdict
     elapsed = time.perf_counter() - start
-    print(f"re-evaluated {STORED:,} stored findings sets under zhangjiakou@2023 in {elapsed:.2f} s "
-          f"({STORED / elapsed:,.0f}/s, read + json.loads + evaluate); {changed:,} verdicts changed")
+    print(
+        f"re-evaluated {STORED:,} stored findings sets under zhangjiakou@2023 in {elapsed:.2f} s "
+        f"({STORED / elapsed:,.0f}/s, read + json.loads + evaluate); {changed:,} verdicts changed"
+    )
 
 
 if __name__ == "__main__":

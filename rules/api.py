@@ -104,8 +104,12 @@ class RuleSetEvaluateApi(APIView):
         inputs = _engine_inputs(serializer.validated_data)
         try:
             ev = evaluate(
-                ruleset_id, inputs["findings"], inputs["conduct_date"], facts=inputs["facts"],
-                decision_date=inputs["decision_date"], answers=inputs["answers"],
+                ruleset_id,
+                inputs["findings"],
+                inputs["conduct_date"],
+                facts=inputs["facts"],
+                decision_date=inputs["decision_date"],
+                answers=inputs["answers"],
             )
         except RuleError as exc:
             raise _validation_error(exc, inputs["answers"]) from None
@@ -128,8 +132,12 @@ class RuleSetCompareApi(APIView):
         inputs = _engine_inputs(data)
         try:
             results = compare(
-                data["rulesets"], inputs["findings"], inputs["conduct_date"], facts=inputs["facts"],
-                answers=inputs["answers"], decision_date=inputs["decision_date"],
+                data["rulesets"],
+                inputs["findings"],
+                inputs["conduct_date"],
+                facts=inputs["facts"],
+                answers=inputs["answers"],
+                decision_date=inputs["decision_date"],
             )
         except RuleError as exc:
             raise _validation_error(exc, inputs["answers"]) from None

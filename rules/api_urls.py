@@ -9,5 +9,7 @@ urlpatterns = [
     path("rulesets/compare/", api.RuleSetCompareApi.as_view(), name="api-rulesets-compare"),
     path("rulesets/<slug:ruleset_id>/", api.RuleSetDetailApi.as_view(), name="api-ruleset"),
     path("rulesets/<slug:ruleset_id>/diff/", api.RuleSetDiffApi.as_view(), name="api-ruleset-diff"),
-    path("rulesets/<slug:ruleset_id>/evaluate/", api.RuleSetEvaluateApi.as_view(), name="api-ruleset-evaluate"),
+    path(
+        "rulesets/<slug:ruleset_id>/evaluate/", api.RuleSetEvaluateApi.as_view(), name="api-ruleset-evaluate"
+    ),
 ]

@@ -17,7 +17,12 @@ from rules.engine import Evaluation, evaluate
 from rules.loader import RULESETS_DIR, Registry, parse_yaml, registry
 
 CASES_DIR = RULESETS_DIR / "cases"
-STATUS_WORDS = {**{v: k for k, v in STATUS_LABELS.items()}, "met": "met", "not_met": "not_met", "unknown": "unknown"}
+STATUS_WORDS = {
+    **{v: k for k, v in STATUS_LABELS.items()},
+    "met": "met",
+    "not_met": "not_met",
+    "unknown": "unknown",
+}
 VERDICT_WORDS = {**{v: k for k, v in VERDICT_LABELS.items()}, "待定": "undetermined"}
 OUTCOME_WORDS = {v: k for k, v in OUTCOME_LABELS.items()}
 SOURCE_WORDS = {"认定": "attested", "派生": "derived", "共同问题": "answers", "分项": "parts"}
@@ -81,7 +86,11 @@ def expand_findings(
         if any(p in listed for p in clause.parts):
             continue
         # With facts, a fully derived clause (e.g. a repeat from earlier cases) is left to the data.
-        if with_facts and clause.derive is not None and None not in (clause.derive.if_true, clause.derive.if_false):
+        if (
+            with_facts
+            and clause.derive is not None
+            and None not in (clause.derive.if_true, clause.derive.if_false)
+        ):
             continue
         out[clause.id] = status
     return out
@@ -126,9 +135,7 @@ def _facts(case: Case) -> dict[str, Any] | None:
     facts = dict(case.facts)
     prior = facts.get("prior_same_matter")
     if prior is not None:
-        facts["prior_same_matter"] = [
-            {"case": str(p.get("case", "")), "date": str(p["date"])} for p in prior
-        ]
+        facts["prior_same_matter"] = [{"case": str(p.get("case", "")), "date": str(p["date"])} for p in prior]
     return facts
 
 
@@ -136,11 +143,20 @@ def run_case(case: Case, reg: Registry | None = None) -> tuple[Evaluation, list[
     """Evaluate a case and list every way the result differs from what the file expects."""
     reg = reg or registry()
     case.findings = expand_findings(
-        case.ruleset, case.raw_findings, with_facts=case.facts is not None, conduct_date=case.conduct_date, reg=reg
+        case.ruleset,
+        case.raw_findings,
+        with_facts=case.facts is not None,
+        conduct_date=case.conduct_date,
+        reg=reg,
     )
     ev = evaluate(
-        case.ruleset, case.findings, case.conduct_date, facts=_facts(case), decision_date=case.decision_date,
-        answers=case.answers, reg=reg,
+        case.ruleset,
+        case.findings,
+        case.conduct_date,
+        facts=_facts(case),
+        decision_date=case.decision_date,
+        answers=case.answers,
+        reg=reg,
     )
     problems: list[str] = []
     expect = case.expect
@@ -166,7 +182,9 @@ def run_case(case: Case, reg: Registry | None = None) -> tuple[Evaluation, list[
         if ev.alternative is None:
             problems.append("应同时列出另一版本的评估（从旧兼从轻），实际没有")
         elif ev.alternative.verdict != VERDICT_WORDS.get(alt["verdict"], alt["verdict"]):
-            problems.append(f"另一版本的结论应为 {alt['verdict']}，实为 {VERDICT_LABELS[ev.alternative.verdict]}")
+            problems.append(
+                f"另一版本的结论应为 {alt['verdict']}，实为 {VERDICT_LABELS[ev.alternative.verdict]}"
+            )
     if "mitigation" in expect:
         mitigation = [_full_id(case.ruleset, k) for k in expect["mitigation"]]
         if ev.mitigation != mitigation:

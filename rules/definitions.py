@@ -104,7 +104,11 @@ class Clause:
             "derive": (
                 None
                 if self.derive is None
-                else {"from": self.derive.source, "if_true": self.derive.if_true, "if_false": self.derive.if_false}
+                else {
+                    "from": self.derive.source,
+                    "if_true": self.derive.if_true,
+                    "if_false": self.derive.if_false,
+                }
             ),
             "answers": self.answer_map(),
             "verbatim": self.verbatim,

@@ -59,9 +59,7 @@ class VersionDiff:
             "from": self.old.version,
             "to": self.new.version,
             "header": self.header,
-            "clauses": [
-                {"clause": c.clause, "change": c.change, "fields": c.fields} for c in self.clauses
-            ],
+            "clauses": [{"clause": c.clause, "change": c.change, "fields": c.fields} for c in self.clauses],
         }
 
 

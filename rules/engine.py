@@ -38,8 +38,23 @@ class _Compiled:
     """A version's clause structure as index arrays, built once per version."""
 
     __slots__ = (
-        "ids", "index", "kinds", "p", "s", "x", "m", "reqs", "parts", "parent", "derived", "answers",
-        "unfavourable", "compound", "situation_of", "order", "questions",
+        "ids",
+        "index",
+        "kinds",
+        "p",
+        "s",
+        "x",
+        "m",
+        "reqs",
+        "parts",
+        "parent",
+        "derived",
+        "answers",
+        "unfavourable",
+        "compound",
+        "situation_of",
+        "order",
+        "questions",
     )
 
     def __init__(self, version: RuleSetVersion) -> None:
@@ -52,14 +67,19 @@ class _Compiled:
         self.s = [i for i in top if self.kinds[i] == "S"]
         self.x = [i for i in top if self.kinds[i] == "X"]
         self.m = [i for i in top if self.kinds[i] == "M"]
-        self.reqs = {i: [self.index[c.id] for c in clauses if c.kind == "R" and c.applies_to == clauses[i].id]
-                     for i in self.s}
+        self.reqs = {
+            i: [self.index[c.id] for c in clauses if c.kind == "R" and c.applies_to == clauses[i].id]
+            for i in self.s
+        }
         self.situation_of = {r: s for s, rs in self.reqs.items() for r in rs}
         self.parts = {i: [self.index[p] for p in c.parts] for i, c in enumerate(clauses) if c.parts}
         self.compound = list(self.parts)
         self.parent = [self.index[c.parent] if c.parent else -1 for c in clauses]
-        self.derived = [(i, c.derive.source, c.derive.if_true, c.derive.if_false)
-                        for i, c in enumerate(clauses) if c.derive is not None]
+        self.derived = [
+            (i, c.derive.source, c.derive.if_true, c.derive.if_false)
+            for i, c in enumerate(clauses)
+            if c.derive is not None
+        ]
         self.answers: dict[str, list[tuple[int, dict[str, int]]]] = {}
         for i, c in enumerate(clauses):
             for question, mapping in c.answers:
@@ -112,7 +132,9 @@ def _parse_facts(facts: Mapping[str, Any] | None, conduct_date: dt.date | None) 
         raise FactError("loss_amount", f"损失金额应为不小于 0 的数字或 null，实为 {loss!r}")
     disposition = facts.get("disposition")
     if disposition is not None and disposition not in DISPOSITIONS:
-        raise FactError("disposition", f"处理方式应为 first/second/third/fourth 或 null，实为 {disposition!r}")
+        raise FactError(
+            "disposition", f"处理方式应为 first/second/third/fourth 或 null，实为 {disposition!r}"
+        )
     prior = facts.get("prior_same_matter")
     earlier: list[dict[str, str]] | None = None
     if prior is not None:
@@ -136,13 +158,17 @@ def _parse_finding(clause_id: str, value: Any) -> tuple[int, str, str]:
     if isinstance(value, str):
         code = CODES.get(value)
         if code is None:
-            raise FindingError(clause_id, f"条款 {clause_id} 的认定状态无效：{value!r}（应为 met / not_met / unknown）")
+            raise FindingError(
+                clause_id, f"条款 {clause_id} 的认定状态无效：{value!r}（应为 met / not_met / unknown）"
+            )
         return code, "", ""
     if isinstance(value, Mapping):
         status = value.get("status")
         code = CODES.get(status) if isinstance(status, str) else None
         if code is None:
-            raise FindingError(clause_id, f"条款 {clause_id} 的认定状态无效：{status!r}（应为 met / not_met / unknown）")
+            raise FindingError(
+                clause_id, f"条款 {clause_id} 的认定状态无效：{status!r}（应为 met / not_met / unknown）"
+            )
         reasoning = value.get("reasoning") or ""
         by = value.get("by") or ""
         if not isinstance(reasoning, str) or not isinstance(by, str):
@@ -207,15 +233,17 @@ class Evaluation:
         out = []
         for i, if_met, if_not_met in self._missing:
             clause = version.clauses[i]
-            out.append({
-                "clause": clause.id,
-                "kind": clause.kind,
-                "title": clause.title,
-                "parent": clause.parent,
-                "if_met": if_met,
-                "if_not_met": if_not_met,
-                "effect": f"若认定符合：{VERDICT_LABELS[if_met]}；若认定不符合：{VERDICT_LABELS[if_not_met]}",
-            })
+            out.append(
+                {
+                    "clause": clause.id,
+                    "kind": clause.kind,
+                    "title": clause.title,
+                    "parent": clause.parent,
+                    "if_met": if_met,
+                    "if_not_met": if_not_met,
+                    "effect": f"若认定符合：{VERDICT_LABELS[if_met]}；若认定不符合：{VERDICT_LABELS[if_not_met]}",
+                }
+            )
         return out
 
     def _source(self, i: int) -> dict[str, Any]:
@@ -223,17 +251,28 @@ class Evaluation:
         attested = self._attested.get(i)
         derived = self._derived.get(i)
         answered = self._answered.get(i)
-        src: dict[str, Any] = {"type": "none", "label": "尚未认定", "attested": None, "derived": None, "answers": None}
+        src: dict[str, Any] = {
+            "type": "none",
+            "label": "尚未认定",
+            "attested": None,
+            "derived": None,
+            "answers": None,
+        }
         parts: list[str] = []
         if attested is not None:
             code, reasoning, by = attested
             src["attested"] = {"status": NAMES[code], "by": by or None, "reasoning": reasoning or None}
-            parts.append(f"调查认定{('（' + by + '）') if by else ''}：{STATUS_LABELS[NAMES[code]]}"
-                         f"{('，理由：' + reasoning) if reasoning else ''}")
+            parts.append(
+                f"调查认定{('（' + by + '）') if by else ''}：{STATUS_LABELS[NAMES[code]]}"
+                f"{('，理由：' + reasoning) if reasoning else ''}"
+            )
         if derived is not None:
             code, basis = derived
-            src["derived"] = {"status": NAMES[code], "from": clause.derive.source if clause.derive else None,
-                              "basis": basis}
+            src["derived"] = {
+                "status": NAMES[code],
+                "from": clause.derive.source if clause.derive else None,
+                "basis": basis,
+            }
             parts.append(f"系统派生：{STATUS_LABELS[NAMES[code]] if code else '无结论'}（{basis}）")
         if answered is not None:
             code, given = answered
@@ -265,23 +304,28 @@ class Evaluation:
             note = clause.note
             if i in self._notes:
                 note = f"{note}；{self._notes[i]}" if note else self._notes[i]
-            items.append({
-                "clause": clause.id,
-                "kind": clause.kind,
-                "kind_label": KIND_LABELS[clause.kind],
-                "parent": clause.parent,
-                "applies_to": clause.applies_to,
-                "title": clause.title,
-                "status": status,
-                "status_label": STATUS_LABELS[status],
-                "source": self._source(i),
-                "citation": clause.citation or (self.version.clause(clause.parent).citation if clause.parent else ""),
-                "text": clause.text,
-                "verbatim": clause.verbatim,
-                "corrections": [{"original": c.original, "corrected": c.corrected, "note": c.note}
-                                for c in clause.corrections],
-                "note": note,
-            })
+            items.append(
+                {
+                    "clause": clause.id,
+                    "kind": clause.kind,
+                    "kind_label": KIND_LABELS[clause.kind],
+                    "parent": clause.parent,
+                    "applies_to": clause.applies_to,
+                    "title": clause.title,
+                    "status": status,
+                    "status_label": STATUS_LABELS[status],
+                    "source": self._source(i),
+                    "citation": clause.citation
+                    or (self.version.clause(clause.parent).citation if clause.parent else ""),
+                    "text": clause.text,
+                    "verbatim": clause.verbatim,
+                    "corrections": [
+                        {"original": c.original, "corrected": c.corrected, "note": c.note}
+                        for c in clause.corrections
+                    ],
+                    "note": note,
+                }
+            )
         return items
 
     def summary(self) -> str:
@@ -322,9 +366,7 @@ class Evaluation:
         }
 
 
-def _derive(
-    version: RuleSetVersion, source: str, facts: dict[str, Any]
-) -> tuple[bool | None, str]:
+def _derive(version: RuleSetVersion, source: str, facts: dict[str, Any]) -> tuple[bool | None, str]:
     """The truth of a derived fact and the words that explain it; ``None`` when the data is absent."""
     if source == "major_loss":
         loss = facts["loss_amount"]
@@ -375,7 +417,9 @@ def evaluate_version(
         i = index.get(clause_id)
         if i is None:
             if strict:
-                raise FindingError(str(clause_id), f"规则集 {version.id}@{version.version} 没有条款 {clause_id}")
+                raise FindingError(
+                    str(clause_id), f"规则集 {version.id}@{version.version} 没有条款 {clause_id}"
+                )
             ignored.append(str(clause_id))
             continue
         code = CODES.get(value) if type(value) is str else None
@@ -392,7 +436,9 @@ def evaluate_version(
     if answers:
         for question, answer in answers.items():
             if answer not in ("yes", "no", "unknown"):
-                raise FindingError(str(question), f"共同问题 {question} 的回答无效：{answer!r}（应为 yes / no / unknown）")
+                raise FindingError(
+                    str(question), f"共同问题 {question} 的回答无效：{answer!r}（应为 yes / no / unknown）"
+                )
             if answer == "unknown":
                 continue
             for i, mapping in comp.answers.get(question, ()):
@@ -437,7 +483,8 @@ def evaluate_version(
             elif code != d and d == unfavourable[i] and not reasoning:
                 cid = comp.ids[i]
                 raise FindingError(
-                    cid, f"条款 {cid} 由系统派生为“{STATUS_LABELS[NAMES[d]]}”，认定为“{STATUS_LABELS[NAMES[code]]}”须写明理由"
+                    cid,
+                    f"条款 {cid} 由系统派生为“{STATUS_LABELS[NAMES[d]]}”，认定为“{STATUS_LABELS[NAMES[code]]}”须写明理由",
                 )
     for parent, parts in comp.parts.items():
         if parent not in attested:
@@ -518,8 +565,19 @@ def evaluate_version(
 
     mitigation = [ids[i] for i in comp.m if statuses[i] == MET]
     return Evaluation(
-        version, conduct, statuses, attested, derived, answered, notes, verdict, decisive, missing, mitigation,
-        parsed_facts, ignored,
+        version,
+        conduct,
+        statuses,
+        attested,
+        derived,
+        answered,
+        notes,
+        verdict,
+        decisive,
+        missing,
+        mitigation,
+        parsed_facts,
+        ignored,
     )
 
 
@@ -540,7 +598,9 @@ def _what_if(
     if kind == "X":
         return NOT_TOLERABLE if new == MET else _verdict(x_met, x_unk - 1, p_fail, p_unk, s_hold, s_possible)
     if kind == "P":
-        return NOT_TOLERABLE if new == NOT_MET else _verdict(x_met, x_unk, p_fail, p_unk - 1, s_hold, s_possible)
+        return (
+            NOT_TOLERABLE if new == NOT_MET else _verdict(x_met, x_unk, p_fail, p_unk - 1, s_hold, s_possible)
+        )
     if kind == "S":
         s, rs_ok = top, all(statuses[r] == MET for r in comp.reqs[top])
     elif kind == "R":
@@ -611,7 +671,11 @@ def evaluate(
 
 
 def pinned_version(
-    ruleset_id: str, version: str, content_hash: str, *, snapshot: Mapping[str, Any] | None = None,
+    ruleset_id: str,
+    version: str,
+    content_hash: str,
+    *,
+    snapshot: Mapping[str, Any] | None = None,
     reg: Registry | None = None,
 ) -> RuleSetVersion:
     """The exact version a stored evaluation used: from its snapshot if given, else from the files
@@ -635,8 +699,12 @@ def reproduce(
 ) -> tuple[Evaluation, bool]:
     """Re-run a stored evaluation (a ``to_dict()`` result) under its pinned version; the flag says
     whether verdict, decisive clauses and every clause status came out the same."""
-    version = pinned_version(stored["ruleset"], stored["version"], stored["content_hash"], snapshot=snapshot, reg=reg)
-    again = evaluate_version(version, findings, facts, conduct_date=stored.get("conduct_date"), answers=answers)
+    version = pinned_version(
+        stored["ruleset"], stored["version"], stored["content_hash"], snapshot=snapshot, reg=reg
+    )
+    again = evaluate_version(
+        version, findings, facts, conduct_date=stored.get("conduct_date"), answers=answers
+    )
     same = (
         again.verdict == stored["verdict"]
         and list(again.decisive) == list(stored["decisive"])
@@ -662,20 +730,26 @@ def compare(
     known = {rid: reg.family(rid) for rid in ruleset_ids}
     routed: dict[str, dict[str, Any]] = {rid: {} for rid in ruleset_ids}
     for clause_id, value in findings.items():
-        targets = [
-            rid for rid, fam in known.items() if any(v.has_clause(clause_id) for v in fam.versions)
-        ]
+        targets = [rid for rid, fam in known.items() if any(v.has_clause(clause_id) for v in fam.versions)]
         if not targets:
             raise FindingError(str(clause_id), f"所选规则集中没有条款 {clause_id}")
         for rid in targets:
             routed[rid][clause_id] = value
     return [
-        evaluate(rid, routed[rid], conduct_date, facts=facts, decision_date=decision_date, answers=answers, reg=reg)
+        evaluate(
+            rid, routed[rid], conduct_date, facts=facts, decision_date=decision_date, answers=answers, reg=reg
+        )
         for rid in ruleset_ids
     ]
 
 
 __all__ = [
-    "ENGINE_VERSION", "Evaluation", "compare", "evaluate", "evaluate_version", "pinned_version", "reproduce",
+    "ENGINE_VERSION",
+    "Evaluation",
+    "compare",
+    "evaluate",
+    "evaluate_version",
+    "pinned_version",
+    "reproduce",
     "DERIVATION_SOURCES",
 ]

@@ -18,14 +18,19 @@ class CompareForm(forms.Form):
     rulesets = forms.MultipleChoiceField(label="规则集", widget=forms.CheckboxSelectMultiple)
     conduct_date = forms.DateField(label="行为发生日期", widget=forms.DateInput(attrs={"type": "date"}))
     decision_date = forms.DateField(
-        label="决定日期（可选，用于从旧兼从轻）", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="决定日期（可选，用于从旧兼从轻）",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    loss_amount = forms.DecimalField(label="损失金额（元，可选）", required=False, min_value=0, decimal_places=2)
+    loss_amount = forms.DecimalField(
+        label="损失金额（元，可选）", required=False, min_value=0, decimal_places=2
+    )
     disposition = forms.ChoiceField(
         label="“四种形态”处理方式", required=False, choices=[("", "未记录"), *DISPOSITIONS.items()]
     )
     findings = forms.CharField(
-        label="逐条认定（JSON，可选）", required=False,
+        label="逐条认定（JSON，可选）",
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": '{"zhangjiakou.S9": "met"}'}),
     )
 
@@ -38,7 +43,10 @@ class CompareForm(forms.Form):
         for question in reg.questions.values():
             name = f"q_{question.id}"
             self.fields[name] = forms.ChoiceField(
-                label=question.text, required=False, choices=ANSWER_CHOICES, widget=forms.RadioSelect,
+                label=question.text,
+                required=False,
+                choices=ANSWER_CHOICES,
+                widget=forms.RadioSelect,
                 help_text=question.note,
             )
             self.question_fields.append(name)

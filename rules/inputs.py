@@ -55,7 +55,9 @@ def render_text(ev: Evaluation) -> str:
     lines.append("")
     for t in ev.trace():
         indent = "    " if t["parent"] else "  "
-        lines.append(f"{indent}[{STATUS_LABELS[t['status']]}] {t['clause']} {t['kind_label']}·{t['title']}（{t['citation']}）")
+        lines.append(
+            f"{indent}[{STATUS_LABELS[t['status']]}] {t['clause']} {t['kind_label']}·{t['title']}（{t['citation']}）"
+        )
         lines.append(f"{indent}    原文：{t['text']}")
         lines.append(f"{indent}    来源：{t['source']['label']}")
     if ev.alternative is not None:

@@ -45,14 +45,42 @@ QUESTIONS_FILE = "questions.yaml"
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 CLAUSE_ID_RE = re.compile(r"^(?P<ruleset>[a-z][a-z0-9-]*)\.(?P<kind>[PSXRM])(?P<n>[1-9][0-9]*)$")
 TOP_KEYS = {
-    "id", "version", "title", "issuer", "doc_number", "jurisdiction", "effective_from",
-    "effective_from_approximate", "effective_to", "supersedes", "extends", "source", "outcomes",
-    "outcomes_citation", "parameters", "notes", "example", "clauses",
+    "id",
+    "version",
+    "title",
+    "issuer",
+    "doc_number",
+    "jurisdiction",
+    "effective_from",
+    "effective_from_approximate",
+    "effective_to",
+    "supersedes",
+    "extends",
+    "source",
+    "outcomes",
+    "outcomes_citation",
+    "parameters",
+    "notes",
+    "example",
+    "clauses",
 }
 REQUIRED_TOP = ("id", "version", "title", "issuer", "jurisdiction", "effective_from", "clauses")
 CLAUSE_KEYS = {
-    "id", "kind", "title", "text", "citation", "establish", "applies_to", "parts", "derive", "answers",
-    "verbatim", "corrections", "note", "example", "source",
+    "id",
+    "kind",
+    "title",
+    "text",
+    "citation",
+    "establish",
+    "applies_to",
+    "parts",
+    "derive",
+    "answers",
+    "verbatim",
+    "corrections",
+    "note",
+    "example",
+    "source",
 }
 PART_KEYS = CLAUSE_KEYS - {"kind", "applies_to", "parts"}
 STATUS_VALUES = ("met", "not_met")
@@ -78,9 +106,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Node:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool | dt.date) or key is None:
-            raise yaml.constructor.ConstructorError(
-                None, None, "键必须是字符串", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, "键必须是字符串", key_node.start_mark)
         key = str(key)
         if key in result:
             raise yaml.constructor.ConstructorError(None, None, f"重复的键 {key!r}", key_node.start_mark)
@@ -196,7 +222,7 @@ class _FileChecker:
         if isinstance(version, int | float) and not isinstance(version, bool):
             version = str(version)
         if not isinstance(version, str) or not version.strip():
-            self.problem(data, "version", "字段 version 应为文本标签，如 \"2019\"")
+            self.problem(data, "version", '字段 version 应为文本标签，如 "2019"')
             version = None
         effective_from = self._date(data, "effective_from", required=True)
         effective_to = self._date(data, "effective_to", required=False)
@@ -206,13 +232,15 @@ class _FileChecker:
         if data.get("extends") is not None:
             raw = data["extends"]
             if not isinstance(raw, str) or "@" not in raw:
-                self.problem(data, "extends", "extends 应写作 \"规则集id@版本\"，例如 zhejiang@2018")
+                self.problem(data, "extends", 'extends 应写作 "规则集id@版本"，例如 zhejiang@2018')
             else:
                 base_id, base_version = raw.split("@", 1)
                 extends = (base_id, base_version)
         outcomes = data.get("outcomes", ["exempt", "lighter", "mitigated"])
-        if not isinstance(outcomes, list) or not outcomes or any(
-            o not in OUTCOMES or o == "refused" for o in outcomes
+        if (
+            not isinstance(outcomes, list)
+            or not outcomes
+            or any(o not in OUTCOMES or o == "refused" for o in outcomes)
         ):
             self.problem(data, "outcomes", "outcomes 应为 exempt / lighter / mitigated 中的一项或多项")
             outcomes = ["exempt", "lighter", "mitigated"]
@@ -224,14 +252,20 @@ class _FileChecker:
             self.problem(data, "parameters", "parameters 应为映射")
             raw_params = _Node()
         for name, spec in raw_params.items():
-            if not isinstance(spec, _Node) or not isinstance(spec.get("value"), int | float) or isinstance(
-                spec.get("value"), bool
+            if (
+                not isinstance(spec, _Node)
+                or not isinstance(spec.get("value"), int | float)
+                or isinstance(spec.get("value"), bool)
             ):
                 self.problem(raw_params, name, f"参数 {name} 应有数值 value")
                 continue
             if not isinstance(spec.get("note"), str) or not spec["note"].strip():
-                self.problem(spec, None, f"参数 {name} 须有 note 说明其来源（文件未规定的数额是配置，不是事实）")
-            parameters[name] = Parameter(name, float(spec["value"]), str(spec.get("unit", "")), str(spec.get("note", "")))
+                self.problem(
+                    spec, None, f"参数 {name} 须有 note 说明其来源（文件未规定的数额是配置，不是事实）"
+                )
+            parameters[name] = Parameter(
+                name, float(spec["value"]), str(spec.get("unit", "")), str(spec.get("note", ""))
+            )
         doc_number = data.get("doc_number")
         if doc_number is not None and not isinstance(doc_number, str):
             self.problem(data, "doc_number", "doc_number 应为文本或 null")
@@ -282,7 +316,8 @@ class _FileChecker:
             expected = f"{rid}.{kind}{counters[kind]}"
             if cid != expected:
                 self.problem(
-                    node, "id",
+                    node,
+                    "id",
                     f"条款编号应为 {expected}（<规则集>.<类别><该类别在原文中的序号>），实为 {cid!r}",
                 )
                 continue
@@ -318,13 +353,22 @@ class _FileChecker:
         return out
 
     def _clause(
-        self, node: _Node, cid: str, kind: str, rid: str, *, parent: str | None, parameters: dict[str, Parameter]
+        self,
+        node: _Node,
+        cid: str,
+        kind: str,
+        rid: str,
+        *,
+        parent: str | None,
+        parameters: dict[str, Parameter],
     ) -> Clause | None:
         where = f"条款 {cid}："
         text = self._str(node, "text", where=where)
         title = self._str(node, "title", where=where)
-        citation = self._str(node, "citation", where=where) if parent is None else (
-            self._str(node, "citation", required=False, where=where) or ""
+        citation = (
+            self._str(node, "citation", where=where)
+            if parent is None
+            else (self._str(node, "citation", required=False, where=where) or "")
         )
         if text is None or title is None or citation is None:
             return None
@@ -341,7 +385,8 @@ class _FileChecker:
                 self.problem(node, "derive", f"{where}有 derive 的条款须写 establish: derived")
             if not isinstance(raw_derive, _Node) or raw_derive.get("from") not in DERIVATION_SOURCES:
                 self.problem(
-                    node, "derive",
+                    node,
+                    "derive",
                     f"{where}derive.from 应为 {'/'.join(DERIVATION_SOURCES)} 之一",
                 )
             else:
@@ -366,12 +411,18 @@ class _FileChecker:
             raw_answers = _Node()
         for question, mapping in raw_answers.items():
             if question not in self.questions:
-                self.problem(raw_answers, question, f"{where}未知的共同问题 {question}（见 {QUESTIONS_FILE}）")
+                self.problem(
+                    raw_answers, question, f"{where}未知的共同问题 {question}（见 {QUESTIONS_FILE}）"
+                )
                 continue
-            if not isinstance(mapping, _Node) or not mapping or any(
-                k not in ANSWER_VALUES or v not in STATUS_VALUES for k, v in mapping.items()
+            if (
+                not isinstance(mapping, _Node)
+                or not mapping
+                or any(k not in ANSWER_VALUES or v not in STATUS_VALUES for k, v in mapping.items())
             ):
-                self.problem(raw_answers, question, f"{where}共同问题 {question} 的映射应为 {{yes|no: met|not_met}}")
+                self.problem(
+                    raw_answers, question, f"{where}共同问题 {question} 的映射应为 {{yes|no: met|not_met}}"
+                )
                 continue
             answers.append((question, tuple(sorted(mapping.items()))))
         corrections: list[Correction] = []
@@ -436,12 +487,18 @@ def load_questions(directory: Path) -> tuple[dict[str, Question], list[RuleFileP
     if not isinstance(items, list):
         return {}, [RuleFileProblem(rel, 1, "应有 questions 列表")]
     for item in items:
-        if not isinstance(item, _Node) or not isinstance(item.get("id"), str) or not isinstance(item.get("text"), str):
+        if (
+            not isinstance(item, _Node)
+            or not isinstance(item.get("id"), str)
+            or not isinstance(item.get("text"), str)
+        ):
             problems.append(RuleFileProblem(rel, getattr(item, "line", None), "每个问题须有 id 与 text"))
             continue
         if item["id"] in questions:
             problems.append(RuleFileProblem(rel, item.line, f"重复的问题 id {item['id']}"))
-        questions[item["id"]] = Question(item["id"], item["text"].strip(), str(item.get("note") or "").strip())
+        questions[item["id"]] = Question(
+            item["id"], item["text"].strip(), str(item.get("note") or "").strip()
+        )
     return questions, problems
 
 
@@ -483,7 +540,9 @@ class Registry:
         family = self.family(ruleset_id)
         first = family.versions[0]
         if on_date < first.effective_from:
-            raise DateBeforeFirstVersionError(ruleset_id, on_date, first.effective_from, first.supersedes or "")
+            raise DateBeforeFirstVersionError(
+                ruleset_id, on_date, first.effective_from, first.supersedes or ""
+            )
         found = family.in_force(on_date)
         if found is None:
             raise NoVersionInForceError(ruleset_id, on_date)
@@ -539,7 +598,9 @@ def load_registry(directory: Path | str = RULESETS_DIR) -> Registry:
         header, _clauses, rel, data = item
         key = (header["id"], header["version"])
         if key in by_label:
-            problems.append(RuleFileProblem(rel, data.line, f"版本 {key[0]}@{key[1]} 已在 {by_label[key][2]} 中定义"))
+            problems.append(
+                RuleFileProblem(rel, data.line, f"版本 {key[0]}@{key[1]} 已在 {by_label[key][2]} 中定义")
+            )
             continue
         by_label[key] = item
 
@@ -557,7 +618,11 @@ def load_registry(directory: Path | str = RULESETS_DIR) -> Registry:
                 return None
             if base_key not in by_label:
                 problems.append(
-                    RuleFileProblem(rel, data.key_lines.get("extends"), f"extends 指向不存在的版本 {base_key[0]}@{base_key[1]}")
+                    RuleFileProblem(
+                        rel,
+                        data.key_lines.get("extends"),
+                        f"extends 指向不存在的版本 {base_key[0]}@{base_key[1]}",
+                    )
                 )
                 return None
             base = resolve(base_key, (*chain, key))
@@ -569,7 +634,11 @@ def load_registry(directory: Path | str = RULESETS_DIR) -> Registry:
         situations = {c.id for c in all_clauses if c.kind == "S" and c.parent is None}
         for c in clauses:
             if c.applies_to is not None and c.applies_to not in situations:
-                problems.append(RuleFileProblem(rel, c.line, f"条款 {c.id} 的 applies_to 指向不存在的容错情形 {c.applies_to}"))
+                problems.append(
+                    RuleFileProblem(
+                        rel, c.line, f"条款 {c.id} 的 applies_to 指向不存在的容错情形 {c.applies_to}"
+                    )
+                )
                 return None
         if len(ids) != len(all_clauses):
             problems.append(RuleFileProblem(rel, data.line, "条款编号重复"))
@@ -590,7 +659,8 @@ def load_registry(directory: Path | str = RULESETS_DIR) -> Registry:
             if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
                 problems.append(
                     RuleFileProblem(
-                        later.path, by_label[(rid, later.version)][3].key_lines.get("effective_from"),
+                        later.path,
+                        by_label[(rid, later.version)][3].key_lines.get("effective_from"),
                         f"版本 {later.version} 与 {earlier.path} 的版本 {earlier.version} 施行期间重叠"
                         f"（同一日期只能有一个版本有效）",
                     )
@@ -640,31 +710,50 @@ def version_from_snapshot(snapshot: dict[str, Any], *, expected_hash: str | None
         derive = c.get("derive")
         clauses.append(
             Clause(
-                id=c["id"], kind=c["kind"], title=c["title"], text=c["text"], citation=c["citation"],
-                establish=c["establish"], ruleset=c["ruleset"], parent=c["parent"], applies_to=c["applies_to"],
+                id=c["id"],
+                kind=c["kind"],
+                title=c["title"],
+                text=c["text"],
+                citation=c["citation"],
+                establish=c["establish"],
+                ruleset=c["ruleset"],
+                parent=c["parent"],
+                applies_to=c["applies_to"],
                 parts=tuple(c["parts"]),
                 derive=Derivation(derive["from"], derive["if_true"], derive["if_false"]) if derive else None,
                 answers=tuple(sorted((q, tuple(sorted(m.items()))) for q, m in c["answers"].items())),
                 verbatim=c["verbatim"],
-                corrections=tuple(Correction(x["original"], x["corrected"], x["note"]) for x in c["corrections"]),
-                note=c["note"], example=c["example"], source=c.get("source", ""),
+                corrections=tuple(
+                    Correction(x["original"], x["corrected"], x["note"]) for x in c["corrections"]
+                ),
+                note=c["note"],
+                example=c["example"],
+                source=c.get("source", ""),
             )
         )
     version = RuleSetVersion(
-        id=snapshot["id"], version=snapshot["version"], title=snapshot["title"], issuer=snapshot["issuer"],
-        doc_number=snapshot["doc_number"], jurisdiction=snapshot["jurisdiction"],
+        id=snapshot["id"],
+        version=snapshot["version"],
+        title=snapshot["title"],
+        issuer=snapshot["issuer"],
+        doc_number=snapshot["doc_number"],
+        jurisdiction=snapshot["jurisdiction"],
         effective_from=dt.date.fromisoformat(snapshot["effective_from"]),
         effective_to=dt.date.fromisoformat(snapshot["effective_to"]) if snapshot["effective_to"] else None,
         clauses=tuple(clauses),
         effective_from_approximate=snapshot["effective_from_approximate"],
         supersedes=snapshot["supersedes"],
         extends=tuple(snapshot["extends"]) if snapshot["extends"] else None,  # type: ignore[arg-type]
-        source=snapshot["source"], outcomes=tuple(snapshot["outcomes"]),
+        source=snapshot["source"],
+        outcomes=tuple(snapshot["outcomes"]),
         outcomes_citation=snapshot["outcomes_citation"],
         parameters={
-            name: Parameter(name, p["value"], p["unit"], p["note"]) for name, p in snapshot["parameters"].items()
+            name: Parameter(name, p["value"], p["unit"], p["note"])
+            for name, p in snapshot["parameters"].items()
         },
-        notes=snapshot["notes"], example=snapshot["example"], path="(snapshot)",
+        notes=snapshot["notes"],
+        example=snapshot["example"],
+        path="(snapshot)",
     )
     if version.content_hash != actual:  # the rebuilt object must hash as the stored data did
         raise PinMismatchError(version.id, version.version, actual, version.content_hash)

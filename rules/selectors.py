@@ -42,11 +42,15 @@ def clauses_by_kind(version: RuleSetVersion) -> list[dict[str, Any]]:
     for kind in KINDS:
         items = []
         for clause in version.of_kind(kind):
-            items.append({
-                "clause": clause,
-                "parts": version.parts_of(clause.id),
-                "requirements": version.requirements_for(clause.id) if kind == "S" else [],
-            })
+            items.append(
+                {
+                    "clause": clause,
+                    "parts": version.parts_of(clause.id),
+                    "requirements": version.requirements_for(clause.id) if kind == "S" else [],
+                }
+            )
         if items:
-            groups.append({"kind": kind, "label": KIND_LABELS[kind], "rule": KIND_RULES[kind], "items": items})
+            groups.append(
+                {"kind": kind, "label": KIND_LABELS[kind], "rule": KIND_RULES[kind], "items": items}
+            )
     return groups

@@ -14,25 +14,33 @@ class PriorCaseSerializer(serializers.Serializer):
 
 class EvaluateInputSerializer(serializers.Serializer):
     findings = serializers.DictField(
-        required=False, default=dict,
+        required=False,
+        default=dict,
         help_text="条款编号 → met / not_met / unknown，或 {status, reasoning, by}",
     )
     answers = serializers.DictField(
-        child=serializers.ChoiceField(choices=["yes", "no", "unknown"]), required=False,
+        child=serializers.ChoiceField(choices=["yes", "no", "unknown"]),
+        required=False,
         help_text="共同问题编号 → yes / no / unknown（见 rules/rulesets/questions.yaml）",
     )
-    loss_amount = serializers.FloatField(required=False, allow_null=True, min_value=0, help_text="损失金额（元）")
+    loss_amount = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, help_text="损失金额（元）"
+    )
     disposition = serializers.ChoiceField(
         choices=list(DISPOSITIONS), required=False, allow_null=True, help_text="“四种形态”处理方式"
     )
     prior_same_matter = PriorCaseSerializer(many=True, required=False, allow_null=True)
     conduct_date = serializers.DateField(required=False, help_text="行为发生日期（默认今天）")
-    decision_date = serializers.DateField(required=False, allow_null=True, help_text="决定日期；给出时按从旧兼从轻比较")
+    decision_date = serializers.DateField(
+        required=False, allow_null=True, help_text="决定日期；给出时按从旧兼从轻比较"
+    )
 
 
 class CompareInputSerializer(EvaluateInputSerializer):
     rulesets = serializers.ListField(
-        child=serializers.SlugField(), min_length=1, help_text="并列评估的规则集 id，如 [zhangjiakou, henan, hohhot]"
+        child=serializers.SlugField(),
+        min_length=1,
+        help_text="并列评估的规则集 id，如 [zhangjiakou, henan, hohhot]",
     )
 
 

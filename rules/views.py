@@ -60,8 +60,12 @@ def ruleset_compare(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 evaluations = compare(
-                    form.cleaned_data["rulesets"], form.cleaned_data["findings"], form.cleaned_data["conduct_date"],
-                    facts=form.facts(), answers=form.answers(), decision_date=form.cleaned_data.get("decision_date"),
+                    form.cleaned_data["rulesets"],
+                    form.cleaned_data["findings"],
+                    form.cleaned_data["conduct_date"],
+                    facts=form.facts(),
+                    answers=form.answers(),
+                    decision_date=form.cleaned_data.get("decision_date"),
                 )
                 results = [ev.to_dict() for ev in evaluations]
             except RuleError as exc:

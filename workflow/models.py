@@ -87,7 +87,7 @@ class Decision(models.Model):
     recused = models.JSONField("回避人员", default=list, blank=True)
     evaluation = models.JSONField("决定所依据的规则评估")
     ruleset_version = models.CharField(max_length=40)
-    ruleset_hash = models.CharField(max_length=64)
+    ruleset_hash = models.CharField(max_length=80)
     engine_version = models.CharField(max_length=20)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)

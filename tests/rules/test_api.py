@@ -75,17 +75,26 @@ def test_bad_input_is_400_naming_the_field(client_in, body, field, offender):
 
 
 def test_decision_date_applies_the_more_favourable_version(client_in):
-    findings = {f"zhangjiakou.P{i}": "met" for i in range(1, 6)} | {f"zhangjiakou.X{i}": "not_met" for i in range(1, 11)}
-    body = {"findings": findings | {"zhangjiakou.S9": "met"}, "loss_amount": 800000,
-            "conduct_date": "2022-06-01", "decision_date": "2023-02-01"}
+    findings = {f"zhangjiakou.P{i}": "met" for i in range(1, 6)} | {
+        f"zhangjiakou.X{i}": "not_met" for i in range(1, 11)
+    }
+    body = {
+        "findings": findings | {"zhangjiakou.S9": "met"},
+        "loss_amount": 800000,
+        "conduct_date": "2022-06-01",
+        "decision_date": "2023-02-01",
+    }
     data = post(client_in, "/api/rulesets/zhangjiakou/evaluate/", body).json()
     assert data["version"] == "2023"
     assert data["alternative"]["version"] == "2019"
 
 
 def test_compare_shows_how_rule_sets_differ_on_one_case(client_in):
-    body = {"rulesets": ["zhangjiakou", "henan", "hohhot"], "answers": {"private_gain": "yes"},
-            "conduct_date": "2020-06-01"}
+    body = {
+        "rulesets": ["zhangjiakou", "henan", "hohhot"],
+        "answers": {"private_gain": "yes"},
+        "conduct_date": "2020-06-01",
+    }
     response = post(client_in, "/api/rulesets/compare/", body)
     assert response.status_code == 200, response.content
     results = response.json()["results"]
@@ -94,7 +103,9 @@ def test_compare_shows_how_rule_sets_differ_on_one_case(client_in):
 
 
 def test_compare_rejects_unknown_rule_set(client_in):
-    response = post(client_in, "/api/rulesets/compare/", {"rulesets": ["nowhere"], "conduct_date": "2020-06-01"})
+    response = post(
+        client_in, "/api/rulesets/compare/", {"rulesets": ["nowhere"], "conduct_date": "2020-06-01"}
+    )
     assert response.status_code == 400
     assert "nowhere" in response.json()["errors"]["rulesets"][0]
 

@@ -37,7 +37,9 @@ def test_json_output_has_the_documented_keys(tmp_path, capsys):
 
 
 def test_text_output_quotes_the_clauses(tmp_path, capsys):
-    code, out, _ = run(tmp_path, capsys, CHEN, "--ruleset", "zhangjiagang", "--date", "2017-12-01", "--format", "text")
+    code, out, _ = run(
+        tmp_path, capsys, CHEN, "--ruleset", "zhangjiagang", "--date", "2017-12-01", "--format", "text"
+    )
     assert code == 0
     assert "结论：予以容错" in out
     assert "原文：在干事创业过程中出现失误" in out
@@ -47,8 +49,16 @@ def test_text_output_quotes_the_clauses(tmp_path, capsys):
     ("payload", "args", "offender"),
     [
         (CHEN, ["--ruleset", "nowhere", "--date", "2020-01-01"], "nowhere"),
-        ({"findings": {"zhangjiagang.P9": "met"}}, ["--ruleset", "zhangjiagang", "--date", "2020-01-01"], "zhangjiagang.P9"),
-        ({"findings": {"zhangjiagang.P1": "maybe"}}, ["--ruleset", "zhangjiagang", "--date", "2020-01-01"], "maybe"),
+        (
+            {"findings": {"zhangjiagang.P9": "met"}},
+            ["--ruleset", "zhangjiagang", "--date", "2020-01-01"],
+            "zhangjiagang.P9",
+        ),
+        (
+            {"findings": {"zhangjiagang.P1": "maybe"}},
+            ["--ruleset", "zhangjiagang", "--date", "2020-01-01"],
+            "maybe",
+        ),
         (CHEN, ["--ruleset", "zhangjiagang", "--date", "2020/01/01"], "2020/01/01"),
         (CHEN, ["--ruleset", "zhangjiagang", "--date", "2016-01-01"], "2016-01-01"),
     ],

@@ -45,8 +45,14 @@ def test_situation_with_failed_requirement_does_not_hold():
     assert [m["clause"] for m in ev.missing] == ["henan.S2", "henan.R2", "henan.S3", "henan.S4"]
     ev = evaluate(
         "henan",
-        {**base, "henan.S1": "met", "henan.R1": "not_met", "henan.S2": "not_met", "henan.S3": "not_met",
-         "henan.S4": "not_met"},
+        {
+            **base,
+            "henan.S1": "met",
+            "henan.R1": "not_met",
+            "henan.S2": "not_met",
+            "henan.S3": "not_met",
+            "henan.S4": "not_met",
+        },
         "2018-01-01",
     )
     assert ev.verdict == "not_tolerable"
@@ -94,7 +100,11 @@ def test_trace_quotes_text_and_citation_for_every_clause():
 def test_attested_finding_records_who_and_why():
     findings = zjk(**{"zhangjiakou.S9": {"status": "met", "reasoning": "冬奥项目", "by": "调查组 张三"}})
     trace = {t["clause"]: t for t in evaluate("zhangjiakou", findings, "2020-05-01").trace()}
-    assert trace["zhangjiakou.S9"]["source"]["attested"] == {"status": "met", "by": "调查组 张三", "reasoning": "冬奥项目"}
+    assert trace["zhangjiakou.S9"]["source"]["attested"] == {
+        "status": "met",
+        "by": "调查组 张三",
+        "reasoning": "冬奥项目",
+    }
     assert "张三" in trace["zhangjiakou.S9"]["source"]["label"]
 
 
@@ -107,8 +117,12 @@ def test_repeat_is_derived_from_earlier_cases_before_the_conduct():
     assert x9["status"] == "met"
     assert x9["source"]["type"] == "derived"
     assert "A-1" in x9["source"]["label"] and "B-2" not in x9["source"]["label"]
-    ev = evaluate("zhangjiakou", findings, "2018-06-01" if False else "2020-01-01",
-                  facts={"prior_same_matter": [{"case": "B-2", "date": "2022-01-01"}]})
+    ev = evaluate(
+        "zhangjiakou",
+        findings,
+        "2018-06-01" if False else "2020-01-01",
+        facts={"prior_same_matter": [{"case": "B-2", "date": "2022-01-01"}]},
+    )
     assert ev.status("zhangjiakou.X9") == "not_met"
 
 
@@ -145,12 +159,20 @@ def test_findings_alone_are_taken_as_stated():
 
 
 def test_third_form_disposition_excludes_under_hohhot():
-    ev = evaluate("hohhot", {"hohhot.S2": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"}, "2020-01-01",
-                  facts={"disposition": "fourth"})
+    ev = evaluate(
+        "hohhot",
+        {"hohhot.S2": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"},
+        "2020-01-01",
+        facts={"disposition": "fourth"},
+    )
     assert ev.verdict == "not_tolerable"
     assert ev.decisive == ["hohhot.X1"]
-    ev = evaluate("hohhot", {"hohhot.S2": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"}, "2020-01-01",
-                  facts={"disposition": "first"})
+    ev = evaluate(
+        "hohhot",
+        {"hohhot.S2": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"},
+        "2020-01-01",
+        facts={"disposition": "first"},
+    )
     assert ev.verdict == "tolerable"
 
 
@@ -168,7 +190,9 @@ def test_major_loss_uses_the_dated_threshold_parameter():
 def test_later_more_favourable_version_applies_and_both_traces_are_shown():
     findings = zjk(**{"zhangjiakou.S9": "met"})
     del findings["zhangjiakou.P6"]
-    ev = evaluate("zhangjiakou", findings, "2022-06-01", facts={"loss_amount": 800_000}, decision_date="2023-02-01")
+    ev = evaluate(
+        "zhangjiakou", findings, "2022-06-01", facts={"loss_amount": 800_000}, decision_date="2023-02-01"
+    )
     data = ev.to_dict()
     assert data["version"] == "2023"
     assert data["version_choice"]["principle"] == "从旧兼从轻"
@@ -214,8 +238,12 @@ def test_bad_input_names_the_offender_in_one_line(call, error, offender):
 def test_compound_clause_cannot_be_attested_whole_and_by_parts():
     with pytest.raises(FindingError, match="hohhot.S1"):
         evaluate("hohhot", {"hohhot.S1": "met", "hohhot.S1.2": "met"}, "2020-01-01")
-    ev = evaluate("hohhot", {"hohhot.S1": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"}, "2020-01-01",
-                  facts={"disposition": "first"})
+    ev = evaluate(
+        "hohhot",
+        {"hohhot.S1": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met"},
+        "2020-01-01",
+        facts={"disposition": "first"},
+    )
     assert ev.verdict == "tolerable"
 
 
@@ -238,8 +266,11 @@ def test_mitigation_grounds_do_not_change_the_verdict():
 
 def test_common_question_answers_map_to_each_rule_set():
     results = compare(
-        ["zhangjiakou", "henan", "hohhot"], {}, "2020-06-01",
-        answers={"private_gain": "yes"}, facts={"disposition": "first"},
+        ["zhangjiakou", "henan", "hohhot"],
+        {},
+        "2020-06-01",
+        answers={"private_gain": "yes"},
+        facts={"disposition": "first"},
     )
     verdicts = {ev.ruleset_id: ev for ev in results}
     assert verdicts["zhangjiakou"].verdict == "not_tolerable"  # X2 以权谋私, P4 not met

@@ -40,7 +40,9 @@ CLAUSES = """\
 
 
 def write(tmp_path, name, version="2020", start="2020-01-01", end="", s1="情形一的原文", clauses=None):
-    body = HEADER.format(version=version, start=start, end=end) + (clauses if clauses is not None else CLAUSES.format(s1=s1))
+    body = HEADER.format(version=version, start=start, end=end) + (
+        clauses if clauses is not None else CLAUSES.format(s1=s1)
+    )
     (tmp_path / name).write_text(textwrap.dedent(body), encoding="utf-8")
 
 
@@ -51,7 +53,14 @@ def problems(tmp_path):
 def test_shipped_rule_sets_load_and_registry_is_cached():
     assert check_directory() == []
     assert registry() is registry()
-    assert registry().ids() == ["henan", "hohhot", "zhangjiagang", "zhangjiakou", "zhejiang", "zhejiang-dept-example"]
+    assert registry().ids() == [
+        "henan",
+        "hohhot",
+        "zhangjiagang",
+        "zhangjiakou",
+        "zhejiang",
+        "zhejiang-dept-example",
+    ]
 
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path):
@@ -65,7 +74,12 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
 def test_wrong_clause_id_names_file_line_and_expected_id(tmp_path):
     write(tmp_path, "demo-2020.yaml", clauses=CLAUSES.format(s1="x").replace("demo.X1", "demo.X2"))
     found = problems(tmp_path)
-    assert any(p.endswith("demo-2020.yaml:19: 条款编号应为 demo.X1（<规则集>.<类别><该类别在原文中的序号>），实为 'demo.X2'") for p in found), found
+    assert any(
+        p.endswith(
+            "demo-2020.yaml:19: 条款编号应为 demo.X1（<规则集>.<类别><该类别在原文中的序号>），实为 'demo.X2'"
+        )
+        for p in found
+    ), found
 
 
 def test_unknown_kind_and_missing_text_are_reported(tmp_path):
@@ -77,7 +91,11 @@ def test_unknown_kind_and_missing_text_are_reported(tmp_path):
 
 
 def test_duplicate_key_is_an_error(tmp_path):
-    write(tmp_path, "demo-2020.yaml", clauses=CLAUSES.format(s1="x").replace("    title: 条件一\n", "    title: 条件一\n    title: 又一\n"))
+    write(
+        tmp_path,
+        "demo-2020.yaml",
+        clauses=CLAUSES.format(s1="x").replace("    title: 条件一\n", "    title: 条件一\n    title: 又一\n"),
+    )
     assert any("重复的键 'title'" in p for p in problems(tmp_path))
 
 
@@ -85,7 +103,9 @@ def test_overlapping_versions_are_a_load_error(tmp_path):
     write(tmp_path, "demo-2020.yaml", version="2020", start="2020-01-01")
     write(tmp_path, "demo-2021.yaml", version="2021", start="2021-01-01")
     found = problems(tmp_path)
-    assert any("施行期间重叠" in p and p.startswith("demo-2021.yaml") or "demo-2021.yaml" in p for p in found), found
+    assert any(
+        "施行期间重叠" in p and p.startswith("demo-2021.yaml") or "demo-2021.yaml" in p for p in found
+    ), found
     with pytest.raises(RuleSetLoadError):
         load_registry(tmp_path)
 
@@ -104,7 +124,10 @@ def test_versions_choose_by_date_and_diff_is_clause_level(tmp_path):
 
 
 def test_requirement_must_name_an_existing_situation(tmp_path):
-    extra = CLAUSES.format(s1="x") + "  - id: demo.R1\n    kind: R\n    title: 要求\n    citation: 第四条\n    applies_to: demo.S9\n    text: 要求原文\n"
+    extra = (
+        CLAUSES.format(s1="x")
+        + "  - id: demo.R1\n    kind: R\n    title: 要求\n    citation: 第四条\n    applies_to: demo.S9\n    text: 要求原文\n"
+    )
     write(tmp_path, "demo-2020.yaml", clauses=extra)
     assert any("applies_to 指向不存在的容错情形 demo.S9" in p for p in problems(tmp_path))
 
@@ -117,7 +140,15 @@ def test_parameter_without_note_is_refused(tmp_path):
 def test_extends_inherits_base_clauses_with_their_ids():
     version = registry().version_for("zhejiang-dept-example", "2019-01-01")
     ids = [c.id for c in version.clauses]
-    assert ids[:7] == ["zhejiang.P1", "zhejiang.S1", "zhejiang.S2", "zhejiang.S3", "zhejiang.X1", "zhejiang.X2", "zhejiang.X3"]
+    assert ids[:7] == [
+        "zhejiang.P1",
+        "zhejiang.S1",
+        "zhejiang.S2",
+        "zhejiang.S3",
+        "zhejiang.X1",
+        "zhejiang.X2",
+        "zhejiang.X3",
+    ]
     assert "zhejiang-dept-example.R1" in ids
     assert version.requirements_for("zhejiang-dept-example.S1")[0].id == "zhejiang-dept-example.R1"
 
@@ -127,3 +158,14 @@ def test_shipped_zhangjiakou_versions_differ_only_in_the_loss_parameter():
     diff = diff_versions(reg.version("zhangjiakou", "2019"), reg.version("zhangjiakou", "2023"))
     assert diff.changed == []
     assert {h["field"] for h in diff.header} == {"effective_from", "effective_to", "parameters"}
+
+
+def test_system_check_reports_file_line_problems(tmp_path, monkeypatch):
+    from rules import checks, loader
+
+    assert checks.check_rulesets() == []
+    write(tmp_path, "demo-2020.yaml", clauses=CLAUSES.format(s1="x").replace("kind: S", "kind: Z"))
+    monkeypatch.setattr(checks, "check_directory", lambda: loader.check_directory(tmp_path))
+    errors = checks.check_rulesets()
+    assert errors and errors[0].id == "rules.E001"
+    assert "demo-2020.yaml:" in errors[0].msg

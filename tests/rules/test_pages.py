@@ -34,7 +34,9 @@ def test_detail_groups_clauses_by_kind_with_citations(client_in):
 
 
 def test_detail_shows_clause_level_diff_between_versions(client_in):
-    html = client_in.get(reverse("rules:detail", args=["zhangjiakou"]) + "?from=2019&to=2023").content.decode()
+    html = client_in.get(
+        reverse("rules:detail", args=["zhangjiakou"]) + "?from=2019&to=2023"
+    ).content.decode()
     assert "2019 → 2023 的差异" in html
     assert "条款均未变化（28 条逐字相同）" in html
     assert "参数" in html
@@ -47,7 +49,11 @@ def test_unknown_rule_set_page_is_404(client_in):
 def test_compare_page_evaluates_side_by_side(client_in):
     form = client_in.get(reverse("rules:compare")).content.decode()
     assert "是否为自己、他人或单位谋取私利" in form
-    params = {"rulesets": ["zhangjiakou", "henan", "hohhot"], "conduct_date": "2020-06-01", "q_private_gain": "yes"}
+    params = {
+        "rulesets": ["zhangjiakou", "henan", "hohhot"],
+        "conduct_date": "2020-06-01",
+        "q_private_gain": "yes",
+    }
     html = client_in.get(reverse("rules:compare"), params).content.decode()
     assert "对照结果" in html
     assert html.count("不予容错") >= 2

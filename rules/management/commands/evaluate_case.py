@@ -49,7 +49,11 @@ class Command(BaseCommand):
         try:
             findings, facts, answers = split_payload(payload)
             ev = evaluate(
-                options["ruleset"], findings, conduct, facts=facts, answers=answers,
+                options["ruleset"],
+                findings,
+                conduct,
+                facts=facts,
+                answers=answers,
                 decision_date=options["decision_date"],
             )
         except RuleError as exc:
