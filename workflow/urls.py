@@ -10,6 +10,7 @@ urlpatterns = [
     path("mine/", views.my_cases, name="my-cases"),
     path("notifications/", views.notifications, name="notifications"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/review/", views.case_review, name="case-review"),
     path("cases/<int:case_id>/evaluation/", views.evaluation_fragment, name="case-evaluation"),
     path("cases/<int:case_id>/act/<str:action>/", views.case_action, name="case-action"),
     path("cases/<int:case_id>/findings/<str:clause_id>/", views.finding_save, name="case-finding"),

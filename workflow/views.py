@@ -77,6 +77,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if Role.COMMITTEE in roles:
         ctx.update(_list_context(request, {"state": f"{CaseState.PROPOSED},{CaseState.APPEALED}"}))
         ctx["heading"] = "待研究决定"
+        ctx["review_queue"] = True
+        ctx["review_states"] = [CaseState.PROPOSED, CaseState.APPEALED]
         return render(request, "workflow/inbox.html", ctx)
     if Role.ORGDEPT in roles:
         ctx.update(_list_context(request))
@@ -203,12 +205,19 @@ def apply(request: HttpRequest) -> HttpResponse:
     return render(request, "workflow/apply.html", {"form": form, "person": person})
 
 
-def _trace_groups(evaluation: dict[str, Any], findings: dict[str, Any]) -> list[dict[str, Any]]:
+def _trace_groups(
+    evaluation: dict[str, Any], findings: dict[str, Any], evidence: list[Any] | None = None
+) -> list[dict[str, Any]]:
     groups: dict[str, list[dict[str, Any]]] = {k: [] for k, _ in KIND_ORDER}
+    by_clause: dict[str, list[Any]] = {}
+    for e in evidence or []:
+        if e.clause_id:
+            by_clause.setdefault(e.clause_id, []).append(e)
     for item in evaluation.get("trace", []):
         kind = item.get("kind") or item["clause"].split(".")[-1][0]
         row = dict(item)
         row["finding"] = findings.get(item["clause"])
+        row["evidence"] = by_clause.get(item["clause"], [])
         groups.setdefault(kind, []).append(row)
     return [{"kind": k, "label": label, "items": groups[k]} for k, label in KIND_ORDER if groups.get(k)]
 
@@ -221,7 +230,12 @@ def _action_forms(request: HttpRequest, case: Case, actions: list[str], bound: d
         if bound and action in bound:
             result[action] = bound[action]
             continue
-        initial = {"revision": case.revision, **drafts.get(action, {})}
+        from django.utils import timezone
+
+        today = timezone.localdate().isoformat()
+        defaults = {"decide": {"meeting_date": today}, "review_appeal": {"meeting_date": today},
+                    "execute": {"delivered_on": today}}.get(action, {})
+        initial = {**defaults, "revision": case.revision, **drafts.get(action, {})}
         kwargs: dict[str, Any] = {"initial": initial}
         if action == "reassign":
             kwargs["handlers"] = User.objects.filter(
@@ -236,8 +250,8 @@ def _action_forms(request: HttpRequest, case: Case, actions: list[str], bound: d
     return result
 
 
-def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None = None, status: int = 200
-               ) -> HttpResponse:
+def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None = None, status: int = 200,
+               review: bool = False) -> HttpResponse:
     user = request.user
     actions = allowed_actions(user, case)
     internal = sees_internal(user, case)
@@ -255,6 +269,7 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
             Prefetch("consultations", queryset=Consultation.objects.select_related("organisation", "replied_by"))
         ).select_related("proposed_by"))
     decisions = list(case.decisions.select_related("recorded_by"))
+    evidence = list(case.evidence.select_related("uploaded_by"))
     clause_choices = []
     if evaluation:
         clause_choices = [(t["clause"], t["clause"]) for t in evaluation.get("trace", [])]
@@ -267,12 +282,12 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         "internal": internal,
         "evaluation": evaluation,
         "evaluation_error": evaluation_error,
-        "groups": _trace_groups(evaluation, findings) if evaluation else [],
+        "groups": _trace_groups(evaluation, findings, evidence) if evaluation else [],
         "can_record": can(user, "record_finding", case),
         "can_upload": can(user, "add_evidence", case),
         "can_state": can(user, "add_statement", case),
         "can_participant": can(user, "add_participant", case),
-        "evidence": list(case.evidence.select_related("uploaded_by")),
+        "evidence": evidence,
         "statements": list(case.statements.select_related("author")),
         "participants": list(case.participants.all()),
         "proposals": proposals,
@@ -287,12 +302,26 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         "tab": request.GET.get("tab", "facts"),
         "matter_label": MatterCategory(case.matter_category).label if case.matter_category else "",
     }
-    return render(request, "workflow/case_detail.html", ctx, status=status)
+    template = "workflow/case_detail.html"
+    if review:
+        template = "workflow/review.html"
+        ctx["review_action"] = next((a for a in ("decide", "review_appeal") if a in actions), None)
+        ctx["latest_proposal"] = proposals[-1] if proposals else None
+    return render(request, template, ctx, status=status)
 
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_page(request, _case_or_404(request, case_id))
+
+
+@login_required
+def case_review(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The committee's decision page: proposal, evaluation trace and opinions beside the decision form."""
+    case = _case_or_404(request, case_id)
+    if not sees_internal(request.user, case):
+        raise Http404
+    return _case_page(request, case, review=True)
 
 
 @login_required
@@ -303,8 +332,9 @@ def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
         raise Http404
     findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
     evaluation = case_evaluation(case).to_dict()
+    evidence = list(case.evidence.all())
     return render(request, "workflow/_evaluation.html", {
-        "case": case, "evaluation": evaluation, "groups": _trace_groups(evaluation, findings),
+        "case": case, "evaluation": evaluation, "groups": _trace_groups(evaluation, findings, evidence),
         "can_record": can(request.user, "record_finding", case), "finding_statuses": [
             ("met", "符合"), ("not_met", "不符合"), ("unknown", "待查明")],
     })
@@ -351,7 +381,8 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
                 return redirect("home")
             return redirect("case-detail", case_id=case.pk)
     refreshed = _case_or_404(request, case_id)
-    return _case_page(request, refreshed, bound={action: form}, status=400)
+    review = request.POST.get("_from") == "review" and action in {"decide", "review_appeal"}
+    return _case_page(request, refreshed, bound={action: form}, status=400, review=review)
 
 
 @login_required
