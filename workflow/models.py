@@ -86,6 +86,7 @@ class Decision(models.Model):
     appeal_result = models.CharField("复核结果", max_length=20, blank=True)
     recused = models.JSONField("回避人员", default=list, blank=True)
     evaluation = models.JSONField("决定所依据的规则评估")
+    inputs = models.JSONField("评估输入（认定与事实）", default=dict)
     ruleset_version = models.CharField(max_length=40)
     ruleset_hash = models.CharField(max_length=80)
     engine_version = models.CharField(max_length=20)
@@ -105,6 +106,23 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}：{self.get_outcome_display()}"
+
+
+class PinnedRuleSet(models.Model):
+    """The exact rule-set content a stored evaluation used, so it can be re-run after the file changes."""
+
+    content_hash = models.CharField(max_length=80, unique=True)
+    ruleset = models.CharField(max_length=60)
+    version = models.CharField(max_length=40)
+    snapshot = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "规则版本快照"
+        verbose_name_plural = "规则版本快照"
+
+    def __str__(self) -> str:
+        return f"{self.ruleset}@{self.version}"
 
 
 class Recusal(models.Model):

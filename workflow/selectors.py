@@ -96,3 +96,28 @@ def case_history(case: Case) -> QuerySet[HistoryEntry]:
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def decision_reproduce(decision: Any) -> tuple[bool, str]:
+    """Re-run a decision's stored evaluation under its pinned rule-set snapshot.
+
+    Returns whether verdict, decisive clauses and every clause status came out the same, and a
+    one-line explanation. Independent of the rule files on disk today.
+    """
+    from rules.engine import reproduce
+    from rules.errors import RuleError
+
+    from .models import PinnedRuleSet
+
+    pin = PinnedRuleSet.objects.filter(content_hash=decision.ruleset_hash).first()
+    if pin is None:
+        return False, f"决定 #{decision.pk} 缺少规则版本快照 {decision.ruleset_hash[:19]}"
+    inputs = decision.inputs or {}
+    try:
+        _, same = reproduce(decision.evaluation, inputs.get("findings", {}), facts=inputs.get("facts"),
+                            snapshot=pin.snapshot)
+    except RuleError as exc:
+        return False, f"决定 #{decision.pk}：{exc}"
+    if not same:
+        return False, f"决定 #{decision.pk} 重新评估的结果与当时不一致"
+    return True, f"决定 #{decision.pk} 可复现（{pin.ruleset}@{pin.version}）"

@@ -34,7 +34,8 @@ from cases.models import (
     ParticipantKind,
     Statement,
 )
-from cases.selectors import case_evaluation
+from cases.selectors import case_evaluation, case_facts, case_findings
+from rules.engine import evaluate
 from rules.errors import RuleError
 from rules.loader import registry
 
@@ -52,6 +53,7 @@ from .models import (
     MeetingKind,
     Notification,
     OutboxEvent,
+    PinnedRuleSet,
     Proposal,
     Recusal,
 )
@@ -547,7 +549,17 @@ def _decision_record(
     case: Case, actor: Actor, *, kind: str, outcome: str, meeting: tuple, resolution: str, override_reason: str,
     appeal_result: str = "",
 ) -> Decision:
-    evaluation = _evaluation_dict(case)
+    findings, facts = case_findings(case), case_facts(case)
+    try:
+        result = evaluate(case.ruleset, findings, case.conduct_date, facts=facts, decision_date=timezone.localdate())
+    except RuleError as exc:
+        raise InvalidInput(str(exc), field="ruleset") from None
+    evaluation = result.to_dict()
+    PinnedRuleSet.objects.get_or_create(
+        content_hash=result.version.content_hash,
+        defaults={"ruleset": result.version.id, "version": result.version.version,
+                  "snapshot": result.version.snapshot()},
+    )
     open_outcomes = evaluation.get("outcomes") or []
     override_reason = (override_reason or "").strip()
     if outcome not in open_outcomes and not override_reason:
@@ -563,6 +575,7 @@ def _decision_record(
         meeting_kind=meeting[0], meeting_date=meeting[1], members_present=meeting[2], members_total=meeting[3],
         resolution=resolution, override_reason=override_reason if outcome not in open_outcomes else override_reason,
         appeal_result=appeal_result, recused=recused, evaluation=evaluation,
+        inputs={"findings": findings, "facts": facts},
         ruleset_version=str(evaluation.get("version", "")), ruleset_hash=str(evaluation.get("content_hash", "")),
         engine_version=str(evaluation.get("engine_version", "")), recorded_by=actor.user,
     )

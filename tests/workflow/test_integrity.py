@@ -118,3 +118,37 @@ def test_admin_edit_writes_history(client, world, api):
     assert entry.action == "admin_edit" and entry.via == "admin"
     assert entry.changes["title"] == "管理员更正的事项名称"
     assert history_verify().ok
+
+
+@pytest.mark.django_db
+def test_decision_reproduces_under_its_pinned_snapshot_even_without_rule_files(api, world, monkeypatch):
+    from workflow.models import PinnedRuleSet
+    from workflow.selectors import decision_reproduce
+
+    from .helpers import act
+
+    case = drive_to_proposed(api, world)
+    act(api("committee"), case["id"], "decide", {"outcome": "exempt", "resolution": "免责。", **meeting()})
+    decision = Decision.objects.get(case_id=case["id"])
+    assert decision.inputs["findings"]
+    assert PinnedRuleSet.objects.filter(content_hash=decision.ruleset_hash).exists()
+
+    # The rule files on disk are not consulted: the snapshot alone reproduces the verdict.
+    import rules.loader
+
+    def no_files():
+        raise AssertionError("rule files must not be read")
+
+    monkeypatch.setattr(rules.loader, "registry", no_files)
+    ok, message = decision_reproduce(decision)
+    assert ok, message
+    call_command("verify_decisions")
+
+    # A snapshot edited after the fact no longer matches the hash the decision pinned.
+    pin = PinnedRuleSet.objects.get(content_hash=decision.ruleset_hash)
+    pin.snapshot["title"] = pin.snapshot.get("title", "") + "（改）"
+    pin.save()
+    ok, message = decision_reproduce(decision)
+    assert not ok
+    with pytest.raises(SystemExit):
+        call_command("verify_decisions")
