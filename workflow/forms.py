@@ -16,6 +16,24 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that accepts several files (Django's documented pattern)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: object, initial: object = None) -> object:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 class CaseCreateForm(forms.Form):
     """An inspector opening a case (依职权启动)."""
 
@@ -59,8 +77,7 @@ class ApplicationForm(forms.Form):
         label="您认为适用的容错情形", required=False, widget=forms.CheckboxSelectMultiple
     )
     remedial_measures = forms.CharField(label="已采取的补救措施", widget=forms.Textarea, required=False)
-    attachments = forms.FileField(label="附件（可多选）", required=False,
-                                  widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}))
+    attachments = MultipleFileField(label="附件（可多选）", required=False)
 
     def __init__(self, *args: object, orgs: object, situations: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case as Case_
+from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -74,6 +75,13 @@ def case_list(user: User, filters: dict[str, Any] | None = None) -> QuerySet[Cas
         text = str(f["q"]).strip()[:100]
         qs = qs.filter(Q(title__icontains=text) | Q(subject__name__icontains=text) | Q(summary__icontains=text))
     return qs.order_by("-created_at", "-id")
+
+
+def overdue_first(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """Overdue cases first (across all pages), then newest."""
+    overdue = Case_(When(state__in=OPEN_STATES, deadline__lt=timezone.localdate(), then=Value(0)),
+                    default=Value(1), output_field=IntegerField())
+    return qs.annotate(_overdue_rank=overdue).order_by("_overdue_rank", "-created_at", "-id")
 
 
 def case_get(user: User, case_id: Any) -> Case | None:

@@ -26,7 +26,7 @@ from .doors import ACTION_CALLS, actor_for
 from .errors import StaleRevision, WorkflowError
 from .models import Consultation, Draft, Notification
 from .permissions import allowed_actions, can, sees_evaluation, sees_internal
-from .selectors import FilterError, case_get, case_list, is_overdue
+from .selectors import FilterError, case_get, case_list, is_overdue, overdue_first
 from .transitions import TRANSITIONS
 
 KIND_ORDER = [("P", "容错条件（须全部符合）"), ("S", "容错情形（至少符合一项）"), ("R", "程序要求"),
@@ -50,10 +50,8 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
     except FilterError as exc:
         error = exc.message
         qs = case_list(request.user, base_filters or {})
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(overdue_first(qs), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    # Overdue first on the page; the database already orders by newest.
-    rows.sort(key=lambda c: not is_overdue(c))
     for case in rows:
         case.overdue = is_overdue(case)  # type: ignore[attr-defined]
     units = Organisation.objects.filter(kind__in=[OrgKind.UNIT, OrgKind.FUNCTIONAL]).order_by("name")
@@ -246,12 +244,13 @@ def _action_forms(request: HttpRequest, case: Case, actions: list[str], bound: d
             kwargs["consult_orgs"] = Organisation.objects.filter(
                 pk__in=authority.acting_ids, kind=OrgKind.FUNCTIONAL
             ).exclude(pk=case.accountability_org_id)
+        kwargs["auto_id"] = f"id_{action}_%s"
         result[action] = f.ACTION_FORMS[action](**kwargs)
     return result
 
 
 def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None = None, status: int = 200,
-               review: bool = False) -> HttpResponse:
+               review: bool = False, tab: str | None = None) -> HttpResponse:
     user = request.user
     actions = allowed_actions(user, case)
     internal = sees_internal(user, case)
@@ -296,10 +295,10 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         "recusals": list(case.recusals.select_related("member")),
         "history": list(case.history.order_by("id")),
         "evidence_form": f.EvidenceForm(clauses=clause_choices),
-        "statement_form": f.StatementForm(),
-        "participant_form": f.ParticipantForm(),
+        "statement_form": f.StatementForm(auto_id="id_statement_%s"),
+        "participant_form": f.ParticipantForm(auto_id="id_participant_%s"),
         "finding_statuses": [("met", "符合"), ("not_met", "不符合"), ("unknown", "待查明")],
-        "tab": request.GET.get("tab", "facts"),
+        "tab": tab or request.GET.get("tab", "facts"),
         "matter_label": MatterCategory(case.matter_category).label if case.matter_category else "",
     }
     template = "workflow/case_detail.html"
@@ -356,7 +355,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
                                                  memberships__role=Role.INSPECTOR)
     if action == "propose":
         kwargs["consult_orgs"] = Organisation.objects.filter(kind=OrgKind.FUNCTIONAL)
-    form = f.ACTION_FORMS[action](request.POST, **kwargs)
+    form = f.ACTION_FORMS[action](request.POST, auto_id=f"id_{action}_%s", **kwargs)
     if form.is_valid():
         data = dict(form.cleaned_data)
         if action == "propose":
@@ -382,7 +381,8 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
             return redirect("case-detail", case_id=case.pk)
     refreshed = _case_or_404(request, case_id)
     review = request.POST.get("_from") == "review" and action in {"decide", "review_appeal"}
-    return _case_page(request, refreshed, bound={action: form}, status=400, review=review)
+    # Re-render with the actions panel open so the error beside the field is visible.
+    return _case_page(request, refreshed, bound={action: form}, status=400, review=review, tab="actions")
 
 
 @login_required
@@ -403,7 +403,10 @@ def finding_save(request: HttpRequest, case_id: int, clause_id: str) -> HttpResp
     else:
         error = "；".join(e for errs in form.errors.values() for e in errs)
     if wants_json:
-        return JsonResponse({"ok": error is None, "error": error}, status=200 if error is None else 400)
+        # The page's other forms carry the case revision; hand back the new one so they stay current.
+        revision = Case.objects.filter(pk=case.pk).values_list("revision", flat=True).first()
+        return JsonResponse({"ok": error is None, "error": error, "revision": revision},
+                            status=200 if error is None else 400)
     if error:
         messages.error(request, f"{clause_id}：{error}")
     else:

@@ -31,7 +31,11 @@
     fetch(form.action, { method: "POST", body: new FormData(form), headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
-        if (!data.ok) { alert(data.error); form.dataset.submitted = ""; form.querySelectorAll("button").forEach(function (b) { b.disabled = false; }); return; }
+        form.dataset.submitted = ""; form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+        if (!data.ok) { alert(data.error); return; }
+        if (data.revision !== null && data.revision !== undefined) {
+          document.querySelectorAll("input[name=revision]").forEach(function (i) { i.value = data.revision; });
+        }
         return fetch(panel.dataset.src, { credentials: "same-origin" }).then(function (r) { return r.text(); })
           .then(function (html) { panel.innerHTML = html; });
       });

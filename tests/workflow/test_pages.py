@@ -46,8 +46,8 @@ def test_decision_form_errors_are_in_chinese_next_to_the_field(client, world, ap
     html = response.content.decode()
     assert "未超过应到 11 人的半数" in html
     # The error sits inside the members_present field block.
-    block = html[html.index('for="id_members_present"'):]
-    assert block.index("未超过应到") < block.index('for="id_members_total"')
+    block = html[html.index('for="id_decide_members_present"'):]
+    assert block.index("未超过应到") < block.index('for="id_decide_members_total"')
     assert Case.objects.get(pk=case["id"]).state == "proposed"
     assert not Decision.objects.exists()
 
