@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv deps dev-deps check lint bench system-packages worker
+.PHONY: run test venv deps dev-deps check lint bench bench-reports system-packages worker
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ test: system-packages dev-deps lint
 
 bench: dev-deps
 	$(PY) benchmarks/bench_rules.py
+
+bench-reports: dev-deps
+	$(PY) benchmarks/bench_reports.py
 
 worker: deps
 	$(VENV)/bin/celery -A config worker -l info --concurrency 2

@@ -18,10 +18,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("rules/", include("rules.urls")),
     path("", include("workflow.urls")),
+    path("", include("reports.urls")),
     path("api/auth/token/", accounts_api.TokenCreateApi.as_view(), name="api-token"),
     path("api/me/", accounts_api.MeApi.as_view(), name="api-me"),
     path("api/", include("rules.api_urls")),
     path("api/", include("workflow.api_urls")),
+    path("api/", include("reports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -375,7 +375,7 @@ def _derive(version: RuleSetVersion, source: str, facts: dict[str, Any]) -> tupl
         param = version.parameters["major_loss_threshold"]
         hit = loss >= param.value
         return hit, (
-            f"记录的损失金额 {loss:g}{param.unit} {'≥' if hit else '<'} 重大损失数额参数 {param.value:g}{param.unit}"
+            f"记录的损失金额 {loss:,.2f}{param.unit} {'≥' if hit else '<'} 重大损失数额参数 {param.value:,.0f}{param.unit}"
             f"（{version.id}@{version.version} 的配置值，非文件规定）"
         )
     if source == "repeat_same_matter":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,11 @@ class Site:
 def site(browser: Browser, live_server, world, settings) -> Iterator[Site]:
     # CI points REDIS_URL at a broker with no worker; here documents and exports render in-process, in the
     # live server's thread. The real worker over Redis is proven by the reports and foundation tests.
+    from config.celery import app
+
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the Celery app read its settings at start-up
     settings.MEDIA_ROOT = MEDIA
     MEDIA.mkdir(parents=True, exist_ok=True)
     s = Site(url=live_server.url, browser=browser, world=world)
@@ -109,6 +113,7 @@ def site(browser: Browser, live_server, world, settings) -> Iterator[Site]:
         yield s
     finally:
         s.close()
+        app.conf.task_always_eager = saved
     assert not s.problems, "\n".join(s.problems)
 
 
@@ -138,24 +143,3 @@ def assert_no_dead_buttons(page: Page, case_id: int) -> None:
     """The forms the page offers are exactly the API's allowed_actions for this user."""
     assert action_forms(page) == api_allowed_actions(page, case_id)
 
-
-def reports_mounted() -> bool:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse("reports:filing-register")
-    except NoReverseMatch:
-        return False
-    return True
-
-
-def waiting_for_reports(what: str) -> Callable[[Any], Any]:
-    """Mark a reports step as waiting until config/urls.py mounts ``reports.urls``.
-
-    Not a skip: the test runs every time. While reports is not mounted it must fail (strict xfail, so a
-    forgotten marker is noticed); once mounted the marker is inert and the test has to pass.
-    """
-    return pytest.mark.xfail(
-        condition=not reports_mounted(), strict=True,
-        reason=f"WAITING for reports: config/urls.py does not include reports.urls yet ({what})",
-    )

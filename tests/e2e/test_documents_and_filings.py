@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from reports.models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
 from workflow.models import HistoryEntry
 
-from .conftest import ROOT, Site, screenshot, waiting_for_reports
+from .conftest import ROOT, Site, screenshot
 from .helpers import open_tab, seed_executed
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,6 @@ def _pdf_text(path) -> str:
                           check=True).stdout
 
 
-@waiting_for_reports("the 文书 tab lists the feedback letter but has no download link")
 def test_cadre_downloads_the_written_feedback(site: Site) -> None:
     case = seed_executed(site.world)
     feedback = Document.objects.get(case=case, kind=DocumentKind.FEEDBACK, superseded=False)
@@ -55,7 +54,6 @@ def test_cadre_downloads_the_written_feedback(site: Site) -> None:
     assert (entry.actor, entry.changes["kind"]) == (site.world.users["cadre"], DocumentKind.FEEDBACK)
 
 
-@waiting_for_reports("no 备案登记 page or link for the organisation department")
 def test_orgdept_filters_the_filing_register_and_exports_a_period(site: Site) -> None:
     first = seed_executed(site.world, title="环境执法中先行查封偷排企业被问责")
     second = seed_executed(site.world, username="cadre2", title="水质监测数据报送延误")

@@ -1,0 +1,238 @@
+"""REST API: a case's documents and their files, the filing register, export jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Organisation
+from cases.models import Case
+from workflow.doors import actor_for
+from workflow.selectors import case_get
+
+from . import services
+from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from .permissions import may_regenerate, may_use_filing_register
+from .selectors import (
+    PeriodError,
+    case_documents,
+    current_filings,
+    document_get,
+    filing_list,
+    job_get,
+    job_progress,
+    parse_period,
+)
+
+
+def _case_or_404(request: Request, case_id: Any) -> Case:
+    case = case_get(request.user, case_id)
+    if case is None:
+        raise Http404
+    return case
+
+
+def document_output(doc: Document, *, internal: bool = True) -> dict[str, Any]:
+    ready = doc.status == DocumentStatus.READY
+    return {
+        "id": doc.pk,
+        "kind": doc.kind,
+        "kind_label": doc.get_kind_display(),
+        "number": doc.number,
+        "version": doc.version,
+        "current": doc.current,
+        "status": doc.status,
+        "status_label": doc.get_status_display(),
+        "error": doc.error if internal else ("生成失败，问责部门已知悉。" if doc.status == DocumentStatus.FAILED else ""),
+        "sha256": doc.sha256,
+        "size": doc.size,
+        "created_at": doc.created_at,
+        "generated_at": doc.generated_at,
+        "download_url": reverse("reports_api:case-document-file", args=[doc.case_id, doc.pk]) if ready else None,
+    }
+
+
+def job_output(job: ExportJob) -> dict[str, Any]:
+    ready = job.status == ExportStatus.READY
+    return {
+        "id": job.pk,
+        "job": job.pk,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "progress": job_progress(job),
+        "total": job.total,
+        "from": job.date_from,
+        "to": job.date_to,
+        "organisation": job.organisation_id,
+        "error": job.error,
+        "sha256": job.sha256 if ready else "",
+        "created_at": job.created_at,
+        "download_url": reverse("reports_api:job-file", args=[job.pk]) if ready else None,
+    }
+
+
+class DocumentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    number = serializers.CharField()
+    version = serializers.IntegerField()
+    current = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=DocumentStatus.choices)
+    sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    download_url = serializers.CharField(allow_null=True)
+
+
+class RegenerateInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    reason = serializers.CharField(max_length=200)
+
+
+class ExportInput(serializers.Serializer):
+    from_ = serializers.CharField(help_text="YYYY-MM-DD")
+    to = serializers.CharField(help_text="YYYY-MM-DD")
+    organisation = serializers.IntegerField(required=False, allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class JobOutput(serializers.Serializer):
+    job = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ExportStatus.choices)
+    status_label = serializers.CharField()
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    download_url = serializers.CharField(allow_null=True)
+
+
+def _period(raw_from: Any, raw_to: Any, *, required: bool) -> tuple[Any, Any]:
+    try:
+        return parse_period(raw_from, raw_to, required=required)
+    except PeriodError as exc:
+        raise ValidationError({exc.field: [exc.message]}) from None
+
+
+def _organisation(raw: Any) -> Organisation | None:
+    if raw in (None, ""):
+        return None
+    try:
+        org = Organisation.objects.filter(pk=int(raw)).first()
+    except (TypeError, ValueError):
+        org = None
+    if org is None:
+        raise ValidationError({"organisation": ["organisation 应为存在的组织编号。"]})
+    return org
+
+
+class CaseDocumentsApi(APIView):
+    @extend_schema(summary="案件文书列表（各版本）", responses={200: DocumentOutput(many=True)})
+    def get(self, request: Request, case_id: int) -> Response:
+        case = _case_or_404(request, case_id)
+        from workflow.permissions import sees_internal
+
+        internal = sees_internal(request.user, case)
+        return Response([document_output(d, internal=internal) for d in case_documents(request.user, case)])
+
+    @extend_schema(summary="更正后重新生成文书（新版本，保留旧版本）", request=RegenerateInput,
+                   responses={201: DocumentOutput})
+    def post(self, request: Request, case_id: int) -> Response:
+        case = _case_or_404(request, case_id)
+        if not may_regenerate(request.user, case):
+            raise PermissionDenied("只有问责部门可以重新生成文书。")
+        serializer = RegenerateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        doc = services.document_regenerate(
+            case=case, kind=serializer.validated_data["kind"], reason=serializer.validated_data["reason"],
+            actor=actor_for(request.user, request, via="api"),
+        )
+        doc.refresh_from_db()
+        return Response(document_output(doc), status=201)
+
+
+class CaseDocumentFileApi(APIView):
+    @extend_schema(summary="下载文书 PDF（留痕）", responses={200: OpenApiTypes.BINARY})
+    def get(self, request: Request, case_id: int, document_id: int) -> FileResponse:
+        doc = document_get(request.user, document_id)
+        if doc is None or doc.case_id != int(case_id) or doc.status != DocumentStatus.READY:
+            raise Http404
+        services.document_download_record(document=doc, actor=actor_for(request.user, request, via="api"))
+        return FileResponse(doc.file.open("rb"), filename=doc.filename, content_type="application/pdf")
+
+
+class FilingListApi(APIView):
+    @extend_schema(
+        summary="备案登记",
+        parameters=[
+            OpenApiParameter("from", str, description="决定日期起 YYYY-MM-DD"),
+            OpenApiParameter("to", str, description="决定日期止 YYYY-MM-DD"),
+            OpenApiParameter("organisation", int, description="组织编号（含下级）"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        if not may_use_filing_register(request.user):
+            raise PermissionDenied("只有组织部门可以查看备案登记。")
+        start, end = _period(request.query_params.get("from"), request.query_params.get("to"), required=False)
+        org = _organisation(request.query_params.get("organisation"))
+        cases = list(filing_list(request.user, date_from=start, date_to=end, organisation=org)[:1000])
+        docs = current_filings([c.pk for c in cases])
+        rows = []
+        for case in cases:
+            doc = docs.get(case.pk)
+            rows.append({
+                "case": case.pk,
+                "reference": case.reference,
+                "title": case.title,
+                "person": case.subject.name,
+                "unit": case.subject.unit.name,
+                "accountability_org": case.accountability_org.name,
+                "outcome": case.outcome,
+                "outcome_label": case.get_outcome_display(),
+                "decided_at": case.decided_at,
+                "filing": document_output(doc) if doc is not None else None,
+            })
+        return Response(rows)
+
+
+class FilingExportApi(APIView):
+    @extend_schema(summary="批量导出备案材料（ZIP：PDF、XLSX 登记表、清单）", request=ExportInput,
+                   responses={202: JobOutput})
+    def post(self, request: Request) -> Response:
+        if not may_use_filing_register(request.user):
+            raise PermissionDenied("只有组织部门可以导出备案材料。")
+        start, end = _period(request.data.get("from"), request.data.get("to"), required=True)
+        org = _organisation(request.data.get("organisation"))
+        job = services.export_job_create(actor=actor_for(request.user, request, via="api"), date_from=start,
+                                         date_to=end, organisation=org)
+        job.refresh_from_db()
+        return Response(job_output(job), status=202)
+
+
+class JobApi(APIView):
+    @extend_schema(summary="导出任务进度", responses={200: JobOutput})
+    def get(self, request: Request, job_id: int) -> Response:
+        job = job_get(request.user, job_id)
+        if job is None:
+            raise Http404
+        return Response(job_output(job))
+
+
+class JobFileApi(APIView):
+    @extend_schema(summary="下载导出文件（留痕）", responses={200: OpenApiTypes.BINARY})
+    def get(self, request: Request, job_id: int) -> FileResponse:
+        job = job_get(request.user, job_id)
+        if job is None or job.status != ExportStatus.READY:
+            raise Http404
+        services.export_download_record(job=job, actor=actor_for(request.user, request, via="api"))
+        return FileResponse(job.file.open("rb"), filename=f"备案材料-{job.date_from}-{job.date_to}.zip",
+                            as_attachment=True, content_type="application/zip")

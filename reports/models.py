@@ -1,0 +1,156 @@
+"""Official documents of a case (with numbers, versions and hashes), and bulk filing exports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Organisation
+from cases.models import Case
+
+
+class DocumentKind(models.TextChoices):
+    FEEDBACK = "feedback", "容错认定结论书面反馈"
+    FILING = "filing", "容错纠错备案表"
+    APPEAL_REVIEW = "appeal_review", "申诉复核决定"
+    APPLICATION = "application", "容错申请书"
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", "生成中"
+    READY = "ready", "已生成"
+    FAILED = "failed", "生成失败"
+
+
+# The cadre (the subject) receives these; the filing report goes to the upper level only.
+SUBJECT_KINDS = (DocumentKind.FEEDBACK, DocumentKind.APPEAL_REVIEW, DocumentKind.APPLICATION)
+
+
+def document_path(instance: Document, filename: str) -> str:
+    return f"documents/{instance.case_id}/{filename}"
+
+
+class Document(models.Model):
+    """One version of one official document of a case; a correction adds a version, never overwrites."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField("文书类别", max_length=20, choices=DocumentKind.choices)
+    version = models.PositiveIntegerField("版本", default=1)
+    number = models.CharField("发文字号", max_length=60, blank=True)
+    issuing_org = models.ForeignKey(
+        Organisation, verbose_name="发文机关", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.ForeignKey(
+        "workflow.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    event = models.ForeignKey(
+        "workflow.OutboxEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField("状态", max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
+    error = models.TextField("错误信息", blank=True)
+    attempts = models.PositiveIntegerField("生成尝试次数", default=0)
+    reason = models.CharField("生成原因", max_length=200, blank=True)
+    file = models.FileField("文件", upload_to=document_path, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    size = models.PositiveBigIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    token = models.CharField("核验码", max_length=32, unique=True)
+    superseded = models.BooleanField("已被新版本取代", default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    queued_at = models.DateTimeField("最近排队时间", null=True, blank=True)
+    # The task generating it now; a redelivered message (same task id) may take over, another may not.
+    claim_task = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    generated_at = models.DateTimeField("生成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "文书"
+        verbose_name_plural = "文书"
+        ordering = ["case_id", "kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind", "version"], name="document_unique_version"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="document_version_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "queued_at"], name="document_pending_idx"),
+            models.Index(fields=["kind", "status", "generated_at"], name="document_kind_ready_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number or ''} v{self.version}"
+
+    @property
+    def current(self) -> bool:
+        return not self.superseded
+
+    @property
+    def filename(self) -> str:
+        name = self.number or f"{self.case.reference}"
+        return f"{self.get_kind_display()}-{name}-v{self.version}.pdf"
+
+
+class DocumentNumber(models.Model):
+    """The last document number issued by an organisation in a year; locked while the next is taken."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "发文字号计数"
+        verbose_name_plural = "发文字号计数"
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year"], name="document_number_per_org_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.year}: {self.last}"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "正在打包"
+    READY = "ready", "可以下载"
+    FAILED = "failed", "失败"
+
+
+def export_path(instance: ExportJob, filename: str) -> str:
+    return f"exports/{instance.requested_by_id}/{filename}"
+
+
+class ExportJob(models.Model):
+    """A bulk export of a period's filing reports (ZIP of PDFs, an XLSX register and a manifest)."""
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="组织范围", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    date_from = models.DateField("起始日期")
+    date_to = models.DateField("截止日期")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    # The cases taken into the export at its first step, so progress can be read at any time.
+    case_ids = models.JSONField(default=list, blank=True)
+    file = models.FileField(upload_to=export_path, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "备案导出任务"
+        verbose_name_plural = "备案导出任务"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="export_progress_le_100"),
+            models.CheckConstraint(condition=models.Q(date_from__lte=models.F("date_to")), name="export_period_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"备案导出 {self.date_from}—{self.date_to}（{self.get_status_display()}）"

@@ -1,0 +1,124 @@
+"""HTML to PDF with WeasyPrint: one font configuration per process, and no URL fetched but our own.
+
+Rendering runs in long-lived Celery workers (PERFORMANCE.md): the ``FontConfiguration`` is kept for
+the life of the process so memory stays flat, and fonts are subset on output by libharfbuzz-subset.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import functools
+import io
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string, select_template
+
+from .fonts import cache_dir, font_plan
+
+# Documents refer to static files under this made-up origin; the fetcher maps it to the static finders.
+STATIC_ORIGIN = "https://static.reports.invalid/"
+FONT_PREFIX = "__fonts__/"
+
+
+class RenderError(RuntimeError):
+    """The document could not be rendered (a template or layout problem)."""
+
+
+@functools.cache
+def _weasyprint() -> tuple[type, type, type]:
+    # Imported on first use: the web process pays the import cost only if it renders.
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
+
+    return HTML, FontConfiguration, URLFetcher
+
+
+@functools.cache
+def font_configuration() -> object:
+    """The process's one FontConfiguration (a new one per document makes memory grow)."""
+    _, font_config_class, _ = _weasyprint()
+    # Release it before interpreter shutdown, while the libraries its destructor calls still exist.
+    atexit.register(font_configuration.cache_clear)
+    return font_config_class()
+
+
+@functools.cache
+def _fetcher() -> object:
+    _, _, url_fetcher_class = _weasyprint()
+
+    class StaticOnlyFetcher(url_fetcher_class):  # type: ignore[misc, valid-type]
+        """Serve ``data:`` URLs and the project's own static files; refuse everything else."""
+
+        def fetch(self, url: str, headers: object = None) -> object:
+            from weasyprint.urls import URLFetcherResponse
+
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith(STATIC_ORIGIN + FONT_PREFIX):
+                name = url[len(STATIC_ORIGIN + FONT_PREFIX):]
+                path = cache_dir() / name
+                if "/" not in name and ".." not in name and path.is_file():
+                    return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": "font/otf"})
+            if url.startswith(STATIC_ORIGIN):
+                relative = url[len(STATIC_ORIGIN):].split("?", 1)[0].split("#", 1)[0]
+                found = finders.find(relative) if ".." not in relative else None
+                if found:
+                    path = Path(found if isinstance(found, str) else found[0])
+                    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+            raise ValueError(f"文书渲染不读取外部地址：{url}")
+
+    return StaticOnlyFetcher(fail_on_errors=False)
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    content: bytes
+    pages: int
+
+
+def template_for(kind: str, jurisdiction: str) -> str:
+    """A jurisdiction may override a document: ``reports/documents/<ruleset>/<kind>.html`` first."""
+    template = select_template([f"reports/documents/{jurisdiction}/{kind}.html", f"reports/documents/{kind}.html"])
+    return template.template.name
+
+
+def render_html(template_name: str, context: dict) -> str:
+    plan = font_plan()
+    return render_to_string(template_name, {**context, "fonts": plan, "static_origin": STATIC_ORIGIN,
+                                            "font_origin": STATIC_ORIGIN + FONT_PREFIX})
+
+
+def render_pdf(html: str) -> RenderedPdf:
+    """Lay out and write the PDF; fonts resolved (and checked) before anything is drawn."""
+    font_plan()
+    html_class, _, _ = _weasyprint()
+    try:
+        document = html_class(string=html, base_url=STATIC_ORIGIN, url_fetcher=_fetcher()).render(
+            font_config=font_configuration(),
+        )
+        content = document.write_pdf()
+    except Exception as exc:
+        raise RenderError(f"文书排版失败：{exc}") from exc
+    return RenderedPdf(content=content, pages=len(document.pages))
+
+
+def qr_png_data_uri(text: str) -> str:
+    """A QR code as a 1-bit PNG data URI, one pixel per module, scaled up crisply by the stylesheet.
+
+    A bitmap, not SVG: WeasyPrint draws an SVG path of a few hundred modules slowly (0.4 s per
+    document); the PNG is a few hundred bytes and costs nothing to place.
+    """
+    import qrcode
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=1, box_size=1)
+    qr.add_data(text)
+    qr.make(fit=True)
+    buffer = io.BytesIO()
+    qr.make_image().get_image().convert("1").save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,159 @@
+"""Reads over documents, filings and export jobs, always starting from what the user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import DateTimeField, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from accounts.selectors import subtree_ids
+from cases.models import Case
+from workflow.models import Decision, DecisionKind
+from workflow.permissions import DECIDED_STATES, visible_cases
+from workflow.selectors import case_get
+
+from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from .permissions import may_see_job, may_use_filing_register, visible_kinds
+
+
+class PeriodError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def case_documents(user: User, case: Case) -> QuerySet[Document]:
+    """Every version of the case's documents this user may see, newest first within a kind."""
+    kinds = visible_kinds(user, case)
+    return (
+        Document.objects.filter(case=case, kind__in=kinds)
+        .select_related("issuing_org")
+        .order_by("kind", "-version")
+    )
+
+
+def document_get(user: User, document_id: Any) -> Document | None:
+    """One document the user may see (its case visible, its kind allowed), or None: the door answers 404."""
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        return None
+    doc = Document.objects.select_related("case", "issuing_org").filter(pk=pk).first()
+    if doc is None:
+        return None
+    case = case_get(user, doc.case_id)
+    if case is None or doc.kind not in visible_kinds(user, case):
+        return None
+    doc.case = case
+    return doc
+
+
+def document_by_token(token: str) -> Document | None:
+    """For the public verification page: by the QR token or by the file's SHA-256."""
+    token = (token or "").strip().lower() if len(token or "") == 64 else (token or "").strip()
+    if not token or len(token) > 64:
+        return None
+    field = "sha256" if len(token) == 64 else "token"
+    return (
+        Document.objects.select_related("case__subject", "issuing_org")
+        .filter(**{field: token}, status=DocumentStatus.READY)
+        .first()
+    )
+
+
+def parse_period(raw_from: Any, raw_to: Any, *, required: bool = False) -> tuple[dt.date | None, dt.date | None]:
+    def one(value: Any, field: str) -> dt.date | None:
+        if value in (None, ""):
+            if required:
+                raise PeriodError(field, "请填写日期（YYYY-MM-DD）。")
+            return None
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise PeriodError(field, "日期格式应为 YYYY-MM-DD。") from None
+
+    start, end = one(raw_from, "from"), one(raw_to, "to")
+    if start and end and start > end:
+        raise PeriodError("from", "起始日期不能晚于截止日期。")
+    return start, end
+
+
+def _decided_at() -> Subquery:
+    first = Decision.objects.filter(case=OuterRef("pk"), kind=DecisionKind.DECISION).order_by("sequence")
+    return Subquery(first.values("decided_at")[:1], output_field=DateTimeField())
+
+
+def filing_list(
+    user: User, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
+    organisation: Organisation | None = None,
+) -> QuerySet[Case]:
+    """Decided cases the user's organisation department receives, by decision date, with a subtree filter."""
+    if not may_use_filing_register(user):
+        return Case.objects.none()
+    qs = visible_cases(user).filter(state__in=DECIDED_STATES).annotate(decided_at=_decided_at())
+    qs = qs.filter(decided_at__isnull=False)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        qs = qs.filter(decided_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=tz))
+    if date_to:
+        qs = qs.filter(decided_at__lt=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+    if organisation is not None:
+        ids = subtree_ids(organisation)
+        qs = qs.filter(Q(subject__unit_id__in=ids) | Q(accountability_org_id__in=ids))
+    return qs.select_related("subject__unit", "accountability_org").order_by("-decided_at", "-id")
+
+
+def current_filings(case_ids: list[int]) -> dict[int, Document]:
+    """The newest filing document of each case (ready or not)."""
+    docs: dict[int, Document] = {}
+    for doc in Document.objects.filter(case_id__in=case_ids, kind=DocumentKind.FILING).order_by("case_id", "-version"):
+        docs.setdefault(doc.case_id, doc)
+    return docs
+
+
+def organisations_for_filter(user: User) -> list[Organisation]:
+    """Organisations whose subtree the user may narrow the register to (those of their cases)."""
+    ids = set(visible_cases(user).values_list("subject__unit_id", flat=True)) | set(
+        visible_cases(user).values_list("accountability_org_id", flat=True)
+    )
+    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=ids)}
+    for org in list(orgs.values()):
+        for ancestor in org.ancestors():
+            orgs.setdefault(ancestor.pk, ancestor)
+    return sorted(orgs.values(), key=lambda o: (len(o.ancestors()), o.pk))
+
+
+def job_get(user: User, job_id: Any) -> ExportJob | None:
+    try:
+        pk = int(job_id)
+    except (TypeError, ValueError):
+        return None
+    job = ExportJob.objects.filter(pk=pk).first()
+    if job is None or not may_see_job(user, job):
+        return None
+    return job
+
+
+def job_progress(job: ExportJob) -> int:
+    """Progress read live: while the workers render, the job's own check may wait behind them in the queue."""
+    if job.status != ExportStatus.RUNNING or not job.case_ids or job.progress >= 80:
+        return job.progress
+    ready = (
+        Document.objects.filter(case_id__in=job.case_ids, kind=DocumentKind.FILING, status=DocumentStatus.READY)
+        .values("case_id").distinct().count()
+    )
+    return max(job.progress, min(80, ready * 80 // max(len(job.case_ids), 1)))
+
+
+def first_decided(case_ids: list[int]) -> dict[int, dt.datetime]:
+    rows = (
+        Decision.objects.filter(case_id__in=case_ids, kind=DecisionKind.DECISION)
+        .values("case_id").annotate(at=Min("decided_at"))
+    )
+    return {r["case_id"]: r["at"] for r in rows}

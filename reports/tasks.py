@@ -1,0 +1,64 @@
+"""Celery doors into the reports services: they take ids, call one service, and are safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+
+
+def _backoff(retries: int) -> int:
+    return min(10 * 2**retries, 600)
+
+
+@shared_task(name="reports.tasks.outbox_dispatch", ignore_result=True)
+def outbox_dispatch() -> int:
+    """Run by beat every 30 s and after each commit that wrote an outbox row."""
+    return services.outbox_dispatch()
+
+
+@shared_task(bind=True, name="reports.tasks.document_generate", ignore_result=True, max_retries=MAX_RETRIES,
+             acks_late=True, reject_on_worker_lost=True)
+def document_generate(self: Task, document_id: int) -> None:
+    try:
+        services.document_generate(document_id=document_id, task_id=self.request.id or "")
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            logger.exception("document %s failed", document_id)
+            services.document_fail(document_id=document_id, error=message)
+            return
+        logger.warning("document %s failed (%s); retrying", document_id, message)
+        services.document_note_error(document_id=document_id, error=message)
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, name="reports.tasks.export_build", ignore_result=True, max_retries=MAX_RETRIES,
+             acks_late=True, reject_on_worker_lost=True)
+def export_build(self: Task, job_id: int) -> str:
+    try:
+        state = services.export_build(job_id=job_id)
+    except Exception as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            logger.exception("export %s failed", job_id)
+            from .models import ExportJob, ExportStatus
+
+            ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+            return "failed"
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    if state == "waiting" and self.request.is_eager:
+        # In-process mode renders synchronously: still waiting means something is stuck, so say so.
+        from .models import ExportJob, ExportStatus
+
+        ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.FAILED, error="备案表未能全部生成，请稍后重试。")
+        return "failed"
+    if state == "waiting":
+        # Filings are still being rendered by the workers; look again shortly instead of blocking one.
+        services.export_queue(job_id, countdown=1)
+    return state

@@ -1,0 +1,17 @@
+"""Pages; mounted by config with ``path("", include("reports.urls"))``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("filings/", views.filing_register, name="filing-register"),
+    path("filings/export/", views.filing_export, name="filing-export"),
+    path("jobs/<int:job_id>/", views.job_status, name="job-status"),
+    path("jobs/<int:job_id>/download/", views.job_download, name="job-download"),
+    path("documents/<int:document_id>/", views.document_download, name="document-download"),
+    path("cases/<int:case_id>/documents/regenerate/", views.document_regenerate, name="document-regenerate"),
+    path("verify/<str:token>/", views.verify, name="verify"),
+]

@@ -1,0 +1,157 @@
+"""Pages: the filing register with its export, document downloads, and public verification."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organisation
+from workflow.doors import actor_for
+from workflow.errors import WorkflowError
+from workflow.selectors import case_get
+
+from . import services
+from .models import DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from .permissions import may_use_filing_register, visible_kinds
+from .selectors import (
+    PeriodError,
+    current_filings,
+    document_by_token,
+    document_get,
+    filing_list,
+    job_get,
+    job_progress,
+    organisations_for_filter,
+    parse_period,
+)
+
+PAGE_SIZE = 50
+
+
+def _job_json(job: ExportJob) -> dict:
+    ready = job.status == ExportStatus.READY
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": job.get_status_display() + (f"：{job.error}" if job.error and not ready else ""),
+        "progress": job_progress(job),
+        "download_url": reverse("reports:job-download", args=[job.pk]) if ready else None,
+    }
+
+
+@login_required
+def filing_register(request: HttpRequest) -> HttpResponse:
+    if not may_use_filing_register(request.user):
+        raise PermissionDenied("只有组织部门可以查看备案登记。")
+    today = timezone.localdate()
+    raw_from = request.GET.get("from") or today.replace(month=1, day=1).isoformat()
+    raw_to = request.GET.get("to") or today.isoformat()
+    error = ""
+    try:
+        start, end = parse_period(raw_from, raw_to)
+    except PeriodError as exc:
+        error, start, end = exc.message, None, None
+    org = None
+    raw_org = request.GET.get("organisation") or ""
+    if raw_org.isdigit():
+        org = Organisation.objects.filter(pk=int(raw_org)).first()
+    cases = filing_list(request.user, date_from=start, date_to=end, organisation=org) if not error else []
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    filings = current_filings([c.pk for c in page])
+    rows = [(case, filings.get(case.pk)) for case in page]
+    jobs = ExportJob.objects.filter(requested_by=request.user).order_by("-created_at")[:5]
+    return render(request, "reports/filing_register.html", {
+        "rows": rows, "page": page, "error": error, "date_from": raw_from, "date_to": raw_to,
+        "organisation": org, "organisations": organisations_for_filter(request.user), "jobs": jobs,
+        "job_json": [(job, _job_json(job)) for job in jobs],
+    })
+
+
+@login_required
+@require_POST
+def filing_export(request: HttpRequest) -> HttpResponse:
+    if not may_use_filing_register(request.user):
+        raise PermissionDenied("只有组织部门可以导出备案材料。")
+    raw_org = request.POST.get("organisation") or ""
+    org = Organisation.objects.filter(pk=int(raw_org)).first() if raw_org.isdigit() else None
+    back = f"{reverse('reports:filing-register')}?from={request.POST.get('from', '')}&to={request.POST.get('to', '')}"
+    try:
+        start, end = parse_period(request.POST.get("from"), request.POST.get("to"), required=True)
+        services.export_job_create(actor=actor_for(request.user, request), date_from=start, date_to=end,
+                                   organisation=org)
+    except PeriodError as exc:
+        messages.error(request, exc.message)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已开始导出，完成后可在下方下载。")
+    return redirect(back + (f"&organisation={org.pk}" if org else ""))
+
+
+@login_required
+def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
+    job = job_get(request.user, job_id)
+    if job is None:
+        raise Http404("未找到该导出任务。")
+    return JsonResponse(_job_json(job))
+
+
+@login_required
+def job_download(request: HttpRequest, job_id: int) -> FileResponse:
+    job = job_get(request.user, job_id)
+    if job is None or job.status != ExportStatus.READY:
+        raise Http404("未找到该导出文件。")
+    services.export_download_record(job=job, actor=actor_for(request.user, request))
+    return FileResponse(job.file.open("rb"), as_attachment=True, content_type="application/zip",
+                        filename=f"备案材料-{job.date_from}-{job.date_to}.zip")
+
+
+@login_required
+def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    doc = document_get(request.user, document_id)
+    if doc is None or doc.status != DocumentStatus.READY:
+        raise Http404("未找到该文书，或您无权查看。")
+    services.document_download_record(document=doc, actor=actor_for(request.user, request))
+    return FileResponse(doc.file.open("rb"), filename=doc.filename, content_type="application/pdf",
+                        as_attachment=request.GET.get("download") == "1")
+
+
+@login_required
+@require_POST
+def document_regenerate(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get(request.user, case_id)
+    if case is None:
+        raise Http404("未找到该案件，或您无权查看。")
+    try:
+        services.document_regenerate(case=case, kind=request.POST.get("kind", ""),
+                                     reason=request.POST.get("reason", ""), actor=actor_for(request.user, request))
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已重新生成文书（新版本），原版本保留。")
+    return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=documents")
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    """Public: anyone holding the paper may learn whether it is genuine and current; details need rights."""
+    doc = document_by_token(token)
+    details = None
+    newer = None
+    if doc is not None and request.user.is_authenticated:
+        case = case_get(request.user, doc.case_id)
+        if case is not None and doc.kind in visible_kinds(request.user, case):
+            details = doc
+            if doc.superseded:
+                newer = (doc.case.documents.filter(kind=doc.kind, status=DocumentStatus.READY, superseded=False)
+                         .order_by("-version").first())
+    return render(request, "reports/verify.html", {
+        "document": doc, "details": details, "newer": newer, "token": token,
+        "kind_labels": dict(DocumentKind.choices),
+    }, status=200 if doc is not None else 404)
