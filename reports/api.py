@@ -125,10 +125,11 @@ def _period(raw_from: Any, raw_to: Any, *, required: bool) -> tuple[Any, Any]:
 def _organisation(raw: Any) -> Organisation | None:
     if raw in (None, ""):
         return None
-    try:
-        org = Organisation.objects.filter(pk=int(raw)).first()
-    except (TypeError, ValueError):
-        org = None
+    text = str(raw).strip()
+    org = None
+    if isinstance(raw, int | str) and not isinstance(raw, bool) and text.isascii() and text.isdecimal() \
+            and len(text) < 19:
+        org = Organisation.objects.filter(pk=int(text)).first()
     if org is None:
         raise ValidationError({"organisation": ["organisation 应为存在的组织编号。"]})
     return org
@@ -210,6 +211,8 @@ class FilingExportApi(APIView):
     def post(self, request: Request) -> Response:
         if not may_use_filing_register(request.user):
             raise PermissionDenied("只有组织部门可以导出备案材料。")
+        if not isinstance(request.data, dict):
+            raise ValidationError({"from": ["请求体应为对象：{from, to, organisation}。"]})
         start, end = _period(request.data.get("from"), request.data.get("to"), required=True)
         org = _organisation(request.data.get("organisation"))
         job = services.export_job_create(actor=actor_for(request.user, request, via="api"), date_from=start,

@@ -74,9 +74,12 @@ def parse_period(raw_from: Any, raw_to: Any, *, required: bool = False) -> tuple
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value))
+            parsed = dt.date.fromisoformat(str(value))
         except ValueError:
             raise PeriodError(field, "日期格式应为 YYYY-MM-DD。") from None
+        if not (1900 <= parsed.year <= 2999):
+            raise PeriodError(field, "日期应在 1900 年至 2999 年之间。")
+        return parsed
 
     start, end = one(raw_from, "from"), one(raw_to, "to")
     if start and end and start > end:

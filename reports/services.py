@@ -355,8 +355,9 @@ def export_queue(job_id: int, *, countdown: float = 0) -> bool:
 
 
 def _export_fail(job: ExportJob, message: str) -> str:
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=message[:4000],
-                                               finished_at=timezone.now())
+    # Never turn a finished export into a failed one.
+    ExportJob.objects.filter(pk=job.pk).exclude(status=ExportStatus.READY).update(
+        status=ExportStatus.FAILED, error=message[:4000], finished_at=timezone.now())
     return "failed"
 
 
@@ -369,15 +370,16 @@ def export_build(*, job_id: int) -> str:
     job = ExportJob.objects.select_related("requested_by", "organisation").filter(pk=job_id).first()
     if job is None or job.status in (ExportStatus.READY, ExportStatus.FAILED):
         return "done" if job is not None and job.status == ExportStatus.READY else "failed"
-    first_step = job.started_at is None
-    if first_step:
+    if job.started_at is None:
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, started_at=timezone.now(), error="")
         job.started_at = timezone.now()
-    cases = list(filing_list(job.requested_by, date_from=job.date_from, date_to=job.date_to,
-                             organisation=job.organisation))
-    ids = [c.pk for c in cases]
-    docs = current_filings(ids)
-    if first_step:
+    # The first step fixes the list of cases and requests missing filings; it counts as done only once
+    # the list is saved, so a crash or redelivery before that simply repeats it.
+    if not job.case_ids:
+        cases = list(filing_list(job.requested_by, date_from=job.date_from, date_to=job.date_to,
+                                 organisation=job.organisation))
+        ids = [c.pk for c in cases]
+        docs = current_filings(ids)
         need = [c for c in cases if docs.get(c.pk) is None or docs[c.pk].status == DocumentStatus.FAILED]
         for case in need:
             with transaction.atomic():
@@ -386,6 +388,14 @@ def export_build(*, job_id: int) -> str:
         if need:
             docs = current_filings(ids)
         ExportJob.objects.filter(pk=job.pk).update(case_ids=ids, total=len(ids))
+    else:
+        ids = list(job.case_ids)
+        by_id = {c.pk: c for c in Case.objects.filter(pk__in=ids).select_related("subject__unit", "accountability_org")}
+        cases = [by_id[i] for i in ids if i in by_id]
+        docs = current_filings(ids)
+    missing = [c for c in cases if c.pk not in docs]
+    if missing:
+        return _export_fail(job, f"{len(missing)} 份备案表缺失：{'、'.join(c.reference for c in missing[:10])}")
     failed = [c for c in cases if docs[c.pk].status == DocumentStatus.FAILED]
     if failed:
         names = "、".join(f"{c.reference}（{docs[c.pk].error[:60]}）" for c in failed[:10])

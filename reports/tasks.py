@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
+from django.utils import timezone
 
 from . import services
 
@@ -49,14 +50,16 @@ def export_build(self: Task, job_id: int) -> str:
             logger.exception("export %s failed", job_id)
             from .models import ExportJob, ExportStatus
 
-            ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+            ExportJob.objects.filter(pk=job_id).exclude(status=ExportStatus.READY).update(
+                status=ExportStatus.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
             return "failed"
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     if state == "waiting" and self.request.is_eager:
         # In-process mode renders synchronously: still waiting means something is stuck, so say so.
         from .models import ExportJob, ExportStatus
 
-        ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.FAILED, error="备案表未能全部生成，请稍后重试。")
+        ExportJob.objects.filter(pk=job_id).exclude(status=ExportStatus.READY).update(
+            status=ExportStatus.FAILED, error="备案表未能全部生成，请稍后重试。", finished_at=timezone.now())
         return "failed"
     if state == "waiting":
         # Filings are still being rendered by the workers; look again shortly instead of blocking one.

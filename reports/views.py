@@ -60,7 +60,7 @@ def filing_register(request: HttpRequest) -> HttpResponse:
         error, start, end = exc.message, None, None
     org = None
     raw_org = request.GET.get("organisation") or ""
-    if raw_org.isdigit():
+    if raw_org.isascii() and raw_org.isdecimal() and len(raw_org) < 19:
         org = Organisation.objects.filter(pk=int(raw_org)).first()
     cases = filing_list(request.user, date_from=start, date_to=end, organisation=org) if not error else []
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -80,7 +80,7 @@ def filing_export(request: HttpRequest) -> HttpResponse:
     if not may_use_filing_register(request.user):
         raise PermissionDenied("只有组织部门可以导出备案材料。")
     raw_org = request.POST.get("organisation") or ""
-    org = Organisation.objects.filter(pk=int(raw_org)).first() if raw_org.isdigit() else None
+    org = Organisation.objects.filter(pk=int(raw_org)).first() if (raw_org.isascii() and raw_org.isdecimal() and len(raw_org) < 19) else None
     back = f"{reverse('reports:filing-register')}?from={request.POST.get('from', '')}&to={request.POST.get('to', '')}"
     try:
         start, end = parse_period(request.POST.get("from"), request.POST.get("to"), required=True)

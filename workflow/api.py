@@ -24,7 +24,7 @@ from . import services
 from .doors import ACTION_CALLS, actor_for
 from .errors import NotAllowed
 from .permissions import action_check, sees_evaluation
-from .selectors import FilterError, case_get, case_history, case_list
+from .selectors import FilterError, case_get, case_history_for, case_list
 
 
 class CasePagination(CursorPagination):
@@ -172,4 +172,8 @@ class HistoryApi(APIView):
     @extend_schema(summary="操作记录（哈希链）", responses={200: s.HistoryOutput(many=True)})
     def get(self, request: Request, case_id: int) -> Response:
         case = _case_or_404(request, case_id)
-        return Response(s.HistoryOutput(case_history(case), many=True).data)
+        entries, full = case_history_for(request.user, case)
+        if full:
+            return Response(s.HistoryOutput(entries, many=True).data)
+        # The subject cadre sees the steps of their case, without internal reasoning or changes.
+        return Response([{**e, "at": e["at"].isoformat()} for e in entries])

@@ -37,7 +37,7 @@ class MultipleFileField(forms.FileField):
 class CaseCreateForm(forms.Form):
     """An inspector opening a case (依职权启动)."""
 
-    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     title = forms.CharField(label="事项名称", max_length=200)
     subject = forms.ModelChoiceField(label="当事干部", queryset=Person.objects.none())
     accountability_org = forms.ModelChoiceField(label="问责部门", queryset=Organisation.objects.none())
@@ -66,7 +66,7 @@ class CaseCreateForm(forms.Form):
 class ApplicationForm(forms.Form):
     """A cadre's written application (书面申请), guided by the rule set's situations."""
 
-    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     title = forms.CharField(label="被问责事项", max_length=200)
     accountability_org = forms.ModelChoiceField(label="向哪个问责部门申请", queryset=Organisation.objects.none())
     conduct_date = forms.DateField(label="事情发生日期", widget=DateInput)
@@ -159,8 +159,8 @@ class ReasonForm(_RevisionForm):
 class _MeetingForm(_RevisionForm):
     meeting_kind = forms.ChoiceField(label="会议形式", choices=MeetingKind.choices)
     meeting_date = forms.DateField(label="会议日期", widget=DateInput)
-    members_present = forms.IntegerField(label="到会人数", min_value=0)
-    members_total = forms.IntegerField(label="应到人数", min_value=1)
+    members_present = forms.IntegerField(label="到会人数", min_value=0, max_value=1000)
+    members_total = forms.IntegerField(label="应到人数", min_value=1, max_value=1000)
     resolution = forms.CharField(label="决定内容", widget=forms.Textarea)
     override_reason = forms.CharField(
         label="与规则评估不一致的理由", widget=forms.Textarea(attrs={"rows": 2}), required=False,

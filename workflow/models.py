@@ -176,7 +176,7 @@ class HistoryEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_name = models.CharField(max_length=150)
-    role = models.CharField(max_length=20, blank=True)
+    role = models.CharField(max_length=100, blank=True)
     organisation = models.CharField(max_length=100, blank=True)
     at = models.DateTimeField()
     action = models.CharField(max_length=40)

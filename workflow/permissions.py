@@ -112,11 +112,35 @@ def visible_cases(user: User) -> QuerySet[Case]:
     return Case.objects.filter(q)
 
 
+def _subject_managed_within(case: Case, org_ids: set[int]) -> bool:
+    """The Python twin of ``_managed_by`` for one case already loaded."""
+    subject = case.subject
+    if subject.managing_committee_id:
+        return subject.managing_committee_id in org_ids
+    return subject.unit_id in org_ids
+
+
 def sees_internal(user: User, case: Case) -> bool:
-    """Internal opinions (proposal, consultations) are for officials, never for the cadre alone."""
+    """Internal opinions (findings' reasoning, proposal, consultations) are for officials acting on
+    this case through their office, never for the cadre who is its subject."""
     scope = scope_of(user)
-    if scope.is_admin or scope.inspector_org_ids or scope.committee_ids or scope.orgdept_org_ids:
+    if scope.is_admin:
         return True
+    if scope.person_id is not None and case.subject_id == scope.person_id:
+        return False
+    if case.accountability_org_id in scope.inspector_visible_org_ids:
+        return True
+    if scope.committee_subtree_ids and _subject_managed_within(case, scope.committee_subtree_ids):
+        return True
+    if (scope.orgdept_subtree_ids and case.state in DECIDED_STATES
+            and _subject_managed_within(case, scope.orgdept_subtree_ids)):
+        return True
+    if scope.consult_org_ids:
+        from .models import Consultation
+
+        return Consultation.objects.filter(
+            proposal__case_id=case.pk, organisation_id__in=scope.consult_org_ids
+        ).exists()
     return False
 
 

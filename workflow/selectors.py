@@ -37,6 +37,13 @@ def _parse_date(value: str, field: str) -> dt.date:
         raise FilterError(field, "日期格式应为 YYYY-MM-DD。") from None
 
 
+def _id(value: Any, field: str, message: str) -> int:
+    text = str(value).strip()
+    if not (text.isascii() and text.isdecimal()) or len(text) > 18:
+        raise FilterError(field, message)
+    return int(text)
+
+
 def case_list(user: User, filters: dict[str, Any] | None = None) -> QuerySet[Case]:
     """Visible cases with the daily filters applied; overdue first, then newest."""
     f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
@@ -48,15 +55,9 @@ def case_list(user: User, filters: dict[str, Any] | None = None) -> QuerySet[Cas
             raise FilterError("state", f"未知状态：{'、'.join(bad)}")
         qs = qs.filter(state__in=states)
     if "organisation" in f:
-        try:
-            qs = qs.filter(accountability_org_id=int(f["organisation"]))
-        except (TypeError, ValueError):
-            raise FilterError("organisation", "organisation 应为组织编号。") from None
+        qs = qs.filter(accountability_org_id=_id(f["organisation"], "organisation", "organisation 应为组织编号。"))
     if "unit" in f:
-        try:
-            qs = qs.filter(subject__unit_id=int(f["unit"]))
-        except (TypeError, ValueError):
-            raise FilterError("unit", "unit 应为单位编号。") from None
+        qs = qs.filter(subject__unit_id=_id(f["unit"], "unit", "unit 应为单位编号。"))
     if "ruleset" in f:
         qs = qs.filter(ruleset=f["ruleset"])
     if "outcome" in f:
@@ -98,8 +99,26 @@ def case_get(user: User, case_id: Any) -> Case | None:
     )
 
 
+# What the cadre who is the subject may see of the history: the steps, not the internal reasoning.
+PUBLIC_ACTIONS = frozenset({
+    "start", "apply", "investigate", "propose", "decide", "execute", "appeal", "review_appeal", "close",
+    "withdraw", "add_statement", "add_evidence",
+})
+PUBLIC_FIELDS = ("id", "at", "action", "from_state", "to_state", "actor_name", "via")
+
+
 def case_history(case: Case) -> QuerySet[HistoryEntry]:
     return case.history.order_by("id")
+
+
+def case_history_for(user: User, case: Case) -> tuple[list[HistoryEntry] | list[dict[str, Any]], bool]:
+    """The history as this user may see it, and whether it is the full (internal) record."""
+    from .permissions import sees_internal
+
+    if sees_internal(user, case):
+        return list(case_history(case)), True
+    rows = case_history(case).filter(action__in=PUBLIC_ACTIONS).values(*PUBLIC_FIELDS)
+    return list(rows), False
 
 
 def unread_count(user: User) -> int:

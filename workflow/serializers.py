@@ -16,7 +16,8 @@ from .selectors import is_overdue
 
 class CaseCreateInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    subject = serializers.IntegerField(required=False, allow_null=True, help_text="当事干部编号；干部本人申请时忽略")
+    subject = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                       help_text="当事干部编号；干部本人申请时忽略")
     accountability_org = serializers.IntegerField(help_text="问责部门编号")
     ruleset = serializers.SlugField(required=False, allow_blank=True, help_text="默认取问责部门的适用规则")
     conduct_date = serializers.DateField()
@@ -82,8 +83,8 @@ class ReasonInput(_Revision):
 class _MeetingInput(_Revision):
     meeting_kind = serializers.ChoiceField(choices=MeetingKind.choices)
     meeting_date = serializers.DateField()
-    members_present = serializers.IntegerField(min_value=0)
-    members_total = serializers.IntegerField(min_value=1)
+    members_present = serializers.IntegerField(min_value=0, max_value=1000)
+    members_total = serializers.IntegerField(min_value=1, max_value=1000)
     resolution = serializers.CharField()
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -111,7 +112,7 @@ class ReassignInput(_Revision):
 
     def validate_handler(self, value: str) -> User:
         user = User.objects.filter(username=value).first()
-        if user is None and value.isdigit():
+        if user is None and value.isascii() and value.isdecimal() and len(value) < 19:
             user = User.objects.filter(pk=int(value)).first()
         if user is None:
             raise serializers.ValidationError("用户不存在。")

@@ -192,9 +192,12 @@ def _resolve_ruleset(ruleset: str | None, org: Organisation, conduct_date: dt.da
     except RuleError as exc:
         raise InvalidInput(str(exc), field="ruleset") from None
     try:
-        registry().version_for(ruleset_id, conduct_date)
+        version = registry().version_for(ruleset_id, conduct_date)
     except RuleError as exc:
         raise InvalidInput(str(exc), field="conduct_date") from None
+    # A department applies its own jurisdiction's rules, or a department list built on them (1+X).
+    if ruleset_id != org.jurisdiction and not (version.extends and version.extends[0] == org.jurisdiction):
+        raise InvalidInput(f"{org.name}适用的规则为 {org.jurisdiction}，不能适用 {ruleset_id}。", field="ruleset")
     return ruleset_id
 
 
@@ -224,9 +227,13 @@ def case_create(
     if user is None:
         raise NotAllowed("缺少操作人。")
     if submission_key:
+        # Keys are per user: the same form token from two users never collides.
+        submission_key = hashlib.sha256(f"{user.pk}:{submission_key}".encode()).hexdigest()
         existing = Case.objects.filter(submission_key=submission_key, created_by=user).first()
         if existing is not None:
             return existing
+    for upload in attachments:
+        _upload_check(upload)
     title = _require_text(title, "title", "事项名称", max_length=200)
     summary = _require_text(summary, "summary", "基本情况")
     matter_category = _choice(matter_category, MatterCategory, "matter_category", "事项类别")
@@ -359,19 +366,27 @@ def finding_record(
     return finding
 
 
-def _evidence_store(*, case: Case, actor: Actor, upload: UploadedFile, description: str, clause_id: str = "") -> Evidence:
+def _upload_check(upload: UploadedFile) -> tuple[str, str]:
+    """Validate an upload before anything is written; returns its safe name and extension."""
     import os
 
-    name = os.path.basename(upload.name or "")[:200]
-    ext = os.path.splitext(name)[1].lower()
-    if not name:
+    base = os.path.basename(upload.name or "")
+    stem, ext = os.path.splitext(base)
+    ext = ext.lower()
+    name = stem[: 200 - len(ext)] + ext
+    if not base:
         raise InvalidInput("请选择要上传的文件。", field="file")
     if ext not in ALLOWED_UPLOAD_TYPES:
-        raise InvalidInput(f"不支持的文件类型 {ext or '（无扩展名）'}。", field="file")
+        raise InvalidInput(f"不支持的文件类型 {ext or '（无扩展名）'}：{base[:60]}", field="file")
     if upload.size is None or upload.size == 0:
-        raise InvalidInput("文件为空。", field="file")
+        raise InvalidInput(f"文件为空：{base[:60]}", field="file")
     if upload.size > MAX_UPLOAD_BYTES:
-        raise InvalidInput("单个文件不能超过 20 MB。", field="file")
+        raise InvalidInput(f"单个文件不能超过 20 MB：{base[:60]}", field="file")
+    return name, ext
+
+
+def _evidence_store(*, case: Case, actor: Actor, upload: UploadedFile, description: str, clause_id: str = "") -> Evidence:
+    name, ext = _upload_check(upload)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -645,6 +660,8 @@ def case_appeal(
     *, case_id: int, actor: Actor, reasons: str, attachments: Sequence[UploadedFile] = ()
 ) -> Appeal:
     case = _lock(case_id, actor, "appeal", None)
+    for upload in attachments:
+        _upload_check(upload)
     appeal = Appeal.objects.create(case=case, reasons=_require_text(reasons, "reasons", "申诉理由"), filed_by=actor.user)
     for upload in attachments:
         _evidence_store(case=case, actor=actor, upload=upload, description="申诉附件")
@@ -760,7 +777,10 @@ def draft_save(*, case: Case, user: User, form: str, data: dict[str, Any]) -> Dr
     """Keep a half-filled form without moving the case."""
     if form not in DRAFT_FORMS:
         raise InvalidInput(f"未知表单：{form}", field="form")
-    clean = {str(k)[:60]: str(v)[:20000] for k, v in data.items() if k not in {"csrfmiddlewaretoken", "revision"}}
+    clean = {
+        str(k)[:60]: [str(x)[:20000] for x in v] if isinstance(v, list | tuple) else str(v)[:20000]
+        for k, v in data.items() if k not in {"csrfmiddlewaretoken", "revision"}
+    }
     draft, _ = Draft.objects.update_or_create(case=case, user=user, form=form, defaults={"data": clean})
     return draft
 

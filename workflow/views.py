@@ -26,7 +26,7 @@ from .doors import ACTION_CALLS, actor_for
 from .errors import StaleRevision, WorkflowError
 from .models import Consultation, Draft, Notification
 from .permissions import allowed_actions, can, sees_evaluation, sees_internal
-from .selectors import FilterError, case_get, case_list, is_overdue, overdue_first
+from .selectors import FilterError, case_get, case_history_for, case_list, is_overdue, overdue_first
 from .transitions import TRANSITIONS
 
 KIND_ORDER = [("P", "容错条件（须全部符合）"), ("S", "容错情形（至少符合一项）"), ("R", "程序要求"),
@@ -278,6 +278,7 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         "actions": actions,
         "action_labels": {a: TRANSITIONS[a].label for a in actions},
         "action_forms": _action_forms(request, case, actions, bound),
+        "draftable": services.DRAFT_FORMS,
         "internal": internal,
         "evaluation": evaluation,
         "evaluation_error": evaluation_error,
@@ -293,7 +294,7 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         "decisions": decisions,
         "appeals": list(case.appeals.select_related("filed_by")),
         "recusals": list(case.recusals.select_related("member")),
-        "history": list(case.history.order_by("id")),
+        "history": case_history_for(user, case)[0],
         "evidence_form": f.EvidenceForm(clauses=clause_choices),
         "statement_form": f.StatementForm(auto_id="id_statement_%s"),
         "participant_form": f.ParticipantForm(auto_id="id_participant_%s"),
@@ -339,6 +340,11 @@ def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
     })
 
 
+def _draft_data(request: HttpRequest) -> dict[str, Any]:
+    """Form fields to keep in a draft; multi-value fields keep all their values."""
+    return {k: (v if len(v) > 1 else v[0]) for k, v in request.POST.lists() if not k.startswith("_")}
+
+
 @login_required
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
@@ -346,8 +352,11 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     if action not in f.ACTION_FORMS:
         raise Http404
     if request.POST.get("_draft"):
-        services.draft_save(case=case, user=request.user, form=action, data=request.POST.dict())
-        messages.success(request, "草稿已保存，案件状态未改变。")
+        if action not in services.DRAFT_FORMS or not can(request.user, action, case):
+            messages.error(request, "此表单不能保存草稿。")
+        else:
+            services.draft_save(case=case, user=request.user, form=action, data=_draft_data(request))
+            messages.success(request, "草稿已保存，案件状态未改变。")
         return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=actions")
     kwargs: dict[str, Any] = {}
     if action == "reassign":
@@ -365,8 +374,14 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         try:
             ACTION_CALLS[action](case, actor_for(request.user, request), data)
         except StaleRevision as exc:
-            messages.error(request, f"{exc.message}（此案件已变化，以下为最新状态）")
-            return redirect("case-detail", case_id=case.pk)
+            kept = ""
+            refreshed = case_get(request.user, case.pk)
+            if refreshed is not None and action in services.DRAFT_FORMS and can(request.user, action, refreshed):
+                # Keep what the user typed: it comes back as a draft on the fresh page.
+                services.draft_save(case=refreshed, user=request.user, form=action, data=_draft_data(request))
+                kept = "；您填写的内容已保存为草稿"
+            messages.error(request, f"{exc.message}（此案件已变化，以下为最新状态{kept}）")
+            return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=actions")
         except WorkflowError as exc:
             if exc.status == 409 or exc.status == 403:
                 messages.error(request, exc.message)
