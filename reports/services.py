@@ -265,7 +265,7 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
 def document_note_error(*, document_id: int, error: str) -> None:
     """A transient failure: keep it pending (a retry follows) but show what went wrong."""
     Document.objects.filter(pk=document_id, status=DocumentStatus.PENDING).update(
-        error=f"第 {timezone.localtime():%H:%M:%S} 次尝试失败，将自动重试：{error}"[:2000]
+        error=f"{timezone.localtime():%H:%M:%S} 的尝试失败，将自动重试：{error}"[:2000]
     )
 
 

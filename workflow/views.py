@@ -165,7 +165,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已启动容错程序：{case.reference}")
             return redirect("case-detail", case_id=case.pk)
-    return render(request, "workflow/case_new.html", {"form": form})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "workflow/case_new.html", {"form": form}, status=status)
 
 
 @login_required
@@ -200,7 +201,8 @@ def apply(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "您的容错申请已提交，问责部门将受理。")
             return redirect("case-detail", case_id=case.pk)
-    return render(request, "workflow/apply.html", {"form": form, "person": person})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "workflow/apply.html", {"form": form, "person": person}, status=status)
 
 
 def _trace_groups(

@@ -88,3 +88,10 @@ def test_api_docs_are_served_without_external_assets(client, world):
     assert "cdn" not in page.lower()
     assert "https://" not in page
     assert client.get("/api/schema/").status_code == 200
+
+
+def test_api_without_credentials_is_401_with_a_token_challenge(client, world):
+    response = client.get("/api/cases/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert client.get("/api/cases/", HTTP_AUTHORIZATION="Token not-a-real-token").status_code == 401

@@ -95,7 +95,7 @@ def test_a_bad_attachment_stores_nothing(client, world):
         "submission_key": key, "title": "带附件", "accountability_org": world.orgs["zjk_dc"].pk,
         "conduct_date": "2025-01-01", "matter_category": "other", "summary": "y",
         "attachments": [SimpleUploadedFile("ok.pdf", b"%PDF-1.4"), SimpleUploadedFile("bad.exe", b"MZ")]})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "不支持的文件类型 .exe" in response.content.decode()
     assert not Case.objects.exists() and not Evidence.objects.exists()
 
