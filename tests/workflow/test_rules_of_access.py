@@ -38,15 +38,19 @@ def test_other_jurisdiction_inspector_sees_nothing_of_zhangjiakou(api, world):
     assert _snapshot(case["id"]) == before
 
 
-def test_cadre_cannot_see_internal_opinions_before_decision(api, world):
+def test_cadre_cannot_see_internal_opinions_before_decision(api, world, client):
     case = drive_to_proposed(api, world)
-    client = api("cadre")
-    detail = client.get(f"/api/cases/{case['id']}/")
+    cadre_api = api("cadre")
+    detail = cadre_api.get(f"/api/cases/{case['id']}/")
     assert detail.status_code == 200
-    assert client.get(f"/api/cases/{case['id']}/evaluation/").status_code == 403
+    assert "sent_back_reason" not in detail.json()
+    assert cadre_api.get(f"/api/cases/{case['id']}/evaluation/").status_code == 403
+    client.force_login(world.users["cadre"])
     page = client.get(f"/cases/{case['id']}/")
-    client_page = page.content.decode() if hasattr(page, "content") else ""
-    assert "建议意见。" not in client_page
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert case["title"] in html
+    assert "建议意见。" not in html and "调取会议纪要与现场记录核实" not in html
 
 
 def test_cadre_cannot_decide_own_case_and_nothing_changes(api, world):
