@@ -14,7 +14,7 @@ from django.template.loader import select_template
 from django.utils import timezone
 
 from accounts.models import Organisation
-from accounts.selectors import case_authority
+from accounts.selectors import CaseAuthority, case_authority
 from cases.models import Case, Outcome
 from rules.errors import RuleError
 from rules.loader import registry
@@ -132,7 +132,7 @@ def _person(case: Case) -> dict[str, Any]:
     return {"name": person.name, "unit": person.unit.name, "position": person.position, "rank": person.rank}
 
 
-def _appeal_deadline(case: Case, issue_date: dt.date) -> dict[str, Any]:
+def _appeal_deadline(case: Case, issue_date: dt.date, authority: CaseAuthority) -> dict[str, Any]:
     days = appeal_window_days()
     known = case.appeal_deadline
     return {
@@ -140,12 +140,11 @@ def _appeal_deadline(case: Case, issue_date: dt.date) -> dict[str, Any]:
         "days_cn": cn_number(days),
         "deadline": cn_date(known or issue_date + dt.timedelta(days=days)),
         "known": known is not None,
-        "to": (case_authority(case.subject).committee or case.accountability_org).name,
+        "to": (authority.committee or case.accountability_org).name,
     }
 
 
-def _recipients(case: Case) -> list[Organisation]:
-    authority = case_authority(case.subject)
+def _recipients(case: Case, authority: CaseAuthority) -> list[Organisation]:
     seen: dict[int, Organisation] = {}
     for org in (authority.upper_discipline, authority.upper_orgdept, case.accountability_org):
         if org is not None:
@@ -169,6 +168,7 @@ def _claimed(case: Case) -> list[dict[str, str]]:
 def document_context(document: Document) -> dict[str, Any]:
     """Everything the document's template needs; raises ValueError when the record is incomplete."""
     case = document.case
+    url = verify_url(document)
     issue_date = timezone.localdate(document.created_at) if document.created_at else timezone.localdate()
     base: dict[str, Any] = {
         "document": document,
@@ -179,8 +179,8 @@ def document_context(document: Document) -> dict[str, Any]:
         "issuing_org": document.issuing_org,
         "number": document.number,
         "version": document.version,
-        "verify_url": verify_url(document),
-        "qr": qr_png_data_uri(verify_url(document)),
+        "verify_url": url,
+        "qr": qr_png_data_uri(url),
         "matter_category": case.get_matter_category_display(),
         "conduct_date": cn_date(case.conduct_date),
     }
@@ -200,6 +200,7 @@ def document_context(document: Document) -> dict[str, Any]:
     if decision is None:
         raise ValueError(f"案件 {case.reference} 尚无{DecisionKind(decision_kind).label}，不能生成{document.get_kind_display()}。")
     evaluation = decision.evaluation or {}
+    authority = case_authority(case.subject)
     context = {
         **base,
         "decision": decision,
@@ -209,9 +210,9 @@ def document_context(document: Document) -> dict[str, Any]:
         "refused": decision.outcome == Outcome.REFUSED,
         "grounds": grounds(evaluation),
         "meeting": _meeting(decision),
-        "committee": case_authority(case.subject).committee,
+        "committee": authority.committee,
         "consequences_template": consequences_template(case.ruleset),
-        "appeal": _appeal_deadline(case, issue_date),
+        "appeal": _appeal_deadline(case, issue_date, authority),
     }
     if kind == DocumentKind.FILING:
         proposals = list(Proposal.objects.filter(case=case).select_related("proposed_by").order_by("round"))
@@ -220,7 +221,7 @@ def document_context(document: Document) -> dict[str, Any]:
             .select_related("organisation", "proposal").order_by("proposal__round", "id")
         )
         context.update({
-            "recipients": _recipients(case),
+            "recipients": _recipients(case, authority),
             "proposal": proposals[-1] if proposals else None,
             "proposal_outcome_label": Outcome(proposals[-1].recommended_outcome).label if proposals else "",
             "consultations": consultations,

@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 import textwrap
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.test import override_settings
 
@@ -75,6 +77,22 @@ def test_filing_report_carries_evaluation_consultation_meeting_and_recipients(de
     for clause in ("P1", "S1", "X10"):
         assert clause in text
     assert filing.number != _doc(decided, DocumentKind.FEEDBACK).number
+
+
+def test_the_printed_qr_code_scans_to_the_verification_page_that_says_genuine(decided, client, tmp_path):
+    import zxingcpp
+    from PIL import Image
+
+    filing = _doc(decided, DocumentKind.FILING)
+    # The QR code sits above the colophon on the last page; scan it from a 150 dpi rendering, as a phone would.
+    prefix = tmp_path / "last"
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", str(filing.pages), "-l", str(filing.pages), "-singlefile",
+                    filing.file.path, str(prefix)], check=True)
+    codes = zxingcpp.read_barcodes(Image.open(prefix.with_suffix(".png")).convert("L"))
+
+    assert [c.text for c in codes] == [f"{settings.SITE_URL}/verify/{filing.token}/"]
+    page = client.get(urlsplit(codes[0].text).path).content.decode()
+    assert "真实" in page and "现行有效" in page
 
 
 def test_refusal_letter_states_the_right_to_appeal_with_a_deadline(world, django_capture_on_commit_callbacks):
