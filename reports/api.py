@@ -9,6 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -170,6 +171,16 @@ class CaseDocumentFileApi(APIView):
         return FileResponse(doc.file.open("rb"), filename=doc.filename, content_type="application/pdf")
 
 
+class FilingPagination(CursorPagination):
+    """Keyset pages over (decision time, id): constant cost at any depth, no COUNT per request."""
+
+    page_size = 100
+    max_page_size = 500
+    page_size_query_param = "page_size"
+    ordering = ("-decided_at", "-id")
+    invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
+
+
 class FilingListApi(APIView):
     @extend_schema(
         summary="备案登记",
@@ -177,6 +188,8 @@ class FilingListApi(APIView):
             OpenApiParameter("from", str, description="决定日期起 YYYY-MM-DD"),
             OpenApiParameter("to", str, description="决定日期止 YYYY-MM-DD"),
             OpenApiParameter("organisation", int, description="组织编号（含下级）"),
+            OpenApiParameter("page_size", int, description="每页条数，默认 100，最多 500"),
+            OpenApiParameter("cursor", str, description="翻页游标：取自上一页的 next / previous 链接"),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -185,7 +198,9 @@ class FilingListApi(APIView):
             raise PermissionDenied("只有组织部门可以查看备案登记。")
         start, end = _period(request.query_params.get("from"), request.query_params.get("to"), required=False)
         org = _organisation(request.query_params.get("organisation"))
-        cases = list(filing_list(request.user, date_from=start, date_to=end, organisation=org)[:1000])
+        paginator = FilingPagination()
+        cases = paginator.paginate_queryset(
+            filing_list(request.user, date_from=start, date_to=end, organisation=org), request, view=self)
         docs = current_filings([c.pk for c in cases])
         rows = []
         for case in cases:
@@ -202,7 +217,7 @@ class FilingListApi(APIView):
                 "decided_at": case.decided_at,
                 "filing": document_output(doc) if doc is not None else None,
             })
-        return Response(rows)
+        return paginator.get_paginated_response(rows)
 
 
 class FilingExportApi(APIView):

@@ -32,6 +32,7 @@ class CasePagination(CursorPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
+    invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
 
 
 def _case_or_404(request: Request, case_id: Any) -> Case:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports.models import Document, DocumentKind, ExportJob
+from tests.reports.conftest import decide, drive_to_proposed
 from workflow.models import HistoryEntry
 
 pytestmark = pytest.mark.django_db
@@ -76,12 +77,28 @@ def test_page_download_and_case_page_list_documents(decided, client, world):
 def test_filings_api_for_organisation_department(decided, api, world):
     today = timezone.localdate().isoformat()
 
-    rows = api("orgdept").get("/api/filings/", {"from": today, "to": today}).json()
+    rows = api("orgdept").get("/api/filings/", {"from": today, "to": today}).json()["results"]
 
     assert [r["case"] for r in rows] == [decided.pk]
     assert rows[0]["filing"]["status"] == "ready" and rows[0]["person"] == "王某"
     narrowed = api("orgdept").get("/api/filings/", {"organisation": world.orgs["zz"].pk}).json()
-    assert narrowed == []
+    assert narrowed["results"] == [] and narrowed["next"] is None
+
+
+def test_filings_api_pages_with_a_cursor_newest_decision_first(decided, api, world, django_capture_on_commit_callbacks):
+    second = drive_to_proposed(world, title="第二件：防汛抢险中先行调用物资")
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(world, second)
+    client = api("orgdept")
+
+    first_page = client.get("/api/filings/", {"page_size": 1}).json()
+    second_page = client.get(first_page["next"]).json()
+
+    assert [r["case"] for r in first_page["results"]] == [second.pk]
+    assert [r["case"] for r in second_page["results"]] == [decided.pk]
+    assert second_page["next"] is None and second_page["previous"]
+    bad = client.get("/api/filings/", {"cursor": "not-a-cursor"})
+    assert bad.status_code == 404 and "翻页游标无效" in bad.json()["detail"]
 
 
 def test_filings_api_rejects_bad_periods_and_other_roles(decided, api):
