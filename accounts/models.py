@@ -116,6 +116,7 @@ class Role(models.TextChoices):
     COMMITTEE = "committee", "党委（党组）成员"
     ORGDEPT = "orgdept", "组织部门干部"
     CADRE = "cadre", "干部"
+    UNIT = "unit", "单位经办人（代干部申请容错）"
     ADMIN = "admin", "系统管理员"
 
 

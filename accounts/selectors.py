@@ -147,3 +147,22 @@ def people_visible_to(user: User) -> QuerySet[Person]:
             if committee is not None:
                 org_ids |= subtree_ids(committee)
     return Person.objects.filter(unit_id__in=org_ids).select_related("unit")
+
+
+def applying_units(user: User) -> list[Organisation]:
+    """Organisations for which the user submits applications on behalf of cadres (被问责干部所在单位)."""
+    return [m.organisation for m in roles_of(user) if m.role == Role.UNIT]
+
+
+def people_of_applying_units(user: User) -> QuerySet[Person]:
+    """Cadres a unit may apply for: those working in the unit or the organisations below it."""
+    org_ids: set[int] = set()
+    for org in applying_units(user):
+        org_ids |= subtree_ids(org)
+    return Person.objects.filter(unit_id__in=org_ids).select_related("unit")
+
+
+def applying_unit_for(user: User, person: Person) -> Organisation | None:
+    """The user's unit that may apply for this person: the person's own unit or its nearest parent."""
+    units = {org.pk for org in applying_units(user)}
+    return next((org for org in [person.unit, *person.unit.ancestors()] if org.pk in units), None)

@@ -57,6 +57,7 @@ DEMO_LOGINS: list[tuple[str, str]] = [
     ("committee2", "中共郑州市委 常委（河南）"),
     ("inspector3", "呼和浩特市纪委监委 纪检监察干部"),
     ("committee3", "中共呼和浩特市委 常委"),
+    ("unit", "张家口市住房和城乡建设局 单位经办人（代干部申请容错）"),
 ]
 
 
@@ -156,6 +157,7 @@ def demo_world_seed(*, password: str | None = None) -> DemoWorld:
     u["committee2"] = user_upsert(username="committee2", password=password, full_name="郑常委")
     u["inspector3"] = user_upsert(username="inspector3", password=password, full_name="韩纪检")
     u["committee3"] = user_upsert(username="committee3", password=password, full_name="杨常委")
+    u["unit"] = user_upsert(username="unit", password=password, full_name="马经办")
     membership_grant(user=u["inspector"], organisation=o["zjk_dc"], role=Role.INSPECTOR)
     membership_grant(user=u["committee"], organisation=o["zjk"], role=Role.COMMITTEE)
     membership_grant(user=u["committee_b"], organisation=o["zjk"], role=Role.COMMITTEE)
@@ -167,6 +169,7 @@ def demo_world_seed(*, password: str | None = None) -> DemoWorld:
     membership_grant(user=u["committee2"], organisation=o["zz"], role=Role.COMMITTEE)
     membership_grant(user=u["inspector3"], organisation=o["hohhot_dc"], role=Role.INSPECTOR)
     membership_grant(user=u["committee3"], organisation=o["hohhot"], role=Role.COMMITTEE)
+    membership_grant(user=u["unit"], organisation=o["zjk_housing"], role=Role.UNIT)
 
     p: dict[str, Person] = {}
     p["cadre"] = person_upsert(name="王某", unit=o["zjk_env"], position="执法科科长", rank="四级调研员", user=u["cadre"])

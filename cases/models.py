@@ -82,6 +82,10 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, blank=True, on_delete=models.PROTECT,
         related_name="applications",
     )
+    applicant_unit = models.ForeignKey(
+        "accounts.Organisation", verbose_name="申请单位", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="applications", help_text="被问责干部所在单位代为书面申请时，记录申请单位",
+    )
     state = models.CharField("状态", max_length=20, choices=CaseState.choices, default=CaseState.STARTED)
     outcome = models.CharField("容错结论", max_length=20, choices=Outcome.choices, blank=True)
     deadline = models.DateField("本环节办理期限", null=True, blank=True)

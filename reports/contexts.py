@@ -193,7 +193,8 @@ def document_context(document: Document) -> dict[str, Any]:
         except RuleError:
             ruleset_title = case.ruleset
         return {**base, "issue_date": cn_date(timezone.localdate(case.created_at)), "applicant": applicant,
-                "claimed": _claimed(case), "attachments": attachments, "ruleset_title": ruleset_title}
+                "claimed": _claimed(case), "attachments": attachments, "ruleset_title": ruleset_title,
+                "applicant_unit": case.applicant_unit.name if case.applicant_unit_id else ""}
 
     decision_kind = DecisionKind.APPEAL_REVIEW if kind == DocumentKind.APPEAL_REVIEW else DecisionKind.DECISION
     decision = _decision_for(document, decision_kind)

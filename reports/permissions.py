@@ -5,18 +5,18 @@ from __future__ import annotations
 from accounts.models import Role, User
 from accounts.selectors import roles_of
 from cases.models import Case
-from workflow.permissions import scope_of, sees_internal
+from workflow.permissions import is_party, scope_of, sees_internal
 
 from .models import SUBJECT_KINDS, DocumentKind, ExportJob
 
 
 def visible_kinds(user: User, case: Case) -> tuple[str, ...]:
-    """Officials who can see the case see every document; the cadre sees what was sent to them."""
+    """Officials who can see the case see every document; the cadre and an applying unit see what was sent."""
     if not user.is_authenticated:
         return ()
     if sees_internal(user, case):
         return tuple(DocumentKind.values)
-    if scope_of(user).person_id is not None and case.subject_id == scope_of(user).person_id:
+    if is_party(user, case):  # the cadre, or the unit that applied for them (书面反馈 to the person or unit)
         return tuple(SUBJECT_KINDS)
     return ()
 

@@ -102,6 +102,15 @@ def demo_cases_seed(*, world: Any) -> int:
                      remedial_measures="已补办全部手续，并向企业说明情况。",
                      claimed_situations=[registry().version_for("zhangjiakou", today).situations()[0].id])
 
+    @plan("unit-application")
+    def _() -> Case:
+        # The housing bureau applies in writing for its section chief (被问责干部所在单位提出申请).
+        unit = _actor(u["unit"], o["zjk_housing"], "unit")
+        return start("unit-application", unit, o["zjk_dc"], p["housing1"], "汛期危房紧急排险中先行拆除被问责",
+                     "emergency", "汛期暴雨中，城建科科长张某组织对存在倒塌风险的危房先行拆除，未及时履行房屋鉴定"
+                     "备案程序，被通报问责。单位认为其出于公心、及时处置险情，特代为申请容错。", 30,
+                     remedial_measures="已补办鉴定备案手续，并对住户妥善安置。")
+
     @plan("investigating")
     def _() -> Case:
         case = start("investigating", insp, o["zjk_dc"], p["housing2"], "保障房分配审核疏漏", "approval",

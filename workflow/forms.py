@@ -79,10 +79,20 @@ class ApplicationForm(forms.Form):
     remedial_measures = forms.CharField(label="已采取的补救措施", widget=forms.Textarea, required=False)
     attachments = MultipleFileField(label="附件（可多选）", required=False)
 
-    def __init__(self, *args: object, orgs: object, situations: list[tuple[str, str]], **kwargs: object) -> None:
+    def __init__(self, *args: object, orgs: object, situations: list[tuple[str, str]], people: object = None,
+                 **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["accountability_org"].queryset = orgs
         self.fields["claimed_situations"].choices = situations
+        if people is not None:
+            # A unit applying for one of its cadres (所在单位提出书面申请) says for whom, first.
+            self.fields["subject"] = forms.ModelChoiceField(
+                label="为哪位干部申请", queryset=people, empty_label="请选择本单位干部",
+                error_messages={"required": "请选择为哪位干部申请。",
+                                "invalid_choice": "该干部不在本单位，请重新选择。"})
+            self.order_fields(["submission_key", "subject"])
+            self.fields["summary"].help_text = "请说明工作背景、该干部当时的做法和出发点、造成的后果。"
+            self.fields["claimed_situations"].label = "本单位认为适用的容错情形"
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4().hex)
 

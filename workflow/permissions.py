@@ -34,6 +34,8 @@ class Scope:
     orgdept_org_ids: set[int] = field(default_factory=set)
     orgdept_subtree_ids: set[int] = field(default_factory=set)
     person_id: int | None = None
+    # Units that apply on behalf of their cadres (被问责干部所在单位提出书面申请).
+    unit_org_ids: set[int] = field(default_factory=set)
 
     @property
     def consult_org_ids(self) -> set[int]:
@@ -74,6 +76,8 @@ def scope_of(user: User) -> Scope:
             committee = committee_of(org)
             if committee is not None:
                 scope.orgdept_subtree_ids |= subtree_ids(committee)
+        elif m.role == Role.UNIT:
+            scope.unit_org_ids.add(org.pk)
     person = getattr(user, "person", None) if user.is_authenticated else None
     scope.person_id = person.pk if person is not None else None
     user._workflow_scope = scope  # type: ignore[attr-defined]
@@ -109,6 +113,9 @@ def visible_cases(user: User) -> QuerySet[Case]:
         q |= Q(pk__in=consulted)
     if scope.person_id is not None:
         q |= Q(subject_id=scope.person_id)
+    if scope.unit_org_ids:
+        # A unit sees the applications it submitted, never its cadres' other cases.
+        q |= Q(applicant_unit_id__in=scope.unit_org_ids)
     return Case.objects.filter(q)
 
 
@@ -151,6 +158,16 @@ def sees_evaluation(user: User, case: Case) -> bool:
 
 def _is_subject(scope: Scope, case: Case) -> bool:
     return scope.person_id is not None and case.subject_id == scope.person_id
+
+
+def _is_applicant_unit(scope: Scope, case: Case) -> bool:
+    return case.applicant_unit_id is not None and case.applicant_unit_id in scope.unit_org_ids
+
+
+def is_party(user: User, case: Case) -> bool:
+    """The cadre the case is about, or the unit that applied for them: who receives the feedback."""
+    scope = scope_of(user)
+    return _is_subject(scope, case) or _is_applicant_unit(scope, case)
 
 
 def _is_accountability_inspector(scope: Scope, case: Case) -> bool:
@@ -196,6 +213,9 @@ def authority_check(user: User, action: str, case: Case) -> None:
         if _is_subject(scope, case) and s in {CaseState.STARTED, CaseState.INVESTIGATING, CaseState.EXECUTED,
                                               CaseState.APPEALED}:
             return
+        if _is_applicant_unit(scope, case) and s in {CaseState.STARTED, CaseState.INVESTIGATING,
+                                                     CaseState.EXECUTED, CaseState.APPEALED}:
+            return
         raise NotAllowed("您无权为此案件上传材料。")
     if action == "add_statement":
         if not _is_subject(scope, case):
@@ -204,9 +224,11 @@ def authority_check(user: User, action: str, case: Case) -> None:
     if action == "withdraw":
         if _is_accountability_inspector(scope, case):
             return
-        if _is_subject(scope, case) and case.applicant_id == user.pk:
+        if case.applicant_unit_id is None and _is_subject(scope, case) and case.applicant_id == user.pk:
             return
-        raise NotAllowed("只有问责部门或申请人本人可以撤回。")
+        if _is_applicant_unit(scope, case):
+            return
+        raise NotAllowed("只有问责部门或申请人可以撤回。")
     if action == "consult_reply":
         if not _pending_consultation(scope, case):
             raise NotAllowed("本部门没有待回复的会商请求。")
@@ -224,8 +246,9 @@ def authority_check(user: User, action: str, case: Case) -> None:
             raise NotAllowed("您已申请回避，不得参与本案决定。")
         return
     if action == "appeal":
-        if not _is_subject(scope, case):
-            raise NotAllowed("只有当事干部本人可以提出申诉。")
+        # 对不予容错决定不服的，相关干部、单位可以提出申诉（河南 三（五））.
+        if not (_is_subject(scope, case) or _is_applicant_unit(scope, case)):
+            raise NotAllowed("只有当事干部本人或代为申请的单位可以提出申诉。")
         return
     if action == "close":
         if not scope.is_admin:

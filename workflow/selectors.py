@@ -47,7 +47,7 @@ def _id(value: Any, field: str, message: str) -> int:
 def case_list(user: User, filters: dict[str, Any] | None = None) -> QuerySet[Case]:
     """Visible cases with the daily filters applied; overdue first, then newest."""
     f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-    qs = visible_cases(user).select_related("subject__unit", "accountability_org", "handler")
+    qs = visible_cases(user).select_related("subject__unit", "accountability_org", "handler", "applicant_unit")
     if "state" in f:
         states = [s for s in str(f["state"]).split(",") if s]
         bad = [s for s in states if s not in CaseState.values]
@@ -93,7 +93,7 @@ def case_get(user: User, case_id: Any) -> Case | None:
         return None
     return (
         visible_cases(user)
-        .select_related("subject__unit", "subject__user", "accountability_org", "handler", "applicant")
+        .select_related("subject__unit", "subject__user", "accountability_org", "handler", "applicant", "applicant_unit")
         .filter(pk=pk)
         .first()
     )

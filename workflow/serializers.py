@@ -17,7 +17,7 @@ from .selectors import is_overdue
 class CaseCreateInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     subject = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                       help_text="当事干部编号；干部本人申请时忽略")
+                                       help_text="当事干部编号：问责部门启动或单位代干部申请时必填；干部本人申请时忽略")
     accountability_org = serializers.IntegerField(help_text="问责部门编号")
     ruleset = serializers.SlugField(required=False, allow_blank=True, help_text="默认取问责部门的适用规则")
     conduct_date = serializers.DateField()
@@ -150,6 +150,8 @@ def case_output(case: Case, user: User, *, detail: bool = False) -> dict[str, An
         "conduct_date": case.conduct_date.isoformat(),
         "matter_category": case.matter_category,
         "origin": case.origin,
+        "applicant_unit": ({"id": case.applicant_unit_id, "name": case.applicant_unit.name}
+                           if case.applicant_unit_id else None),
         "state": case.state,
         "state_label": case.get_state_display(),
         "outcome": case.outcome or None,

@@ -19,7 +19,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Person, Role, User
-from accounts.selectors import case_authority, people_visible_to, person_of, roles_of
+from accounts.selectors import (
+    applying_unit_for,
+    applying_units,
+    case_authority,
+    people_visible_to,
+    person_of,
+    roles_of,
+)
 from cases.models import (
     Case,
     CaseState,
@@ -157,6 +164,14 @@ def _members(org: Organisation | None, role: str) -> list[User]:
     return list(User.objects.filter(memberships__organisation=org, memberships__role=role, is_active=True))
 
 
+def _parties(case: Case) -> list[User]:
+    """Who receives the outcome: the cadre, and the unit's officer who applied for them."""
+    users = [case.subject.user] if case.subject.user is not None else []
+    if case.applicant_unit_id and case.applicant is not None:
+        users.append(case.applicant)
+    return users
+
+
 def _outbox(case: Case, kind: str, payload: dict[str, Any] | None = None) -> None:
     """Record what happened in this transaction; hand it to the dispatcher once committed."""
     OutboxEvent.objects.create(case=case, kind=kind, payload=payload or {})
@@ -248,6 +263,7 @@ def case_create(
         raise InvalidInput("请选择问责部门。", field="accountability_org")
 
     own_person = person_of(user)
+    applicant_unit = None
     inspector_orgs = {m.organisation_id for m in roles_of(user) if m.role == Role.INSPECTOR}
     if accountability_org.pk in inspector_orgs:
         origin = Origin.ACCOUNTABILITY
@@ -256,6 +272,13 @@ def case_create(
         if not people_visible_to(user).filter(pk=subject.pk).exists():
             raise InvalidInput("该干部不在本部门的管理权限范围内。", field="subject")
         handler = user
+    elif applying_units(user) and subject is not None and (own_person is None or subject.pk != own_person.pk):
+        # The cadre's unit applies in writing on their behalf (被问责的干部、单位提出书面申请).
+        applicant_unit = applying_unit_for(user, subject)
+        if applicant_unit is None:
+            raise InvalidInput(f"{subject.name}不在本单位，不能代为申请。", field="subject")
+        origin = Origin.APPLICATION
+        handler = None
     elif inspector_orgs and (own_person is None or (subject is not None and subject.pk != own_person.pk)):
         raise InvalidInput("您不是该问责部门的人员，不能以其名义启动容错程序。", field="accountability_org")
     elif own_person is not None:
@@ -263,8 +286,10 @@ def case_create(
         origin = Origin.APPLICATION
         subject = own_person
         handler = None
+    elif applying_units(user):
+        raise InvalidInput("请选择为哪位干部申请。", field="subject")
     else:
-        raise NotAllowed("只有问责部门人员或干部本人可以启动容错程序。")
+        raise NotAllowed("只有问责部门人员、干部本人或其所在单位可以启动容错程序。")
 
     authority = case_authority(subject)
     if not authority.may_act(accountability_org) or accountability_org.kind not in (
@@ -298,6 +323,7 @@ def case_create(
                 disposition=disposition,
                 origin=origin,
                 applicant=user if origin == Origin.APPLICATION else None,
+                applicant_unit=applicant_unit,
                 created_by=user,
                 submission_key=submission_key or None,
                 deadline=deadline_for(CaseState.STARTED),
@@ -312,12 +338,16 @@ def case_create(
         actor=actor,
         action="apply" if origin == Origin.APPLICATION else "start",
         to_state=case.state,
-        changes={"title": title, "subject": subject.name, "ruleset": ruleset_id, "origin": origin},
+        changes={"title": title, "subject": subject.name, "ruleset": ruleset_id, "origin": origin,
+                 **({"applicant_unit": applicant_unit.name} if applicant_unit else {})},
     )
     for upload in attachments:
         _evidence_store(case=case, actor=actor, upload=upload, description="申请附件")
     if origin == Origin.APPLICATION:
-        _notify(_members(accountability_org, Role.INSPECTOR), case, f"收到容错申请：{subject.name}《{title}》")
+        by = f"（{applicant_unit.name}代为申请）" if applicant_unit else ""
+        _notify(_members(accountability_org, Role.INSPECTOR), case, f"收到容错申请：{subject.name}《{title}》{by}")
+        if applicant_unit is not None and subject.user_id:
+            _notify([subject.user], case, f"{applicant_unit.name}已为您提交容错申请《{title}》")
         _outbox(case, "application_submitted")
     return case
 
@@ -647,11 +677,10 @@ def case_execute(*, case_id: int, actor: Actor, delivered_on: Any, expected_revi
           changes={"delivered_on": delivered, "appeal_deadline": case.appeal_deadline})
     case.deadline = case.appeal_deadline if case.outcome == Outcome.REFUSED else None
     case.save(update_fields=["deadline"])
-    if case.subject.user is not None:
-        text = f"容错认定结论已送达：{case.get_outcome_display()}"
-        if case.outcome == Outcome.REFUSED:
-            text += f"；如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前提出申诉"
-        _notify([case.subject.user], case, text)
+    text = f"容错认定结论已送达：{case.get_outcome_display()}"
+    if case.outcome == Outcome.REFUSED:
+        text += f"；如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前提出申诉"
+    _notify(_parties(case), case, text)
     return case
 
 
@@ -711,8 +740,7 @@ def appeal_review(
     _save(case, actor, "review_appeal", to_state=target, fields=["outcome"], reason=resolution,
           changes={"result": result, "outcome": new_outcome})
     _outbox(case, "appeal_reviewed", {"decision": decision.pk})
-    if case.subject.user is not None:
-        _notify([case.subject.user], case, f"申诉复核结果：{AppealResult(result).label}")
+    _notify(_parties(case), case, f"申诉复核结果：{AppealResult(result).label}")
     return decision
 
 

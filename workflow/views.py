@@ -7,14 +7,22 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organisation, OrgKind, Role, User
-from accounts.selectors import case_authority, people_visible_to, person_of, role_names, roles_of
+from accounts.models import Organisation, OrgKind, Person, Role, User
+from accounts.selectors import (
+    applying_units,
+    case_authority,
+    people_of_applying_units,
+    people_visible_to,
+    person_of,
+    role_names,
+    roles_of,
+)
 from cases.models import Case, CaseState, MatterCategory, Outcome
 from cases.selectors import case_evaluation
 from rules.errors import RuleError
@@ -87,7 +95,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ).select_related("proposal__case__subject")
         ctx["pending_consultations"] = consults
         return render(request, "workflow/inbox.html", ctx)
-    if person_of(request.user) is not None:
+    if person_of(request.user) is not None or applying_units(request.user):
         return my_cases(request)
     return render(request, "accounts/home.html", {"memberships": roles_of(request.user)})
 
@@ -103,21 +111,26 @@ def case_index(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
-    rows = list(
-        case_list(request.user, {}).filter(subject=person) if person else Case.objects.none()
-    )
+    units = applying_units(request.user)
+    mine = Q(subject=person) if person else Q(pk__in=[])
+    if units:
+        mine |= Q(applicant_unit__in=units)
+    rows = list(case_list(request.user, {}).filter(mine) if person or units else Case.objects.none())
     for case in rows:
         case.overdue = is_overdue(case)  # type: ignore[attr-defined]
-        case.next_step = _next_step_for_cadre(case)  # type: ignore[attr-defined]
-    return render(request, "workflow/my_cases.html", {"rows": rows, "person": person})
+        case.for_unit = case.applicant_unit_id is not None and (person is None or case.subject_id != person.pk)  # type: ignore[attr-defined]
+        case.next_step = _next_step_for_cadre(case, for_unit=case.for_unit)  # type: ignore[attr-defined]
+    return render(request, "workflow/my_cases.html", {"rows": rows, "person": person, "units": units})
 
 
-def _next_step_for_cadre(case: Case) -> str:
+def _next_step_for_cadre(case: Case, *, for_unit: bool = False) -> str:
     s = case.state
     if s == CaseState.STARTED:
-        return "问责部门正在受理您的申请。"
+        return "问责部门正在受理本单位的申请。" if for_unit else "问责部门正在受理您的申请。"
     if s == CaseState.INVESTIGATING:
-        return "正在调查核实；您可以补充陈述和材料。"
+        return "正在调查核实；本单位可以补充材料。" if for_unit else "正在调查核实；您可以补充陈述和材料。"
+    if for_unit and s == CaseState.DECIDED:
+        return "已作出决定，问责部门将书面反馈干部本人和本单位。"
     if s == CaseState.PROPOSED:
         return "调查结束，等待党委（党组）集体研究决定。"
     if s == CaseState.DECIDED:
@@ -172,11 +185,24 @@ def case_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def apply(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
-    if person is None:
+    units = applying_units(request.user)
+    if person is None and not units:
         raise Http404
-    authority = case_authority(person)
-    org_qs = Organisation.objects.filter(pk__in=authority.acting_ids, kind__in=[OrgKind.DISCIPLINE, OrgKind.FUNCTIONAL])
-    jurisdiction = person.unit.jurisdiction
+    if units:
+        # The unit applies for one of its cadres: departments that may hold any of its cadres accountable.
+        acting: set[int] = set()
+        for unit in units:
+            acting |= case_authority(Person(unit=unit)).acting_ids
+        people = people_of_applying_units(request.user).order_by("name")
+        jurisdiction = units[0].jurisdiction
+        default_org = case_authority(Person(unit=units[0])).discipline
+    else:
+        authority = case_authority(person)
+        acting = set(authority.acting_ids)
+        people = None
+        jurisdiction = person.unit.jurisdiction
+        default_org = authority.discipline
+    org_qs = Organisation.objects.filter(pk__in=acting, kind__in=[OrgKind.DISCIPLINE, OrgKind.FUNCTIONAL])
     try:
         from django.utils import timezone
 
@@ -185,12 +211,12 @@ def apply(request: HttpRequest) -> HttpResponse:
     except RuleError:
         situations = []
     form = f.ApplicationForm(request.POST or None, request.FILES or None, orgs=org_qs, situations=situations,
-                             initial={"accountability_org": authority.discipline.pk if authority.discipline else None})
+                             people=people, initial={"accountability_org": default_org.pk if default_org else None})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             case = services.case_create(
-                actor=actor_for(request.user, request), title=d["title"], subject=person,
+                actor=actor_for(request.user, request), title=d["title"], subject=d.get("subject") or person,
                 accountability_org=d["accountability_org"], conduct_date=d["conduct_date"],
                 matter_category=d["matter_category"], summary=d["summary"],
                 remedial_measures=d["remedial_measures"], claimed_situations=d["claimed_situations"],
@@ -199,10 +225,11 @@ def apply(request: HttpRequest) -> HttpResponse:
         except WorkflowError as exc:
             _form_errors_from(exc, form)
         else:
-            messages.success(request, "您的容错申请已提交，问责部门将受理。")
+            messages.success(request, f"已为{case.subject.name}提交容错申请，问责部门将受理。" if case.applicant_unit_id
+                             else "您的容错申请已提交，问责部门将受理。")
             return redirect("case-detail", case_id=case.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "workflow/apply.html", {"form": form, "person": person}, status=status)
+    return render(request, "workflow/apply.html", {"form": form, "person": person, "units": units}, status=status)
 
 
 def _trace_groups(

@@ -1,0 +1,156 @@
+"""A cadre's unit applies in writing on their behalf (被问责的干部、单位提出书面申请, Henan 三(一)).
+
+The unit sees what it applied for and what is sent back (the feedback), never internal opinions or
+its cadres' other cases; it may withdraw its application and appeal a refusal (Henan 三(五)).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.services import membership_grant, user_upsert
+from cases.models import Case
+from reports.models import Document, DocumentKind
+from tests.conftest import DEMO_PASSWORD
+from tests.reports.conftest import _reports_setup, pdf_text  # noqa: F401 - documents rendered in-process
+from workflow.models import Appeal, HistoryEntry, Notification
+
+from .helpers import act, conduct_date, create_case, findings_for, meeting, record_findings
+
+pytestmark = pytest.mark.django_db
+
+
+def _apply(api, world, *, subject: str = "housing1", user: str = "unit", **extra):
+    body = {"title": "汛期危房先行拆除被问责", "subject": world.people[subject].pk if subject else None,
+            "accountability_org": world.orgs["zjk_dc"].pk, "conduct_date": conduct_date(),
+            "matter_category": "emergency", "summary": "暴雨中组织先行拆除危房，鉴定备案程序后补。", **extra}
+    return api(user).post("/api/cases/", body, format="json")
+
+
+def test_unit_applies_for_its_cadre_and_the_department_is_told_who_applied(api, world):
+    response = _apply(api, world)
+
+    assert response.status_code == 201, response.json()
+    case = response.json()
+    assert case["origin"] == "application" and case["state"] == "started"
+    assert case["subject"]["name"] == "张某"
+    assert case["applicant_unit"] == {"id": world.orgs["zjk_housing"].pk, "name": "张家口市住房和城乡建设局"}
+    stored = Case.objects.get(pk=case["id"])
+    assert stored.applicant == world.users["unit"] and stored.applicant_unit == world.orgs["zjk_housing"]
+    entry = HistoryEntry.objects.get(case_id=case["id"])
+    assert entry.action == "apply" and entry.changes["applicant_unit"] == "张家口市住房和城乡建设局"
+    note = Notification.objects.get(user=world.users["inspector"], case_id=case["id"])
+    assert "张家口市住房和城乡建设局代为申请" in note.text
+    assert case["id"] in [c["id"] for c in api("inspector").get("/api/cases/?state=started").json()["results"]]
+
+
+def test_the_cadre_is_told_when_their_unit_applies_for_them(api, world):
+    officer = user_upsert(username="env_officer", password=DEMO_PASSWORD, full_name="环保局经办人")
+    membership_grant(user=officer, organisation=world.orgs["zjk_env"], role=Role.UNIT)
+    world.users["env_officer"] = officer
+
+    response = _apply(api, world, subject="cadre", user="env_officer")
+
+    assert response.status_code == 201, response.json()
+    note = Notification.objects.get(user=world.users["cadre"], case_id=response.json()["id"])
+    assert note.text.startswith("张家口市生态环境局已为您提交容错申请")
+    # The cadre sees the case their unit opened, as their own.
+    assert api("cadre").get(f"/api/cases/{response.json()['id']}/").status_code == 200
+
+
+@pytest.mark.parametrize(("subject", "message"), [("cadre", "不在本单位"), (None, "请选择为哪位干部申请")])
+def test_unit_cannot_apply_for_someone_outside_it_or_for_nobody(api, world, subject, message):
+    before = Case.objects.count()
+
+    response = _apply(api, world, subject=subject)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "subject" and message in response.json()["detail"]
+    assert Case.objects.count() == before and not HistoryEntry.objects.exists()
+
+
+def test_unit_sees_its_applications_but_not_its_cadres_other_cases_nor_internal_opinions(api, world):
+    mine = _apply(api, world).json()
+    other = create_case(api, world, subject="housing1")  # opened by the inspector, same cadre
+    client = api("unit")
+
+    listed = [c["id"] for c in client.get("/api/cases/").json()["results"]]
+    assert listed == [mine["id"]]
+    assert client.get(f"/api/cases/{other['id']}/").status_code == 404
+
+    assert act(api("inspector"), mine["id"], "investigate").status_code == 200
+    record_findings(api, mine, findings_for(mine, tolerable=True))
+    act(api("inspector"), mine["id"], "propose", {"recommended_outcome": "exempt", "opinion": "内部建议意见。"})
+    detail = client.get(f"/api/cases/{mine['id']}/").json()
+    assert detail["state"] == "proposed" and "sent_back_reason" not in detail
+    assert client.get(f"/api/cases/{mine['id']}/evaluation/").status_code in (403, 404)
+    history = client.get(f"/api/cases/{mine['id']}/history/").json()
+    assert "内部建议意见。" not in str(history)
+
+
+def test_unit_may_withdraw_its_application(api, world):
+    case = _apply(api, world).json()
+
+    response = act(api("unit"), case["id"], "withdraw", {"reason": "情况已另行说明。"})
+
+    assert response.status_code == 200, response.json()
+    assert Case.objects.get(pk=case["id"]).state == "withdrawn"
+
+
+def test_refused_unit_application_feedback_reaches_the_unit_which_may_appeal(api, world,
+                                                                             django_capture_on_commit_callbacks):
+    case = _apply(api, world).json()
+    assert act(api("inspector"), case["id"], "investigate").status_code == 200
+    record_findings(api, case, findings_for(case, tolerable=False))
+    act(api("inspector"), case["id"], "propose", {"recommended_outcome": "refused", "opinion": "不符合容错情形。"})
+    with django_capture_on_commit_callbacks(execute=True):
+        decided = act(api("committee"), case["id"], "decide",
+                      {"outcome": "refused", "resolution": "不予容错。", **meeting()})
+    assert decided.status_code == 200, decided.json()
+    executed = act(api("inspector"), case["id"], "execute", {"delivered_on": timezone.localdate().isoformat()})
+    assert executed.status_code == 200, executed.json()
+    assert Notification.objects.filter(user=world.users["unit"], case_id=case["id"],
+                                       text__startswith="容错认定结论已送达：不予容错").exists()
+
+    kinds = {d["kind"] for d in api("unit").get(f"/api/cases/{case['id']}/documents/").json()}
+    assert "feedback" in kinds and "filing" not in kinds
+    filing = Document.objects.get(case_id=case["id"], kind=DocumentKind.FILING)
+    assert api("unit").get(f"/api/cases/{case['id']}/documents/{filing.pk}/file/").status_code == 404
+
+    appeal = act(api("unit"), case["id"], "appeal", {"reasons": "单位认为属于紧急处置险情，请求复核。"})
+    assert appeal.status_code == 200, appeal.json()
+    assert Appeal.objects.get(case_id=case["id"]).filed_by == world.users["unit"]
+
+
+def test_unit_application_through_the_pages_prints_the_unit_as_applicant(client, world,
+                                                                         django_capture_on_commit_callbacks):
+    client.force_login(world.users["unit"])
+    assert "本单位的申请" in client.get("/").content.decode()
+    page = client.get("/apply/").content.decode()
+    assert "为哪位干部申请" in page and "张某" in page and "刘某" in page and "王某" not in page
+    key = re.search(r'name="submission_key" value="(\w+)"', page).group(1)
+    form = {"submission_key": key, "title": "汛期危房先行拆除", "accountability_org": world.orgs["zjk_dc"].pk,
+            "conduct_date": conduct_date(), "matter_category": "emergency", "summary": "先行拆除危房。"}
+
+    missing = client.post("/apply/", form)
+    assert missing.status_code == 400 and "请选择为哪位干部申请" in missing.content.decode()
+    outsider = client.post("/apply/", {**form, "subject": world.people["cadre"].pk})
+    assert outsider.status_code == 400 and "该干部不在本单位" in outsider.content.decode()
+    assert not Case.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/apply/", {**form, "subject": world.people["housing2"].pk})
+    assert response.status_code == 302
+    case = Case.objects.get(title="汛期危房先行拆除")
+    assert case.subject == world.people["housing2"] and case.applicant_unit == world.orgs["zjk_housing"]
+    listing = client.get("/mine/").content.decode()
+    assert "为 刘某（副局长）申请" in listing and "问责部门正在受理本单位的申请" in listing
+
+    application = Document.objects.get(case=case, kind=DocumentKind.APPLICATION)
+    text = pdf_text(application.file.path)
+    assert "申请单位：张家口市住房和城乡建设局" in text and "经办人：马经办" in text
+    assert "副局长刘某同志" in text
