@@ -234,5 +234,7 @@ def document_context(document: Document) -> dict[str, Any]:
     if kind == DocumentKind.APPEAL_REVIEW:
         appeal = Appeal.objects.filter(review_decision=decision).first() or case.appeals.order_by("-filed_at").first()
         context.update({"appeal_record": appeal, "appeal_filed": cn_date(timezone.localdate(appeal.filed_at))
-                        if appeal else "", "overturned": decision.appeal_result == "overturned"})
+                        if appeal else "", "overturned": decision.appeal_result == "overturned",
+                        "appeal_by_unit": bool(appeal and case.applicant_unit_id and appeal.filed_by_id
+                                               and appeal.filed_by_id != getattr(case.subject, "user_id", None))})
     return context

@@ -121,9 +121,22 @@ def test_refused_unit_application_feedback_reaches_the_unit_which_may_appeal(api
     filing = Document.objects.get(case_id=case["id"], kind=DocumentKind.FILING)
     assert api("unit").get(f"/api/cases/{case['id']}/documents/{filing.pk}/file/").status_code == 404
 
+    feedback = Document.objects.get(case_id=case["id"], kind=DocumentKind.FEEDBACK)
+    letter = pdf_text(feedback.file.path)
+    assert "经张家口市住房和城乡建设局代为书面申请" in letter and "抄送：张家口市住房和城乡建设局" in letter
+
     appeal = act(api("unit"), case["id"], "appeal", {"reasons": "单位认为属于紧急处置险情，请求复核。"})
     assert appeal.status_code == 200, appeal.json()
     assert Appeal.objects.get(case_id=case["id"]).filed_by == world.users["unit"]
+    with django_capture_on_commit_callbacks(execute=True):
+        upheld = act(api("committee"), case["id"], "review_appeal",
+                     {"result": "upheld", "resolution": "维持原决定。", **meeting()})
+    assert upheld.status_code == 200, upheld.json()
+    assert Notification.objects.filter(user=world.users["unit"], case_id=case["id"],
+                                       text__startswith="申诉复核结果").exists()
+    review = Document.objects.get(case_id=case["id"], kind=DocumentKind.APPEAL_REVIEW)
+    assert "张家口市住房和城乡建设局于" in pdf_text(review.file.path)
+    assert "代你对" in pdf_text(review.file.path)
 
 
 def test_unit_application_through_the_pages_prints_the_unit_as_applicant(client, world,
