@@ -4,6 +4,7 @@ With nothing set the project runs embedded: SQLite, Celery tasks in-process, loc
 ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and a real Celery worker over Redis.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -188,6 +189,22 @@ REPORT_FONT_TITLE = env.str("REPORT_FONT_TITLE", default="Noto Serif CJK SC")
 REPORT_FONT_BODY = env.str("REPORT_FONT_BODY", default="Noto Serif CJK SC")
 REPORT_FONT_HEADING = env.str("REPORT_FONT_HEADING", default="Noto Sans CJK SC")
 APPEAL_WINDOW_DAYS = env.int("APPEAL_WINDOW_DAYS", default=30)
+# Stage deadlines (催办/超期) in calendar days (default) or working days (工作日: weekends, public holidays
+# and make-up working days, 调休, per the State Council's annual notices).
+STAGE_DEADLINE_DAYS_KIND = env.str("STAGE_DEADLINE_DAYS_KIND", default="calendar")
+if STAGE_DEADLINE_DAYS_KIND not in ("calendar", "working"):
+    raise ImproperlyConfigured(
+        f"STAGE_DEADLINE_DAYS_KIND 的值 {STAGE_DEADLINE_DAYS_KIND!r} 无效：应为 calendar（自然日）或 working（工作日）")
+# Holiday arrangements not yet in the bundled calendar (e.g. next year's, once announced): ISO dates.
+def _iso_dates(name: str) -> list[dt.date]:
+    try:
+        return [dt.date.fromisoformat(v.strip()) for v in env.list(name, default=[]) if v.strip()]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} 中有无效日期（应为逗号分隔的 YYYY-MM-DD）：{exc}") from None
+
+
+WORK_CALENDAR_EXTRA_HOLIDAYS = _iso_dates("WORK_CALENDAR_EXTRA_HOLIDAYS")
+WORK_CALENDAR_EXTRA_WORKDAYS = _iso_dates("WORK_CALENDAR_EXTRA_WORKDAYS")
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
