@@ -82,10 +82,20 @@ class Organisation(models.Model):
         return chain
 
 
-class Person(models.Model):
-    """A cadre (干部) who can be the subject of a case; a login is optional."""
+class PartyKind(models.TextChoices):
+    CADRE = "cadre", "干部"
+    UNIT = "unit", "单位"
 
-    name = models.CharField("姓名", max_length=50)
+
+class Person(models.Model):
+    """Who a case is about: a cadre (干部, a login is optional) or a unit held accountable (被问责单位).
+
+    A unit party stands for its organisation (``unit``): one accountability matter of one person or
+    unit (一事一议). The unit's officers (role ``unit`` there) act for it: they apply, state, appeal.
+    """
+
+    kind = models.CharField("当事人类别", max_length=10, choices=PartyKind.choices, default=PartyKind.CADRE)
+    name = models.CharField("姓名或单位名称", max_length=100)
     unit = models.ForeignKey(Organisation, verbose_name="所在单位", on_delete=models.PROTECT, related_name="people")
     position = models.CharField("职务", max_length=100, blank=True)
     rank = models.CharField("职级", max_length=50, blank=True)
@@ -103,12 +113,23 @@ class Person(models.Model):
     )
 
     class Meta:
-        verbose_name = "干部"
-        verbose_name_plural = "干部"
+        verbose_name = "当事人（干部或单位）"
+        verbose_name_plural = "当事人（干部或单位）"
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit"], condition=models.Q(kind="unit"), name="person_one_party_per_unit"),
+            models.CheckConstraint(condition=models.Q(kind="cadre") | models.Q(user__isnull=True),
+                                   name="person_unit_party_has_no_login"),
+        ]
 
     def __str__(self) -> str:
+        if self.is_unit:
+            return f"{self.name}（单位）"
         return f"{self.name}（{self.unit.name}{self.position}）"
+
+    @property
+    def is_unit(self) -> bool:
+        return self.kind == PartyKind.UNIT
 
 
 class Role(models.TextChoices):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from .models import Membership, Organisation, OrgKind, OrgLevel, Person, Role, User
+from .models import Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
 
 
 def organisation_upsert(
@@ -39,7 +39,15 @@ def person_upsert(
     *, name: str, unit: Organisation, position: str, rank: str, user: User | None = None
 ) -> Person:
     person, _ = Person.objects.update_or_create(
-        name=name, unit=unit, defaults={"position": position, "rank": rank, "user": user}
+        name=name, unit=unit, kind=PartyKind.CADRE, defaults={"position": position, "rank": rank, "user": user}
+    )
+    return person
+
+
+def unit_party_ensure(unit: Organisation) -> Person:
+    """The party that stands for a unit held accountable (被问责单位): one per organisation."""
+    person, _ = Person.objects.update_or_create(
+        kind=PartyKind.UNIT, unit=unit, defaults={"name": unit.name, "position": "", "rank": "", "user": None}
     )
     return person
 
@@ -179,4 +187,5 @@ def demo_world_seed(*, password: str | None = None) -> DemoWorld:
     p["zz1"] = person_upsert(name="陈某", unit=o["zz_transport"], position="规划处处长", rank="三级调研员")
     p["zz2"] = person_upsert(name="周某", unit=o["zz_transport"], position="建设科科长", rank="一级主任科员")
     p["hh1"] = person_upsert(name="高某", unit=o["hohhot_water"], position="供水科科长", rank="四级调研员")
+    p["housing_unit"] = unit_party_ensure(o["zjk_housing"])
     return DemoWorld(password=password, generated=generated, orgs=o, users=u, people=p)

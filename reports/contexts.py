@@ -129,7 +129,12 @@ def _meeting(decision: Decision) -> dict[str, Any]:
 
 def _person(case: Case) -> dict[str, Any]:
     person = case.subject
-    return {"name": person.name, "unit": person.unit.name, "position": person.position, "rank": person.rank}
+    unit = person.is_unit
+    return {"name": person.name, "unit": person.unit.name, "position": person.position, "rank": person.rank,
+            "is_unit": unit,
+            # How documents address the party: 王某同志 / 张家口市住房和城乡建设局; 你 / 你单位.
+            "about": person.name if unit else f"{person.name}同志", "you": "你单位" if unit else "你",
+            "you_self": "你单位" if unit else "你本人"}
 
 
 def _appeal_deadline(case: Case, issue_date: dt.date, authority: CaseAuthority) -> dict[str, Any]:
@@ -235,6 +240,7 @@ def document_context(document: Document) -> dict[str, Any]:
         appeal = Appeal.objects.filter(review_decision=decision).first() or case.appeals.order_by("-filed_at").first()
         context.update({"appeal_record": appeal, "appeal_filed": cn_date(timezone.localdate(appeal.filed_at))
                         if appeal else "", "overturned": decision.appeal_result == "overturned",
-                        "appeal_by_unit": bool(appeal and case.applicant_unit_id and appeal.filed_by_id
-                                               and appeal.filed_by_id != getattr(case.subject, "user_id", None))})
+                        "appeal_by_unit": bool(appeal and case.applicant_unit_id and not case.subject.is_unit
+                                               and appeal.filed_by_id
+                                               and appeal.filed_by_id != case.subject.user_id)})
     return context

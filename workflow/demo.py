@@ -111,6 +111,13 @@ def demo_cases_seed(*, world: Any) -> int:
                      "备案程序，被通报问责。单位认为其出于公心、及时处置险情，特代为申请容错。", 30,
                      remedial_measures="已补办鉴定备案手续，并对住户妥善安置。")
 
+    @plan("unit-subject")
+    def _() -> Case:
+        # A unit held accountable as a unit (被问责单位), not one of its cadres.
+        return start("unit-subject", insp, o["zjk_dc"], p["housing_unit"], "老旧小区改造专项资金拨付滞后问责",
+                     "construction", "住建局为确保工程质量，对未通过中期验收的项目暂缓拨付专项资金，导致资金"
+                     "拨付进度滞后于年度计划，单位被通报问责。", 50)
+
     @plan("investigating")
     def _() -> Case:
         case = start("investigating", insp, o["zjk_dc"], p["housing2"], "保障房分配审核疏漏", "approval",

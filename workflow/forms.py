@@ -87,7 +87,8 @@ class ApplicationForm(forms.Form):
         if people is not None:
             # A unit applying for one of its cadres (所在单位提出书面申请) says for whom, first.
             self.fields["subject"] = forms.ModelChoiceField(
-                label="为哪位干部申请", queryset=people, empty_label="请选择本单位干部",
+                label="为哪位干部申请", queryset=people, empty_label="请选择本单位干部（单位被问责时选本单位）",
+                help_text="单位本身被问责时，选择列表中标有“（单位）”的本单位。",
                 error_messages={"required": "请选择为哪位干部申请。",
                                 "invalid_choice": "该干部不在本单位，请重新选择。"})
             self.order_fields(["submission_key", "subject"])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organisation, OrgKind, Role, User
+from accounts.models import Organisation, OrgKind, PartyKind, Role, User
 from accounts.selectors import committee_of, managing_committee, roles_of, subtree_ids
 from cases.models import Case, CaseState
 
@@ -114,8 +114,10 @@ def visible_cases(user: User) -> QuerySet[Case]:
     if scope.person_id is not None:
         q |= Q(subject_id=scope.person_id)
     if scope.unit_org_ids:
-        # A unit sees the applications it submitted, never its cadres' other cases.
+        # A unit sees the applications it submitted and the cases about itself as a unit held
+        # accountable, never its cadres' other cases.
         q |= Q(applicant_unit_id__in=scope.unit_org_ids)
+        q |= Q(subject__kind=PartyKind.UNIT, subject__unit_id__in=scope.unit_org_ids)
     return Case.objects.filter(q)
 
 
@@ -133,7 +135,7 @@ def sees_internal(user: User, case: Case) -> bool:
     scope = scope_of(user)
     if scope.is_admin:
         return True
-    if scope.person_id is not None and case.subject_id == scope.person_id:
+    if _is_subject(scope, case):
         return False
     if case.accountability_org_id in scope.inspector_visible_org_ids:
         return True
@@ -157,7 +159,10 @@ def sees_evaluation(user: User, case: Case) -> bool:
 
 
 def _is_subject(scope: Scope, case: Case) -> bool:
-    return scope.person_id is not None and case.subject_id == scope.person_id
+    """The cadre the case is about, or an officer of the unit the case is about (被问责单位)."""
+    if scope.person_id is not None and case.subject_id == scope.person_id:
+        return True
+    return bool(scope.unit_org_ids) and case.subject.is_unit and case.subject.unit_id in scope.unit_org_ids
 
 
 def _is_applicant_unit(scope: Scope, case: Case) -> bool:
@@ -219,7 +224,7 @@ def authority_check(user: User, action: str, case: Case) -> None:
         raise NotAllowed("您无权为此案件上传材料。")
     if action == "add_statement":
         if not _is_subject(scope, case):
-            raise NotAllowed("只有当事干部本人可以提交陈述。")
+            raise NotAllowed("只有当事干部本人（或被问责单位）可以提交陈述。")
         return
     if action == "withdraw":
         if _is_accountability_inspector(scope, case):
@@ -248,7 +253,7 @@ def authority_check(user: User, action: str, case: Case) -> None:
     if action == "appeal":
         # 对不予容错决定不服的，相关干部、单位可以提出申诉（河南 三（五））.
         if not (_is_subject(scope, case) or _is_applicant_unit(scope, case)):
-            raise NotAllowed("只有当事干部本人或代为申请的单位可以提出申诉。")
+            raise NotAllowed("只有当事干部本人、被问责单位或代为申请的单位可以提出申诉。")
         return
     if action == "close":
         if not scope.is_admin:

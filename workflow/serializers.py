@@ -17,7 +17,7 @@ from .selectors import is_overdue
 class CaseCreateInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     subject = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                       help_text="当事干部编号：问责部门启动或单位代干部申请时必填；干部本人申请时忽略")
+                                       help_text="当事人编号（干部，或被问责单位）：问责部门启动或单位申请时必填；干部本人申请时忽略")
     accountability_org = serializers.IntegerField(help_text="问责部门编号")
     ruleset = serializers.SlugField(required=False, allow_blank=True, help_text="默认取问责部门的适用规则")
     conduct_date = serializers.DateField()
@@ -135,7 +135,8 @@ ACTION_INPUTS: dict[str, type[serializers.Serializer]] = {
 
 
 def _person(person: Person) -> dict[str, Any]:
-    return {"id": person.pk, "name": person.name, "unit": person.unit.name, "position": person.position}
+    return {"id": person.pk, "kind": person.kind, "name": person.name, "unit": person.unit.name,
+            "position": person.position}
 
 
 def case_output(case: Case, user: User, *, detail: bool = False) -> dict[str, Any]:

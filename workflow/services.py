@@ -165,8 +165,10 @@ def _members(org: Organisation | None, role: str) -> list[User]:
 
 
 def _parties(case: Case) -> list[User]:
-    """Who receives the outcome: the cadre, and the unit's officer who applied for them."""
+    """Who receives the outcome: the cadre (or the unit held accountable), and whoever applied for them."""
     users = [case.subject.user] if case.subject.user is not None else []
+    if case.subject.is_unit:  # a unit held accountable: its officers act for it
+        users += _members(case.subject.unit, Role.UNIT)
     if case.applicant_unit_id and case.applicant is not None:
         users.append(case.applicant)
     return users

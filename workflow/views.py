@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organisation, OrgKind, Person, Role, User
+from accounts.models import Organisation, OrgKind, PartyKind, Person, Role, User
 from accounts.selectors import (
     applying_units,
     case_authority,
@@ -114,11 +114,12 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     units = applying_units(request.user)
     mine = Q(subject=person) if person else Q(pk__in=[])
     if units:
-        mine |= Q(applicant_unit__in=units)
+        mine |= Q(applicant_unit__in=units) | Q(subject__kind=PartyKind.UNIT, subject__unit__in=units)
     rows = list(case_list(request.user, {}).filter(mine) if person or units else Case.objects.none())
     for case in rows:
         case.overdue = is_overdue(case)  # type: ignore[attr-defined]
-        case.for_unit = case.applicant_unit_id is not None and (person is None or case.subject_id != person.pk)  # type: ignore[attr-defined]
+        case.for_unit = (case.applicant_unit_id is not None or case.subject.is_unit) and (  # type: ignore[attr-defined]
+            person is None or case.subject_id != person.pk)
         case.next_step = _next_step_for_cadre(case, for_unit=case.for_unit)  # type: ignore[attr-defined]
     return render(request, "workflow/my_cases.html", {"rows": rows, "person": person, "units": units})
 

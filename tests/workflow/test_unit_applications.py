@@ -1,7 +1,8 @@
-"""A cadre's unit applies in writing on their behalf (被问责的干部、单位提出书面申请, Henan 三(一)).
+"""Units as parties (Henan 三(一)、三(五): 被问责的干部、单位提出书面申请 … 相关干部、单位可以提出申诉).
 
-The unit sees what it applied for and what is sent back (the feedback), never internal opinions or
-its cadres' other cases; it may withdraw its application and appeal a refusal (Henan 三(五)).
+A cadre's unit applies in writing on their behalf; a unit held accountable as a unit is itself the
+case's subject. Either way the unit sees what concerns it and what is sent back (the feedback), never
+internal opinions or its cadres' other cases; it may withdraw its application and appeal a refusal.
 """
 
 from __future__ import annotations
@@ -167,3 +168,48 @@ def test_unit_application_through_the_pages_prints_the_unit_as_applicant(client,
     text = pdf_text(application.file.path)
     assert "申请单位：张家口市住房和城乡建设局" in text and "经办人：马经办" in text
     assert "副局长刘某同志" in text
+
+
+def test_a_unit_held_accountable_is_the_party_its_officers_act_for(api, world, client,
+                                                                   django_capture_on_commit_callbacks):
+    case = create_case(api, world, subject="housing_unit", title="专项资金拨付滞后问责")
+    assert case["subject"]["kind"] == "unit" and case["subject"]["name"] == "张家口市住房和城乡建设局"
+    officer = api("unit")
+    assert [c["id"] for c in officer.get("/api/cases/").json()["results"]] == [case["id"]]
+    assert api("cadre").get(f"/api/cases/{case['id']}/").status_code == 404  # a cadre elsewhere
+
+    assert act(api("inspector"), case["id"], "investigate").status_code == 200
+    client.force_login(world.users["unit"])
+    stated = client.post(f"/cases/{case['id']}/statements/", {"text": "单位情况说明：暂缓拨付是为保证工程质量。"})
+    assert stated.status_code == 302
+    assert HistoryEntry.objects.filter(case_id=case["id"], action="add_statement").exists()
+    assert "本单位被问责" in client.get("/mine/").content.decode()
+
+    record_findings(api, case, findings_for(case, tolerable=False))
+    act(api("inspector"), case["id"], "propose", {"recommended_outcome": "refused", "opinion": "内部意见：不符合。"})
+    assert "内部意见" not in client.get(f"/cases/{case['id']}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        act(api("committee"), case["id"], "decide", {"outcome": "refused", "resolution": "不予容错。", **meeting()})
+    act(api("inspector"), case["id"], "execute", {"delivered_on": timezone.localdate().isoformat()})
+    assert Notification.objects.filter(user=world.users["unit"], case_id=case["id"],
+                                       text__startswith="容错认定结论已送达").exists()
+
+    letter = pdf_text(Document.objects.get(case_id=case["id"], kind=DocumentKind.FEEDBACK).file.path)
+    assert "关于张家口市住房和城乡建设局容错认定结论的" in letter and "张家口市住房和城乡建设局：" in letter
+    assert "对你单位不予容错" in letter and "你单位的行为不属于" in letter and "同志" not in letter
+    filing = pdf_text(Document.objects.get(case_id=case["id"], kind=DocumentKind.FILING).file.path)
+    assert "被问责单位张家口市住房和城乡建设局" in filing
+
+    appeal = act(officer, case["id"], "appeal", {"reasons": "单位请求复核。"})
+    assert appeal.status_code == 200, appeal.json()
+
+
+def test_a_unit_may_apply_for_itself(api, world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _apply(api, world, subject="housing_unit")
+
+    assert response.status_code == 201, response.json()
+    case = Case.objects.get(pk=response.json()["id"])
+    assert case.subject == world.people["housing_unit"] and case.applicant_unit == world.orgs["zjk_housing"]
+    text = pdf_text(Document.objects.get(case=case, kind=DocumentKind.APPLICATION).file.path)
+    assert "我单位（张家口市住房和城乡建设局）现就" in text and "申请单位：张家口市住房和城乡建设局" in text
