@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from .models import Membership, Organisation, OrgKind, Person, Role, User
+from .models import Membership, Organisation, OrgKind, PartyKind, Person, Role, User
 
 
 def roles_of(user: User) -> list[Membership]:
@@ -156,13 +156,18 @@ def applying_units(user: User) -> list[Organisation]:
 
 def people_of_applying_units(user: User) -> QuerySet[Person]:
     """Cadres a unit may apply for: those working in the unit or the organisations below it."""
+    units = applying_units(user)
     org_ids: set[int] = set()
-    for org in applying_units(user):
+    for org in units:
         org_ids |= subtree_ids(org)
-    return Person.objects.filter(unit_id__in=org_ids).select_related("unit")
+    # Cadres of the unit and the units below it; as a party, a unit applies only for itself.
+    return (Person.objects.filter(unit_id__in=org_ids)
+            .exclude(Q(kind=PartyKind.UNIT) & ~Q(unit_id__in=[o.pk for o in units])).select_related("unit"))
 
 
 def applying_unit_for(user: User, person: Person) -> Organisation | None:
     """The user's unit that may apply for this person: the person's own unit or its nearest parent."""
     units = {org.pk for org in applying_units(user)}
+    if person.is_unit:  # a unit held accountable applies for itself, not through its parent
+        return person.unit if person.unit_id in units else None
     return next((org for org in [person.unit, *person.unit.ancestors()] if org.pk in units), None)

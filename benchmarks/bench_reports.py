@@ -118,7 +118,7 @@ def bench_warm(case, runs: int) -> dict:
     from reports import services
     from reports.contexts import document_context
     from reports.models import Document, DocumentKind
-    from reports.pdf import _fetcher, document_stylesheet, font_configuration, render_html, template_for
+    from reports.pdf import _fetcher, font_configuration, render_html, template_for
 
     with transaction.atomic():
         doc = services.document_request(case=case, kind=DocumentKind.FEEDBACK, reason="benchmark")
@@ -128,12 +128,12 @@ def bench_warm(case, runs: int) -> dict:
     (ROOT / "test-artifacts" / "bench-letter.html").write_text(html, encoding="utf-8")
     for _ in range(3):  # warm up
         HTML(string=html, base_url="https://static.reports.invalid/", url_fetcher=_fetcher()).write_pdf(
-            font_config=font_configuration(), stylesheets=[document_stylesheet()])
+            font_config=font_configuration())
     layout, write, total, sizes, rss = [], [], [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         rendered = HTML(string=html, base_url="https://static.reports.invalid/", url_fetcher=_fetcher()).render(
-            font_config=font_configuration(), stylesheets=[document_stylesheet()])
+            font_config=font_configuration())
         t1 = time.perf_counter()
         pdf = rendered.write_pdf()
         t2 = time.perf_counter()
@@ -165,7 +165,7 @@ def bench_reference(runs: int) -> float:
 
     from weasyprint import HTML
 
-    from reports.pdf import _fetcher, document_stylesheet, font_configuration
+    from reports.pdf import _fetcher, font_configuration
 
     html = (ROOT / "test-artifacts" / "bench-letter.html").read_text(encoding="utf-8")
     html = regex.sub(r"@font-face[^}]*}", "", html)
@@ -174,7 +174,7 @@ def bench_reference(runs: int) -> float:
     for _ in range(runs):
         t0 = time.perf_counter()
         HTML(string=html, base_url="https://static.reports.invalid/", url_fetcher=_fetcher()).write_pdf(
-            font_config=font_configuration(), stylesheets=[document_stylesheet()])
+            font_config=font_configuration())
         times.append(time.perf_counter() - t0)
     return statistics.median(times[2:])
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import Organisation
 from cases.models import Case
 from workflow.doors import actor_for
+from workflow.pagination import TimeCursorPagination
 from workflow.selectors import case_get
 
 from . import services
@@ -171,14 +171,13 @@ class CaseDocumentFileApi(APIView):
         return FileResponse(doc.file.open("rb"), filename=doc.filename, content_type="application/pdf")
 
 
-class FilingPagination(CursorPagination):
-    """Keyset pages over (decision time, id): constant cost at any depth, no COUNT per request."""
+class FilingPagination(TimeCursorPagination):
+    """Pages over (decision time, id) without COUNT or OFFSET. The decision time is a subquery per case,
+    so each page still evaluates it over the period's cases: keep the period bounded for large registers."""
 
     page_size = 100
     max_page_size = 500
-    page_size_query_param = "page_size"
     ordering = ("-decided_at", "-id")
-    invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
 
 
 class FilingListApi(APIView):

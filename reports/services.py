@@ -153,7 +153,7 @@ def _event_handle(event: OutboxEvent) -> list[Document]:
         created.append(document_request(
             case=event.case, kind=kind, decision=decision, event=event, keep_number=keep_number,
             reason={"case_decided": "党委作出容错认定决定", "appeal_reviewed": "申诉复核决定",
-                    "application_submitted": "干部提交书面申请"}.get(event.kind, event.kind),
+                    "application_submitted": "提交书面申请"}.get(event.kind, event.kind),
         ))
     return created
 
@@ -235,7 +235,7 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
     if not _claim(document_id, task_id):
         return None  # another worker has it
     document = Document.objects.select_related(
-        "case__subject__unit", "case__accountability_org", "case__applicant", "issuing_org", "decision"
+        "case__subject__unit", "case__accountability_org", "case__applicant", "case__applicant_unit", "issuing_org", "decision"
     ).get(pk=document_id)
     try:
         content, pages = document_render(document)

@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,16 +22,15 @@ from . import serializers as s
 from . import services
 from .doors import ACTION_CALLS, actor_for
 from .errors import NotAllowed
-from .permissions import action_check, sees_evaluation
+from .pagination import TimeCursorPagination
+from .permissions import action_check, evidence_visible, sees_evaluation
 from .selectors import FilterError, case_get, case_history_for, case_list
 
 
-class CasePagination(CursorPagination):
+class CasePagination(TimeCursorPagination):
     page_size = 50
     max_page_size = 200
-    page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
-    invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
 
 
 def _case_or_404(request: Request, case_id: Any) -> Case:
@@ -120,7 +118,7 @@ class EvidenceApi(APIView):
     @extend_schema(summary="证据材料列表", responses={200: s.EvidenceOutput(many=True)})
     def get(self, request: Request, case_id: int) -> Response:
         case = _case_or_404(request, case_id)
-        return Response(s.EvidenceOutput(case.evidence.all(), many=True).data)
+        return Response(s.EvidenceOutput(evidence_visible(request.user, case), many=True).data)
 
     @extend_schema(summary="上传证据材料", request=s.EvidenceInput, responses={201: s.EvidenceOutput})
     def post(self, request: Request, case_id: int) -> Response:
@@ -137,7 +135,7 @@ class EvidenceDownloadApi(APIView):
     @extend_schema(summary="下载证据材料", responses={200: bytes})
     def get(self, request: Request, case_id: int, evidence_id: int) -> FileResponse:
         case = _case_or_404(request, case_id)
-        evidence = case.evidence.filter(pk=evidence_id).first()
+        evidence = evidence_visible(request.user, case).filter(pk=evidence_id).first()
         if evidence is None:
             raise Http404
         return FileResponse(evidence.file.open("rb"), as_attachment=False, filename=evidence.original_name)

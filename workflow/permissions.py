@@ -153,9 +153,27 @@ def sees_internal(user: User, case: Case) -> bool:
     return False
 
 
+def sees_party_material(user: User, case: Case) -> bool:
+    """Statements, all evidence, recusals and the clause-by-clause sources are for officials and for
+    the party the case is about (the cadre, or the unit held accountable). A unit that applied for one
+    of its cadres is the cadre's employer, not the party: it sees what it filed and what is sent back
+    (the feedback), never the cadre's own statements or the investigation's material."""
+    return sees_internal(user, case) or _is_subject(scope_of(user), case)
+
+
 def sees_evaluation(user: User, case: Case) -> bool:
     """The cadre sees the clause-by-clause grounds once the decision is made."""
-    return sees_internal(user, case) or case.state in DECIDED_STATES
+    return sees_internal(user, case) or (case.state in DECIDED_STATES and sees_party_material(user, case))
+
+
+def evidence_visible(user: User, case: Case) -> QuerySet:
+    """The case's evidence this user may list and open: all of it, or what the applying unit filed."""
+    if sees_party_material(user, case):
+        return case.evidence.all()
+    if _is_applicant_unit(scope_of(user), case):
+        officers = User.objects.filter(memberships__organisation_id=case.applicant_unit_id, memberships__role=Role.UNIT)
+        return case.evidence.filter(Q(uploaded_by=user) | Q(uploaded_by__in=officers))
+    return case.evidence.none()
 
 
 def _is_subject(scope: Scope, case: Case) -> bool:

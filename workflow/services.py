@@ -165,12 +165,12 @@ def _members(org: Organisation | None, role: str) -> list[User]:
 
 
 def _parties(case: Case) -> list[User]:
-    """Who receives the outcome: the cadre (or the unit held accountable), and whoever applied for them."""
+    """Who receives the outcome: the cadre (or the unit held accountable), and the unit that applied."""
     users = [case.subject.user] if case.subject.user is not None else []
     if case.subject.is_unit:  # a unit held accountable: its officers act for it
         users += _members(case.subject.unit, Role.UNIT)
-    if case.applicant_unit_id and case.applicant is not None:
-        users.append(case.applicant)
+    if case.applicant_unit_id:  # the unit that applied: its current officers, not only the one who filed
+        users += _members(case.applicant_unit, Role.UNIT)
     return users
 
 

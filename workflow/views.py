@@ -33,7 +33,14 @@ from . import services
 from .doors import ACTION_CALLS, actor_for
 from .errors import StaleRevision, WorkflowError
 from .models import Consultation, Draft, Notification
-from .permissions import allowed_actions, can, sees_evaluation, sees_internal
+from .permissions import (
+    allowed_actions,
+    can,
+    evidence_visible,
+    sees_evaluation,
+    sees_internal,
+    sees_party_material,
+)
 from .selectors import FilterError, case_get, case_history_for, case_list, is_overdue, overdue_first
 from .transitions import TRANSITIONS
 
@@ -194,7 +201,10 @@ def apply(request: HttpRequest) -> HttpResponse:
         acting: set[int] = set()
         for unit in units:
             acting |= case_authority(Person(unit=unit)).acting_ids
-        people = people_of_applying_units(request.user).order_by("name")
+        people = people_of_applying_units(request.user)
+        if person is not None:  # an officer who is also a cadre may still apply for themselves
+            people = people | Person.objects.filter(pk=person.pk)
+        people = people.order_by("name")
         jurisdiction = units[0].jurisdiction
         default_org = case_authority(Person(unit=units[0])).discipline
     else:
@@ -298,7 +308,8 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
             Prefetch("consultations", queryset=Consultation.objects.select_related("organisation", "replied_by"))
         ).select_related("proposed_by"))
     decisions = list(case.decisions.select_related("recorded_by"))
-    evidence = list(case.evidence.select_related("uploaded_by"))
+    party_material = sees_party_material(user, case)
+    evidence = list(evidence_visible(user, case).select_related("uploaded_by"))
     clause_choices = []
     if evaluation:
         clause_choices = [(t["clause"], t["clause"]) for t in evaluation.get("trace", [])]
@@ -318,12 +329,12 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         "can_state": can(user, "add_statement", case),
         "can_participant": can(user, "add_participant", case),
         "evidence": evidence,
-        "statements": list(case.statements.select_related("author")),
+        "statements": list(case.statements.select_related("author")) if party_material else [],
         "participants": list(case.participants.all()),
         "proposals": proposals,
         "decisions": decisions,
         "appeals": list(case.appeals.select_related("filed_by")),
-        "recusals": list(case.recusals.select_related("member")),
+        "recusals": list(case.recusals.select_related("member")) if party_material else [],
         "history": case_history_for(user, case)[0],
         "evidence_form": f.EvidenceForm(clauses=clause_choices),
         "statement_form": f.StatementForm(auto_id="id_statement_%s"),
@@ -481,7 +492,7 @@ def evidence_upload(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> FileResponse:
     case = _case_or_404(request, case_id)
-    evidence = case.evidence.filter(pk=evidence_id).first()
+    evidence = evidence_visible(request.user, case).filter(pk=evidence_id).first()
     if evidence is None:
         raise Http404
     return FileResponse(evidence.file.open("rb"), filename=evidence.original_name,

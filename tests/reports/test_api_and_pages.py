@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import json
@@ -99,6 +100,11 @@ def test_filings_api_pages_with_a_cursor_newest_decision_first(decided, api, wor
     assert second_page["next"] is None and second_page["previous"]
     bad = client.get("/api/filings/", {"cursor": "not-a-cursor"})
     assert bad.status_code == 404 and "翻页游标无效" in bad.json()["detail"]
+    for position in ("garbage", "2026-13-45 99:00:00"):  # well-formed cursors with a forged position
+        forged = base64.b64encode(f"p={position}".encode()).decode()
+        for url in ("/api/filings/", "/api/cases/"):
+            response = client.get(url, {"cursor": forged})
+            assert response.status_code == 404 and "翻页游标无效" in response.json()["detail"], (url, position)
 
 
 def test_filings_api_rejects_bad_periods_and_other_roles(decided, api):

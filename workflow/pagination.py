@@ -1,0 +1,31 @@
+"""Keyset (cursor) pages ordered by a timestamp, then id: no COUNT and no OFFSET per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+
+
+class TimeCursorPagination(CursorPagination):
+    """A cursor whose position is checked before it reaches the query.
+
+    DRF decodes the cursor but passes its position to the filter as given; a crafted position that is
+    not a timestamp would make the database layer raise (a 500). It is refused like any bad cursor.
+    """
+
+    page_size_query_param = "page_size"
+    invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
+
+    def decode_cursor(self, request: Any) -> Any:
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                parsed = parse_datetime(cursor.position)
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
