@@ -94,7 +94,8 @@ def clone_cases(case, decision, n: int) -> list[int]:
     clones = [Case(title=f"{case.title}（{i}）", subject_id=case.subject_id, accountability_org_id=case.accountability_org_id,
                    handler_id=case.handler_id, ruleset=case.ruleset, conduct_date=case.conduct_date,
                    matter_category=case.matter_category, summary=case.summary, remedial_measures=case.remedial_measures,
-                   loss_amount=case.loss_amount, state=case.state, outcome=case.outcome, created_by_id=case.created_by_id)
+                   loss_amount=case.loss_amount, state=case.state, outcome=case.outcome, decided_at=case.decided_at,
+                   created_by_id=case.created_by_id)
               for i in range(n)]
     Case.objects.bulk_create(clones, batch_size=200)
     proposals = Proposal.objects.bulk_create([

@@ -172,8 +172,7 @@ class CaseDocumentFileApi(APIView):
 
 
 class FilingPagination(TimeCursorPagination):
-    """Pages over (decision time, id) without COUNT or OFFSET. The decision time is a subquery per case,
-    so each page still evaluates it over the period's cases: keep the period bounded for large registers."""
+    """Keyset pages over (decision time, id), served by the case_decided_idx index: no COUNT, no OFFSET."""
 
     page_size = 100
     max_page_size = 500

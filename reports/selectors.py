@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import DateTimeField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation, User
@@ -87,11 +87,6 @@ def parse_period(raw_from: Any, raw_to: Any, *, required: bool = False) -> tuple
     return start, end
 
 
-def _decided_at() -> Subquery:
-    first = Decision.objects.filter(case=OuterRef("pk"), kind=DecisionKind.DECISION).order_by("sequence")
-    return Subquery(first.values("decided_at")[:1], output_field=DateTimeField())
-
-
 def filing_list(
     user: User, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
     organisation: Organisation | None = None,
@@ -99,8 +94,7 @@ def filing_list(
     """Decided cases the user's organisation department receives, by decision date, with a subtree filter."""
     if not may_use_filing_register(user):
         return Case.objects.none()
-    qs = visible_cases(user).filter(state__in=DECIDED_STATES).annotate(decided_at=_decided_at())
-    qs = qs.filter(decided_at__isnull=False)
+    qs = visible_cases(user).filter(state__in=DECIDED_STATES, decided_at__isnull=False)
     tz = timezone.get_current_timezone()
     if date_from:
         qs = qs.filter(decided_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=tz))

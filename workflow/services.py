@@ -617,7 +617,7 @@ def _decision_record(
             f"所选结论与规则评估（{verdict_label}）不一致，须填写理由。", field="override_reason"
         )
     recused = [r.member.display_name() for r in case.recusals.select_related("member")]
-    return Decision.objects.create(
+    decision = Decision.objects.create(
         case=case, kind=kind, sequence=case.decisions.count() + 1, outcome=outcome,
         meeting_kind=meeting[0], meeting_date=meeting[1], members_present=meeting[2], members_total=meeting[3],
         resolution=resolution, override_reason=override_reason if outcome not in open_outcomes else override_reason,
@@ -626,6 +626,11 @@ def _decision_record(
         ruleset_version=str(evaluation.get("version", "")), ruleset_hash=str(evaluation.get("content_hash", "")),
         engine_version=str(evaluation.get("engine_version", "")), recorded_by=actor.user,
     )
+    if kind == DecisionKind.DECISION and case.decided_at is None:
+        # The register of filings (备案登记) is ordered and filtered by the first decision's time.
+        case.decided_at = decision.decided_at
+        Case.objects.filter(pk=case.pk).update(decided_at=decision.decided_at)
+    return decision
 
 
 @transaction.atomic

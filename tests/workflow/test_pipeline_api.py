@@ -98,6 +98,9 @@ def test_refused_case_is_appealed_and_overturned(api, world):
     review = Decision.objects.get(case_id=case["id"], kind="appeal_review")
     assert review.override_reason == "申诉材料证明属于紧急处置。"
     assert review.appeal_result == "overturned"
+    # The register of filings keeps the first decision's time; the review does not move the case in it.
+    first = Decision.objects.get(case_id=case["id"], kind="decision")
+    assert Case.objects.get(pk=case["id"]).decided_at == first.decided_at < review.decided_at
 
 
 def test_appeal_upheld_closes_the_case(api, world):
