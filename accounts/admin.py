@@ -1,9 +1,12 @@
 """Admin for users, organisations, persons and memberships."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import Membership, Organisation, Person, User
+from .services import unit_party_ensure
 
 
 class MembershipInline(admin.TabularInline):
@@ -23,10 +26,18 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "level", "parent", "jurisdiction")
     list_filter = ("kind", "level", "jurisdiction")
     search_fields = ("name",)
+    actions = ["make_unit_parties"]
+
+    @admin.action(description="建立被问责单位当事人（单位本身被问责时可作为案件当事人）")
+    def make_unit_parties(self, request: HttpRequest, queryset: QuerySet[Organisation]) -> None:
+        for org in queryset:
+            unit_party_ensure(org)
+        self.message_user(request, f"已为 {queryset.count()} 个组织建立被问责单位当事人。", messages.SUCCESS)
 
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ("name", "unit", "position", "rank", "user")
+    list_display = ("name", "kind", "unit", "position", "rank", "user")
+    list_filter = ("kind",)
     search_fields = ("name",)
     list_select_related = ("unit", "user")

@@ -289,3 +289,22 @@ def test_a_parent_units_officer_cannot_apply_as_a_sub_unit(api, world):
     response = _apply(api, world, subject="section")
 
     assert response.status_code == 400 and response.json()["field"] == "subject"
+
+
+def test_the_admin_registers_an_organisation_as_a_unit_party(client, world, api):
+    from accounts.models import PartyKind, Person
+
+    client.force_login(world.users["admin"])
+    response = client.post("/admin/accounts/organisation/", {
+        "action": "make_unit_parties", "_selected_action": [world.orgs["zz_transport"].pk]}, follow=True)
+
+    assert response.status_code == 200 and "已为 1 个组织建立被问责单位当事人" in response.content.decode()
+    party = Person.objects.get(kind=PartyKind.UNIT, unit=world.orgs["zz_transport"])
+    assert party.name == "郑州市交通运输局" and party.user is None
+    # The Zhengzhou commission can now open a case about the bureau itself.
+    response = api("inspector2").post("/api/cases/", {
+        "title": "交通项目审批延误问责", "subject": party.pk, "accountability_org": world.orgs["zz_dc"].pk,
+        "conduct_date": conduct_date(), "matter_category": "approval", "summary": "单位审批延误。"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["subject"] == {"id": party.pk, "kind": "unit", "name": "郑州市交通运输局",
+                                          "unit": "郑州市交通运输局", "position": ""}
