@@ -2,10 +2,11 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Membership, Organisation, Person, User
+from .models import Membership, Organisation, OrgKind, Person, User
 from .services import unit_party_ensure
 
 
@@ -30,9 +31,16 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     @admin.action(description="建立被问责单位当事人（单位本身被问责时可作为案件当事人）")
     def make_unit_parties(self, request: HttpRequest, queryset: QuerySet[Organisation]) -> None:
-        for org in queryset:
-            unit_party_ensure(org)
-        self.message_user(request, f"已为 {queryset.count()} 个组织建立被问责单位当事人。", messages.SUCCESS)
+        # Only units and functional departments: a committee or its organs never decide on themselves.
+        eligible = list(queryset.filter(kind__in=[OrgKind.UNIT, OrgKind.FUNCTIONAL]))
+        skipped = queryset.count() - len(eligible)
+        with transaction.atomic():
+            for org in eligible:
+                unit_party_ensure(org)
+        self.message_user(request, f"已为 {len(eligible)} 个组织建立被问责单位当事人。", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} 个党委（党组）、纪检监察机关或组织部门未建立：它们不作为被问责单位。",
+                              messages.WARNING)
 
 
 @admin.register(Person)

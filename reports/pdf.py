@@ -95,9 +95,17 @@ def render_html(template_name: str, context: dict) -> str:
                                             "font_origin": STATIC_ORIGIN + FONT_PREFIX})
 
 
+@functools.cache
+def _stylesheet_check() -> None:
+    # The fetcher does not fail on a missing file, so check once: never an unstyled official document.
+    if not finders.find("reports/document.css"):
+        raise RenderError("文书样式表 reports/document.css 缺失，不能生成公文格式的文书。")
+
+
 def render_pdf(html: str) -> RenderedPdf:
-    """Lay out and write the PDF; fonts resolved (and checked) before anything is drawn."""
+    """Lay out and write the PDF; fonts and the stylesheet checked before anything is drawn."""
     font_plan()
+    _stylesheet_check()
     html_class, _, _ = _weasyprint()
     try:
         document = html_class(string=html, base_url=STATIC_ORIGIN, url_fetcher=_fetcher()).render(

@@ -21,7 +21,8 @@ class CaseAdmin(admin.ModelAdmin):
     search_fields = ("title", "subject__name")
     list_select_related = ("subject", "accountability_org")
     # State and outcome move only through the procedure's actions.
-    readonly_fields = ("state", "outcome", "revision", "created_by", "delivered_on", "appeal_deadline")
+    readonly_fields = ("state", "outcome", "decided_at", "revision", "created_by", "delivered_on", "appeal_deadline",
+                       "applicant", "applicant_unit", "origin")
 
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
         if not change:

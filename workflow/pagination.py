@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -24,8 +26,12 @@ class TimeCursorPagination(CursorPagination):
         if cursor is not None and cursor.position is not None:
             try:
                 parsed = parse_datetime(cursor.position)
-            except ValueError:
-                parsed = None
-            if parsed is None:
-                raise NotFound(self.invalid_cursor_message)
+                if parsed is None:
+                    raise ValueError(cursor.position)
+                # The database compares in UTC: a date at the calendar's edge must survive the shift.
+                if timezone.is_naive(parsed):
+                    parsed = timezone.make_aware(parsed)
+                parsed.astimezone(dt.UTC)
+            except (ValueError, OverflowError):
+                raise NotFound(self.invalid_cursor_message) from None
         return cursor

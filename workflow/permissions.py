@@ -166,14 +166,30 @@ def sees_evaluation(user: User, case: Case) -> bool:
     return sees_internal(user, case) or (case.state in DECIDED_STATES and sees_party_material(user, case))
 
 
+def _filed_by_applying_unit(case: Case, field: str) -> Q:
+    """Rows filed for the applying unit: by whoever applied, or by its officers (never by the cadre)."""
+    officers = User.objects.filter(memberships__organisation_id=case.applicant_unit_id, memberships__role=Role.UNIT)
+    if case.subject.user_id:
+        officers = officers.exclude(pk=case.subject.user_id)
+    return Q(**{field: case.applicant_id}) | Q(**{f"{field}__in": officers})
+
+
 def evidence_visible(user: User, case: Case) -> QuerySet:
     """The case's evidence this user may list and open: all of it, or what the applying unit filed."""
     if sees_party_material(user, case):
         return case.evidence.all()
     if _is_applicant_unit(scope_of(user), case):
-        officers = User.objects.filter(memberships__organisation_id=case.applicant_unit_id, memberships__role=Role.UNIT)
-        return case.evidence.filter(Q(uploaded_by=user) | Q(uploaded_by__in=officers))
+        return case.evidence.filter(_filed_by_applying_unit(case, "uploaded_by"))
     return case.evidence.none()
+
+
+def appeals_visible(user: User, case: Case) -> QuerySet:
+    """Appeals with their reasons: all for the party and officials; the applying unit sees its own."""
+    if sees_party_material(user, case):
+        return case.appeals.all()
+    if _is_applicant_unit(scope_of(user), case):
+        return case.appeals.filter(_filed_by_applying_unit(case, "filed_by"))
+    return case.appeals.none()
 
 
 def _is_subject(scope: Scope, case: Case) -> bool:

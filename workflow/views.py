@@ -23,7 +23,7 @@ from accounts.selectors import (
     role_names,
     roles_of,
 )
-from cases.models import Case, CaseState, MatterCategory, Outcome
+from cases.models import Case, CaseState, MatterCategory, Origin, Outcome
 from cases.selectors import case_evaluation
 from rules.errors import RuleError
 from rules.loader import registry
@@ -35,6 +35,7 @@ from .errors import StaleRevision, WorkflowError
 from .models import Consultation, Draft, Notification
 from .permissions import (
     allowed_actions,
+    appeals_visible,
     can,
     evidence_visible,
     sees_evaluation,
@@ -132,13 +133,19 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 
 
 def _next_step_for_cadre(case: Case, *, for_unit: bool = False) -> str:
+    """The next step in plain words, for the cadre, the unit held accountable, or the unit that applied."""
     s = case.state
+    unit_subject = case.subject.is_unit
     if s == CaseState.STARTED:
+        if case.origin != Origin.APPLICATION:
+            return "问责部门已在问责中启动容错程序，正在受理。"
         return "问责部门正在受理本单位的申请。" if for_unit else "问责部门正在受理您的申请。"
     if s == CaseState.INVESTIGATING:
+        if unit_subject:
+            return "正在调查核实；本单位可以补充陈述和材料。"
         return "正在调查核实；本单位可以补充材料。" if for_unit else "正在调查核实；您可以补充陈述和材料。"
-    if for_unit and s == CaseState.DECIDED:
-        return "已作出决定，问责部门将书面反馈干部本人和本单位。"
+    if s == CaseState.DECIDED and for_unit:
+        return "已作出决定，问责部门将书面反馈本单位。" if unit_subject else "已作出决定，问责部门将书面反馈干部本人和本单位。"
     if s == CaseState.PROPOSED:
         return "调查结束，等待党委（党组）集体研究决定。"
     if s == CaseState.DECIDED:
@@ -204,6 +211,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         people = people_of_applying_units(request.user)
         if person is not None:  # an officer who is also a cadre may still apply for themselves
             people = people | Person.objects.filter(pk=person.pk)
+            acting |= case_authority(person).acting_ids
         people = people.order_by("name")
         jurisdiction = units[0].jurisdiction
         default_org = case_authority(Person(unit=units[0])).discipline
@@ -333,7 +341,8 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         "participants": list(case.participants.all()),
         "proposals": proposals,
         "decisions": decisions,
-        "appeals": list(case.appeals.select_related("filed_by")),
+        "appeals": list(appeals_visible(user, case).select_related("filed_by")),
+        "party_material": party_material,
         "recusals": list(case.recusals.select_related("member")) if party_material else [],
         "history": case_history_for(user, case)[0],
         "evidence_form": f.EvidenceForm(clauses=clause_choices),
@@ -373,7 +382,7 @@ def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
         raise Http404
     findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
     evaluation = case_evaluation(case).to_dict()
-    evidence = list(case.evidence.all())
+    evidence = list(evidence_visible(request.user, case))
     return render(request, "workflow/_evaluation.html", {
         "case": case, "evaluation": evaluation, "groups": _trace_groups(evaluation, findings, evidence),
         "can_record": can(request.user, "record_finding", case), "finding_statuses": [

@@ -10,7 +10,8 @@ def backfill(apps, schema_editor):
     Decision = apps.get_model("workflow", "Decision")
     first = (Decision.objects.filter(case=models.OuterRef("pk"), kind="decision").order_by("sequence")
              .values("decided_at")[:1])
-    Case.objects.filter(decided_at__isnull=True).update(decided_at=models.Subquery(first))
+    decided = Decision.objects.filter(case=models.OuterRef("pk"), kind="decision")
+    Case.objects.filter(models.Exists(decided), decided_at__isnull=True).update(decided_at=models.Subquery(first))
 
 
 class Migration(migrations.Migration):
@@ -28,9 +29,9 @@ class Migration(migrations.Migration):
             name='decided_at',
             field=models.DateTimeField(blank=True, help_text='首次集体研究决定的时间；备案登记按此排序和筛选', null=True, verbose_name='决定时间'),
         ),
+        migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='case',
             index=models.Index(fields=['-decided_at', '-id'], name='case_decided_idx'),
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

@@ -100,7 +100,8 @@ def test_filings_api_pages_with_a_cursor_newest_decision_first(decided, api, wor
     assert second_page["next"] is None and second_page["previous"]
     bad = client.get("/api/filings/", {"cursor": "not-a-cursor"})
     assert bad.status_code == 404 and "翻页游标无效" in bad.json()["detail"]
-    for position in ("garbage", "2026-13-45 99:00:00"):  # well-formed cursors with a forged position
+    # Well-formed cursors with a forged position, including dates that overflow when shifted to UTC.
+    for position in ("garbage", "2026-13-45 99:00:00", "0001-01-01", "9999-12-31T23:59:59-12:00"):
         forged = base64.b64encode(f"p={position}".encode()).decode()
         for url in ("/api/filings/", "/api/cases/"):
             response = client.get(url, {"cursor": forged})

@@ -296,9 +296,12 @@ def test_the_admin_registers_an_organisation_as_a_unit_party(client, world, api)
 
     client.force_login(world.users["admin"])
     response = client.post("/admin/accounts/organisation/", {
-        "action": "make_unit_parties", "_selected_action": [world.orgs["zz_transport"].pk]}, follow=True)
+        "action": "make_unit_parties", "_selected_action": [world.orgs["zz_transport"].pk, world.orgs["zz"].pk]},
+        follow=True)
 
     assert response.status_code == 200 and "已为 1 个组织建立被问责单位当事人" in response.content.decode()
+    assert "1 个党委（党组）、纪检监察机关或组织部门未建立" in response.content.decode()
+    assert not Person.objects.filter(unit=world.orgs["zz"]).exists()  # a committee never decides on itself
     party = Person.objects.get(kind=PartyKind.UNIT, unit=world.orgs["zz_transport"])
     assert party.name == "郑州市交通运输局" and party.user is None
     # The Zhengzhou commission can now open a case about the bureau itself.
@@ -308,3 +311,41 @@ def test_the_admin_registers_an_organisation_as_a_unit_party(client, world, api)
     assert response.status_code == 201, response.json()
     assert response.json()["subject"] == {"id": party.pk, "kind": "unit", "name": "郑州市交通运输局",
                                           "unit": "郑州市交通运输局", "position": ""}
+
+
+def test_after_a_refusal_the_applying_unit_sees_neither_the_cadres_appeal_nor_recusals_nor_clause_reasoning(
+        api, world, client, django_capture_on_commit_callbacks):
+    officer = user_upsert(username="env_officer", password=DEMO_PASSWORD, full_name="环保局经办人")
+    membership_grant(user=officer, organisation=world.orgs["zjk_env"], role=Role.UNIT)
+    second = user_upsert(username="env_officer2", password=DEMO_PASSWORD, full_name="环保局另一经办人")
+    membership_grant(user=second, organisation=world.orgs["zjk_env"], role=Role.UNIT)
+    former = user_upsert(username="env_former", password=DEMO_PASSWORD, full_name="已调离经办人")
+    membership_grant(user=former, organisation=world.orgs["zjk_env"], role=Role.UNIT)
+    world.users.update(env_officer=officer, env_officer2=second, env_former=former)
+    case = _apply(api, world, subject="cadre", user="env_officer").json()
+    former.memberships.all().delete()  # transferred out before the outcome
+    assert act(api("inspector"), case["id"], "investigate").status_code == 200
+    record_findings(api, case, findings_for(case, tolerable=False))
+    act(api("inspector"), case["id"], "propose", {"recommended_outcome": "refused", "opinion": "不符合。"})
+    assert act(api("committee_b"), case["id"], "recuse", {"reason": "回避理由：与当事人系同学。"}).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        act(api("committee"), case["id"], "decide", {"outcome": "refused", "resolution": "不予容错。", **meeting()})
+    act(api("inspector"), case["id"], "execute", {"delivered_on": timezone.localdate().isoformat()})
+    assert act(api("cadre"), case["id"], "appeal", {"reasons": "干部本人申诉：秘密理由。"}).status_code == 200
+
+    # Outcome notices reach the unit's current officers, not one who has left.
+    notices = set(Notification.objects.filter(case_id=case["id"], text__startswith="容错认定结论已送达")
+                  .values_list("user__username", flat=True))
+    assert {"env_officer", "env_officer2", "cadre"} <= notices and "env_former" not in notices
+
+    assert api("env_officer").get(f"/api/cases/{case['id']}/evaluation/").status_code == 403
+    assert api("cadre").get(f"/api/cases/{case['id']}/evaluation/").status_code == 200
+    client.force_login(officer)
+    page = client.get(f"/cases/{case['id']}/?tab=decision").content.decode()
+    assert "不予容错" in page
+    for secret in ("干部本人申诉：秘密理由。", "回避理由：与当事人系同学。", "回避人员", "孙常委"):
+        assert secret not in page, secret
+    assert client.get(f"/cases/{case['id']}/evaluation/").status_code == 404
+    client.force_login(world.users["cadre"])
+    cadre_page = client.get(f"/cases/{case['id']}/?tab=decision").content.decode()
+    assert "干部本人申诉：秘密理由。" in cadre_page and "回避人员" in cadre_page
