@@ -122,7 +122,8 @@ def test_a_double_submitted_application_creates_one_case(site: Site) -> None:
     # Signed in with the keyboard only: the login form is usable without a mouse.
     page = site.new_context().new_page()
     page.goto("/login/")
-    page.keyboard.type("cadre2")  # the username field has autofocus
+    expect(page.locator("#id_username")).to_be_focused()  # the username field has autofocus
+    page.keyboard.type("cadre2")
     page.keyboard.press("Tab")
     page.keyboard.type(site.world.password)
     page.keyboard.press("Enter")
