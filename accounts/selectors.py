@@ -116,7 +116,15 @@ def case_authority(person: Person) -> CaseAuthority:
     and organisation department handle and consult at the same level; the discipline commission
     and organisation department one level up receive the filing (备案).
     """
-    committee = managing_committee(person)
+    return _authority_of(managing_committee(person))
+
+
+def unit_authority(unit: Organisation) -> CaseAuthority:
+    """The authority over the cadres of a unit who have no explicit managing committee."""
+    return _authority_of(committee_of(unit))
+
+
+def _authority_of(committee: Organisation | None) -> CaseAuthority:
     upper_committee = None
     if committee is not None:
         upper_committee = next((a for a in committee.ancestors() if a.kind == OrgKind.COMMITTEE), None)
@@ -149,9 +157,17 @@ def people_visible_to(user: User) -> QuerySet[Person]:
     return Person.objects.filter(unit_id__in=org_ids).select_related("unit")
 
 
+def members_of(org: Organisation | int | None, role: str, *, active_only: bool = True) -> QuerySet[User]:
+    """Users holding a role in an organisation (its inspectors, committee members, unit officers)."""
+    if org is None:
+        return User.objects.none()
+    qs = User.objects.filter(memberships__organisation=org, memberships__role=role)
+    return qs.filter(is_active=True) if active_only else qs
+
+
 def applying_units(user: User) -> list[Organisation]:
     """Organisations for which the user submits applications on behalf of cadres (被问责干部所在单位)."""
-    return [m.organisation for m in roles_of(user) if m.role == Role.UNIT]
+    return orgs_with_role(user, Role.UNIT)
 
 
 def people_of_applying_units(user: User) -> QuerySet[Person]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from accounts.models import Organisation, OrgKind, PartyKind, Role, User
-from accounts.selectors import committee_of, managing_committee, roles_of, subtree_ids
+from accounts.selectors import committee_of, managing_committee, members_of, roles_of, subtree_ids
 from cases.models import Case, CaseState
 
 from .errors import NotAllowed, WrongState
@@ -168,7 +168,7 @@ def sees_evaluation(user: User, case: Case) -> bool:
 
 def _filed_by_applying_unit(case: Case, field: str) -> Q:
     """Rows filed for the applying unit: by whoever applied, or by its officers (never by the cadre)."""
-    officers = User.objects.filter(memberships__organisation_id=case.applicant_unit_id, memberships__role=Role.UNIT)
+    officers = members_of(case.applicant_unit_id, Role.UNIT, active_only=False)
     if case.subject.user_id:
         officers = officers.exclude(pk=case.subject.user_id)
     return Q(**{field: case.applicant_id}) | Q(**{f"{field}__in": officers})

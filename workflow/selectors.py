@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case as Case_
 from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Organisation, OrgKind, PartyKind, Person, User
+from accounts.selectors import (
+    applying_units,
+    case_authority,
+    people_of_applying_units,
+    person_of,
+    unit_authority,
+)
 from cases.models import Case, CaseState
+from rules.errors import RuleError
+from rules.loader import registry
 
 from .models import HistoryEntry, Notification
 from .permissions import visible_cases
@@ -148,3 +158,57 @@ def decision_reproduce(decision: Any) -> tuple[bool, str]:
     if not same:
         return False, f"决定 #{decision.pk} 重新评估的结果与当时不一致"
     return True, f"决定 #{decision.pk} 可复现（{pin.ruleset}@{pin.version}）"
+
+
+def party_cases(user: User) -> QuerySet[Case]:
+    """The cases a user follows as a party: about themselves, about their unit, or applied for by their unit."""
+    person = person_of(user)
+    units = applying_units(user)
+    mine = Q(subject=person) if person else Q(pk__in=[])
+    if units:
+        mine |= Q(applicant_unit__in=units) | Q(subject__kind=PartyKind.UNIT, subject__unit__in=units)
+    if person is None and not units:
+        return Case.objects.none()
+    return case_list(user, {}).filter(mine)
+
+
+@dataclass(frozen=True)
+class ApplicationChoices:
+    """What an application form offers this user: for whom, to which department, which situations."""
+
+    people: QuerySet[Person] | None  # None: a cadre applying for themselves
+    orgs: QuerySet[Organisation]
+    default_org: Organisation | None
+    situations: list[tuple[str, str]]
+
+
+def application_choices(user: User) -> ApplicationChoices | None:
+    """None when the user may not apply (neither a cadre nor a unit's officer)."""
+    person = person_of(user)
+    units = applying_units(user)
+    if person is None and not units:
+        return None
+    if units:
+        # The unit applies for one of its cadres: departments that may hold any of them accountable.
+        acting: set[int] = set()
+        for unit in units:
+            acting |= unit_authority(unit).acting_ids
+        people = people_of_applying_units(user)
+        if person is not None:  # an officer who is also a cadre may still apply for themselves
+            people = people | Person.objects.filter(pk=person.pk)
+            acting |= case_authority(person).acting_ids
+        people = people.order_by("name")
+        # Situations come from the first unit's rule set; the service checks them against the chosen department.
+        jurisdiction = units[0].jurisdiction
+        default_org = unit_authority(units[0]).discipline
+    else:
+        authority = case_authority(person)
+        acting, people = set(authority.acting_ids), None
+        jurisdiction, default_org = person.unit.jurisdiction, authority.discipline
+    try:
+        version = registry().version_for(jurisdiction, timezone.localdate())
+        situations = [(c.id, f"{c.short_id} {c.title}：{c.text}") for c in version.situations()]
+    except RuleError:
+        situations = []
+    orgs = Organisation.objects.filter(pk__in=acting, kind__in=[OrgKind.DISCIPLINE, OrgKind.FUNCTIONAL])
+    return ApplicationChoices(people=people, orgs=orgs, default_org=default_org, situations=situations)

@@ -23,6 +23,7 @@ from accounts.selectors import (
     applying_unit_for,
     applying_units,
     case_authority,
+    members_of,
     people_visible_to,
     person_of,
     roles_of,
@@ -159,9 +160,7 @@ def _notify(users: Iterable[User], case: Case, text: str) -> None:
 
 
 def _members(org: Organisation | None, role: str) -> list[User]:
-    if org is None:
-        return []
-    return list(User.objects.filter(memberships__organisation=org, memberships__role=role, is_active=True))
+    return list(members_of(org, role))
 
 
 def _parties(case: Case) -> list[User]:
@@ -783,7 +782,7 @@ def case_reassign(
 ) -> Case:
     case = _lock(case_id, actor, "reassign", expected_revision)
     reason = _require_text(reason, "reason", "转交理由")
-    if handler is None or not handler.memberships.filter(
+    if handler is None or not handler.is_active or not handler.memberships.filter(
         organisation_id=case.accountability_org_id, role=Role.INSPECTOR
     ).exists():
         raise InvalidInput("新承办人须为本问责部门的纪检监察干部。", field="handler")

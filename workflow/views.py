@@ -7,17 +7,17 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organisation, OrgKind, PartyKind, Person, Role, User
+from accounts.models import Organisation, OrgKind, Role, User
 from accounts.selectors import (
     applying_units,
     case_authority,
-    people_of_applying_units,
+    members_of,
     people_visible_to,
     person_of,
     role_names,
@@ -42,7 +42,16 @@ from .permissions import (
     sees_internal,
     sees_party_material,
 )
-from .selectors import FilterError, case_get, case_history_for, case_list, is_overdue, overdue_first
+from .selectors import (
+    FilterError,
+    application_choices,
+    case_get,
+    case_history_for,
+    case_list,
+    is_overdue,
+    overdue_first,
+    party_cases,
+)
 from .transitions import TRANSITIONS
 
 KIND_ORDER = [("P", "容错条件（须全部符合）"), ("S", "容错情形（至少符合一项）"), ("R", "程序要求"),
@@ -120,10 +129,7 @@ def case_index(request: HttpRequest) -> HttpResponse:
 def my_cases(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
     units = applying_units(request.user)
-    mine = Q(subject=person) if person else Q(pk__in=[])
-    if units:
-        mine |= Q(applicant_unit__in=units) | Q(subject__kind=PartyKind.UNIT, subject__unit__in=units)
-    rows = list(case_list(request.user, {}).filter(mine) if person or units else Case.objects.none())
+    rows = list(party_cases(request.user))
     for case in rows:
         case.overdue = is_overdue(case)  # type: ignore[attr-defined]
         case.for_unit = (case.applicant_unit_id is not None or case.subject.is_unit) and (  # type: ignore[attr-defined]
@@ -200,37 +206,12 @@ def case_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def apply(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
-    units = applying_units(request.user)
-    if person is None and not units:
+    choices = application_choices(request.user)
+    if choices is None:
         raise Http404
-    if units:
-        # The unit applies for one of its cadres: departments that may hold any of its cadres accountable.
-        acting: set[int] = set()
-        for unit in units:
-            acting |= case_authority(Person(unit=unit)).acting_ids
-        people = people_of_applying_units(request.user)
-        if person is not None:  # an officer who is also a cadre may still apply for themselves
-            people = people | Person.objects.filter(pk=person.pk)
-            acting |= case_authority(person).acting_ids
-        people = people.order_by("name")
-        jurisdiction = units[0].jurisdiction
-        default_org = case_authority(Person(unit=units[0])).discipline
-    else:
-        authority = case_authority(person)
-        acting = set(authority.acting_ids)
-        people = None
-        jurisdiction = person.unit.jurisdiction
-        default_org = authority.discipline
-    org_qs = Organisation.objects.filter(pk__in=acting, kind__in=[OrgKind.DISCIPLINE, OrgKind.FUNCTIONAL])
-    try:
-        from django.utils import timezone
-
-        version = registry().version_for(jurisdiction, timezone.localdate())
-        situations = [(c.id, f"{c.short_id} {c.title}：{c.text}") for c in version.situations()]
-    except RuleError:
-        situations = []
-    form = f.ApplicationForm(request.POST or None, request.FILES or None, orgs=org_qs, situations=situations,
-                             people=people, initial={"accountability_org": default_org.pk if default_org else None})
+    form = f.ApplicationForm(request.POST or None, request.FILES or None, orgs=choices.orgs,
+                             situations=choices.situations, people=choices.people,
+                             initial={"accountability_org": choices.default_org.pk if choices.default_org else None})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -248,7 +229,8 @@ def apply(request: HttpRequest) -> HttpResponse:
                              else "您的容错申请已提交，问责部门将受理。")
             return redirect("case-detail", case_id=case.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "workflow/apply.html", {"form": form, "person": person, "units": units}, status=status)
+    return render(request, "workflow/apply.html", {"form": form, "person": person,
+                                                   "units": applying_units(request.user)}, status=status)
 
 
 def _trace_groups(
@@ -284,9 +266,7 @@ def _action_forms(request: HttpRequest, case: Case, actions: list[str], bound: d
         initial = {**defaults, "revision": case.revision, **drafts.get(action, {})}
         kwargs: dict[str, Any] = {"initial": initial}
         if action == "reassign":
-            kwargs["handlers"] = User.objects.filter(
-                memberships__organisation=case.accountability_org, memberships__role=Role.INSPECTOR
-            ).exclude(pk=case.handler_id)
+            kwargs["handlers"] = members_of(case.accountability_org, Role.INSPECTOR).exclude(pk=case.handler_id)
         if action == "propose":
             authority = case_authority(case.subject)
             kwargs["consult_orgs"] = Organisation.objects.filter(
@@ -410,8 +390,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=actions")
     kwargs: dict[str, Any] = {}
     if action == "reassign":
-        kwargs["handlers"] = User.objects.filter(memberships__organisation=case.accountability_org,
-                                                 memberships__role=Role.INSPECTOR)
+        kwargs["handlers"] = members_of(case.accountability_org, Role.INSPECTOR)
     if action == "propose":
         kwargs["consult_orgs"] = Organisation.objects.filter(kind=OrgKind.FUNCTIONAL)
     form = f.ACTION_FORMS[action](request.POST, auto_id=f"id_{action}_%s", **kwargs)
