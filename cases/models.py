@@ -18,6 +18,22 @@ class CaseState(models.TextChoices):
     CLOSED = "closed", "已办结"
     WITHDRAWN = "withdrawn", "已撤回"
 
+    # Groups of states, defined once. Members compare equal to the stored strings.
+    @classmethod
+    def pre_decision(cls) -> frozenset[str]:
+        """Before the committee decides: the case can still be withdrawn, and parties may make statements."""
+        return frozenset({cls.STARTED, cls.INVESTIGATING, cls.PROPOSED})
+
+    @classmethod
+    def decided(cls) -> frozenset[str]:
+        """A decision has been taken (and stands, or is under appeal): the cadre was accounted for."""
+        return frozenset({cls.DECIDED, cls.EXECUTED, cls.APPEALED, cls.CLOSED})
+
+    @classmethod
+    def in_progress(cls) -> frozenset[str]:
+        """Someone must act next, so a stage deadline runs (executed cases wait on the cadre, not on us)."""
+        return frozenset({cls.STARTED, cls.INVESTIGATING, cls.PROPOSED, cls.DECIDED, cls.APPEALED})
+
 
 class Outcome(models.TextChoices):
     EXEMPT = "exempt", "免责"

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.selectors import subtree_ids
-from cases.models import Case
+from cases.models import Case, CaseState
 from workflow.models import Decision, DecisionKind
-from workflow.permissions import DECIDED_STATES, visible_cases
+from workflow.permissions import visible_cases
 from workflow.selectors import case_get
 
 from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
@@ -94,7 +94,7 @@ def filing_list(
     """Decided cases the user's organisation department receives, by decision date, with a subtree filter."""
     if not may_use_filing_register(user):
         return Case.objects.none()
-    qs = visible_cases(user).filter(state__in=DECIDED_STATES, decided_at__isnull=False)
+    qs = visible_cases(user).filter(state__in=CaseState.decided(), decided_at__isnull=False)
     tz = timezone.get_current_timezone()
     if date_from:
         qs = qs.filter(decided_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=tz))

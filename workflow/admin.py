@@ -1,17 +1,20 @@
-"""Admin: cases may be corrected here, and every edit still writes the hash-chained history."""
+"""Admin: an administrator may correct a case's descriptive text; the correction goes through the
+same service as any other change (lock, validation, history). Everything else is read-only here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from cases.models import Case
 
 from .doors import actor_for
+from .errors import WorkflowError
 from .models import HistoryEntry, OutboxEvent
-from .services import case_admin_change
+from .services import case_admin_correct
+from .services.housekeeping import ADMIN_CORRECTABLE
 
 
 @admin.register(Case)
@@ -20,16 +23,28 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ("state", "outcome", "ruleset")
     search_fields = ("title", "subject__name")
     list_select_related = ("subject", "accountability_org")
-    # State and outcome move only through the procedure's actions.
-    readonly_fields = ("state", "outcome", "decided_at", "revision", "created_by", "delivered_on", "appeal_deadline",
-                       "applicant", "applicant_unit", "origin")
+    fields = ("title", "summary", "remedial_measures", "matter_category", "subject", "accountability_org",
+              "handler", "ruleset", "conduct_date", "loss_amount", "disposition", "claimed_situations", "state",
+              "outcome", "deadline", "decided_at", "delivered_on", "appeal_deadline", "origin", "applicant",
+              "applicant_unit", "created_by", "revision")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Case | None = None) -> list[str]:
+        return [name for name in self.fields if name not in ADMIN_CORRECTABLE]
 
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
-        changed = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
-        case_admin_change(case=obj, actor=actor_for(request.user, request, via="admin"), changed=changed)
+        changes = {name: form.cleaned_data.get(name) for name in form.changed_data if name in ADMIN_CORRECTABLE}
+        try:
+            case_admin_correct(case_id=obj.pk, actor=actor_for(request.user, request, via="admin"), changes=changes,
+                               expected_revision=None)
+        except WorkflowError as exc:
+            request._case_admin_error = exc.message  # type: ignore[attr-defined]
+
+    def response_change(self, request: HttpRequest, obj: Case) -> HttpResponse:
+        error = getattr(request, "_case_admin_error", None)
+        if error:  # nothing was written: say why and stay on the form
+            self.message_user(request, f"未保存：{error}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False

@@ -14,30 +14,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.models import Case
 from cases.selectors import case_evaluation
 from rules.errors import RuleError
 
 from . import serializers as s
 from . import services
-from .doors import ACTION_CALLS, actor_for
+from .actions import ACTIONS, action_run
+from .doors import actor_for
 from .errors import NotAllowed
 from .pagination import TimeCursorPagination
 from .permissions import action_check, evidence_visible, sees_evaluation
-from .selectors import FilterError, case_get, case_history_for, case_list
+from .selectors import FilterError, case_history_for, case_list, case_or_404
 
 
 class CasePagination(TimeCursorPagination):
     page_size = 50
     max_page_size = 200
     ordering = ("-created_at", "-id")
-
-
-def _case_or_404(request: Request, case_id: Any) -> Case:
-    case = case_get(request.user, case_id)
-    if case is None:
-        raise Http404
-    return case
 
 
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -60,7 +53,7 @@ class CaseListCreateApi(APIView):
             OpenApiParameter("from", str, description="创建日期起 YYYY-MM-DD"),
             OpenApiParameter("to", str, description="创建日期止 YYYY-MM-DD"),
         ],
-        responses={200: s.CaseOutputSchema(many=True)},
+        responses={200: s.CaseOutput(many=True)},
     )
     def get(self, request: Request) -> Response:
         try:
@@ -71,7 +64,7 @@ class CaseListCreateApi(APIView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([s.case_output(c, request.user) for c in page])
 
-    @extend_schema(summary="启动案件或提交容错申请", request=s.CaseCreateInput, responses={201: s.CaseOutputSchema})
+    @extend_schema(summary="启动案件或提交容错申请", request=s.CaseCreateInput, responses={201: s.CaseDetailOutput})
     def post(self, request: Request) -> Response:
         data = _valid(s.CaseCreateInput, request.data)
         case = services.case_create(
@@ -83,27 +76,27 @@ class CaseListCreateApi(APIView):
 
 
 class CaseDetailApi(APIView):
-    @extend_schema(summary="案件详情（含当前用户可执行的操作）", responses={200: s.CaseOutputSchema})
+    @extend_schema(summary="案件详情（含当前用户可执行的操作）", responses={200: s.CaseDetailOutput})
     def get(self, request: Request, case_id: int) -> Response:
-        return Response(s.case_output(_case_or_404(request, case_id), request.user, detail=True))
+        return Response(s.case_output(case_or_404(request.user, case_id), request.user, detail=True))
 
 
 class FindingApi(APIView):
-    @extend_schema(summary="记录条款认定", request=s.FindingInput, responses={200: s.CaseOutputSchema})
+    @extend_schema(summary="记录条款认定", request=s.FindingInput, responses={200: s.CaseDetailOutput})
     def put(self, request: Request, case_id: int, clause_id: str) -> Response:
-        case = _case_or_404(request, case_id)
+        case = case_or_404(request.user, case_id)
         data = _valid(s.FindingInput, request.data)
         services.finding_record(
             case_id=case.pk, actor=actor_for(request.user, request, via="api"), clause_id=clause_id,
             status=data["status"], reasoning=data["reasoning"], expected_revision=data.get("revision"),
         )
-        return Response(s.case_output(_case_or_404(request, case_id), request.user, detail=True))
+        return Response(s.case_output(case_or_404(request.user, case_id), request.user, detail=True))
 
 
 class EvaluationApi(APIView):
     @extend_schema(summary="当前规则评估（逐条）", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, case_id: int) -> Response:
-        case = _case_or_404(request, case_id)
+        case = case_or_404(request.user, case_id)
         if not sees_evaluation(request.user, case):
             raise NotAllowed("决定作出前，内部评估意见不向当事人公开。")
         try:
@@ -117,12 +110,12 @@ class EvidenceApi(APIView):
 
     @extend_schema(summary="证据材料列表", responses={200: s.EvidenceOutput(many=True)})
     def get(self, request: Request, case_id: int) -> Response:
-        case = _case_or_404(request, case_id)
+        case = case_or_404(request.user, case_id)
         return Response(s.EvidenceOutput(evidence_visible(request.user, case), many=True).data)
 
     @extend_schema(summary="上传证据材料", request=s.EvidenceInput, responses={201: s.EvidenceOutput})
     def post(self, request: Request, case_id: int) -> Response:
-        case = _case_or_404(request, case_id)
+        case = case_or_404(request.user, case_id)
         data = _valid(s.EvidenceInput, request.data)
         evidence = services.evidence_add(
             case_id=case.pk, actor=actor_for(request.user, request, via="api"), upload=data["file"],
@@ -134,7 +127,7 @@ class EvidenceApi(APIView):
 class EvidenceDownloadApi(APIView):
     @extend_schema(summary="下载证据材料", responses={200: bytes})
     def get(self, request: Request, case_id: int, evidence_id: int) -> FileResponse:
-        case = _case_or_404(request, case_id)
+        case = case_or_404(request.user, case_id)
         evidence = evidence_visible(request.user, case).filter(pk=evidence_id).first()
         if evidence is None:
             raise Http404
@@ -146,31 +139,30 @@ class ActionApi(APIView):
 
     @extend_schema(
         summary="执行案件操作",
-        description="action 为 investigate、propose、consult_reply、send_back、recuse、decide、execute、appeal、"
-        "review_appeal、reassign、withdraw 之一；各操作的请求体见对应的组件。",
+        description="action 为 " + "、".join(n for n, a in ACTIONS.items() if a.offered)
+        + " 之一；各操作的请求体见对应的组件。",
         request=PolymorphicProxySerializer(
-            component_name="CaseActionInput", serializers=list(s.ACTION_INPUTS.values()), resource_type_field_name=None
+            component_name="CaseActionInput", serializers=[a.input for a in ACTIONS.values() if a.input],
+            resource_type_field_name=None
         ),
-        responses={200: s.CaseOutputSchema},
+        responses={200: s.CaseDetailOutput},
     )
     def post(self, request: Request, case_id: int, action: str) -> Response:
-        case = _case_or_404(request, case_id)
-        input_class = s.ACTION_INPUTS.get(action)
-        if input_class is None:
+        case = case_or_404(request.user, case_id)
+        spec = ACTIONS.get(action)
+        if spec is None or spec.input is None:
             raise Http404
         # Check state and authority before validating the body, so a wrong state is a 409, not a 400.
         action_check(request.user, action, case)
-        data = _valid(input_class, request.data)
-        if action == "appeal":
-            data["attachments"] = request.FILES.getlist("attachments")
-        ACTION_CALLS[action](case, actor_for(request.user, request, via="api"), data)
-        return Response(s.case_output(_case_or_404(request, case_id), request.user, detail=True))
+        data = {**_valid(spec.input, request.data), "attachments": request.FILES.getlist("attachments")}
+        action_run(action, case, actor_for(request.user, request, via="api"), data)
+        return Response(s.case_output(case_or_404(request.user, case_id), request.user, detail=True))
 
 
 class HistoryApi(APIView):
     @extend_schema(summary="操作记录（哈希链）", responses={200: s.HistoryOutput(many=True)})
     def get(self, request: Request, case_id: int) -> Response:
-        case = _case_or_404(request, case_id)
+        case = case_or_404(request.user, case_id)
         entries, full = case_history_for(request.user, case)
         if full:
             return Response(s.HistoryOutput(entries, many=True).data)

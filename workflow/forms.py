@@ -208,18 +208,3 @@ class ReassignForm(_RevisionForm):
         super().__init__(*args, **kwargs)
         self.fields["handler"].queryset = handlers
         self.fields["handler"].label_from_instance = lambda u: u.display_name()
-
-
-ACTION_FORMS: dict[str, type[forms.Form]] = {
-    "investigate": InvestigateForm,
-    "propose": ProposeForm,
-    "consult_reply": ConsultReplyForm,
-    "send_back": ReasonForm,
-    "recuse": ReasonForm,
-    "decide": DecideForm,
-    "execute": ExecuteForm,
-    "appeal": AppealForm,
-    "review_appeal": ReviewAppealForm,
-    "reassign": ReassignForm,
-    "withdraw": ReasonForm,
-}

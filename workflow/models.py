@@ -168,6 +168,44 @@ class Appeal(models.Model):
         return f"申诉 #{self.pk}"
 
 
+class HistoryAction(models.TextChoices):
+    """Every kind of entry in the case history (and the register's own entries, without a case)."""
+
+    START = "start", "启动容错程序"
+    APPLY = "apply", "提交书面申请"
+    INVESTIGATE = "investigate", "开始调查"
+    RECORD_FINDING = "record_finding", "记录认定"
+    ADD_PARTICIPANT = "add_participant", "邀请参与调查"
+    ADD_EVIDENCE = "add_evidence", "上传证据材料"
+    ADD_STATEMENT = "add_statement", "提交陈述"
+    PROPOSE = "propose", "提出初步建议"
+    CONSULT_REPLY = "consult_reply", "回复会商意见"
+    SEND_BACK = "send_back", "退回补充调查"
+    RECUSE = "recuse", "申请回避"
+    DECIDE = "decide", "集体研究决定"
+    EXECUTE = "execute", "执行并送达"
+    APPEAL = "appeal", "提出申诉"
+    REVIEW_APPEAL = "review_appeal", "申诉复核"
+    REASSIGN = "reassign", "转交承办人"
+    WITHDRAW = "withdraw", "撤回"
+    CLOSE = "close", "办结"
+    ADMIN_EDIT = "admin_edit", "管理员更正"
+    DOCUMENT_FAILED = "document_failed", "文书生成失败"
+    DOCUMENT_REGENERATE = "document_regenerate", "重新生成文书"
+    DOCUMENT_DOWNLOAD = "document_download", "下载文书"
+    FILING_EXPORT = "filing_export", "导出备案材料"
+    FILING_EXPORT_DOWNLOAD = "filing_export_download", "下载备案材料"
+    RULESET_MIGRATE = "ruleset_migrate", "更正适用规则版本"
+
+
+class OutboxKind(models.TextChoices):
+    """What the procedure announces to the rest of the system after commit."""
+
+    APPLICATION_SUBMITTED = "application_submitted", "提交书面申请"
+    CASE_DECIDED = "case_decided", "作出决定"
+    APPEAL_REVIEWED = "appeal_reviewed", "申诉复核"
+
+
 class HistoryEntry(models.Model):
     """Append-only, hash-chained record of every action. The database refuses UPDATE and DELETE."""
 
@@ -179,7 +217,7 @@ class HistoryEntry(models.Model):
     role = models.CharField(max_length=100, blank=True)
     organisation = models.CharField(max_length=100, blank=True)
     at = models.DateTimeField()
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, choices=HistoryAction.choices)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
     reason = models.TextField(blank=True)
@@ -231,7 +269,7 @@ class Notification(models.Model):
 class OutboxEvent(models.Model):
     """What happened, written in the same transaction; reports react to it after commit."""
 
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=OutboxKind.choices)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outbox_events")
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,12 +1,21 @@
 """Who may see and do what, asked by every door: pages, API, tasks and commands.
 
-Visibility is a query (an id outside it is simply not found: 404); an action on a visible case
-is either allowed or refused with a reason (403), or not open in the current state (409).
+Visibility is a query (an id outside it is simply not found: 404). Whether a user may take an
+action on a visible case is a named rule composed of the small predicates below (403 with the
+rule's reason); whether the action is open in the case's state is the action table's business
+(409, see ``workflow.actions``).
+
+Two kinds of people outside the office receive a case's outcome, and they are not the same:
+the **subject** is the one the case is about (the cadre, or the officers of a unit held
+accountable as a unit); the **applying unit** is the cadre's unit that applied in writing on
+the cadre's behalf. A **party** is either of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Q, QuerySet
 
@@ -15,10 +24,8 @@ from accounts.selectors import committee_of, managing_committee, members_of, rol
 from cases.models import Case, CaseState
 
 from .errors import NotAllowed, WrongState
-from .transitions import CASE_ACTIONS, TRANSITIONS
 
 _LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3}
-DECIDED_STATES = (CaseState.DECIDED, CaseState.EXECUTED, CaseState.APPEALED, CaseState.CLOSED)
 
 
 @dataclass
@@ -105,7 +112,7 @@ def visible_cases(user: User) -> QuerySet[Case]:
     if scope.committee_subtree_ids:
         q |= _managed_by(scope.committee_subtree_ids)
     if scope.orgdept_subtree_ids:
-        q |= _managed_by(scope.orgdept_subtree_ids) & Q(state__in=DECIDED_STATES)
+        q |= _managed_by(scope.orgdept_subtree_ids) & Q(state__in=CaseState.decided())
     if scope.consult_org_ids:
         from .models import Consultation
 
@@ -141,7 +148,7 @@ def sees_internal(user: User, case: Case) -> bool:
         return True
     if scope.committee_subtree_ids and _subject_managed_within(case, scope.committee_subtree_ids):
         return True
-    if (scope.orgdept_subtree_ids and case.state in DECIDED_STATES
+    if (scope.orgdept_subtree_ids and case.state in CaseState.decided()
             and _subject_managed_within(case, scope.orgdept_subtree_ids)):
         return True
     if scope.consult_org_ids:
@@ -163,7 +170,7 @@ def sees_party_material(user: User, case: Case) -> bool:
 
 def sees_evaluation(user: User, case: Case) -> bool:
     """The cadre sees the clause-by-clause grounds once the decision is made."""
-    return sees_internal(user, case) or (case.state in DECIDED_STATES and sees_party_material(user, case))
+    return sees_internal(user, case) or (case.state in CaseState.decided() and sees_party_material(user, case))
 
 
 def _filed_by_applying_unit(case: Case, field: str) -> Q:
@@ -204,126 +211,167 @@ def _is_applicant_unit(scope: Scope, case: Case) -> bool:
 
 
 def is_party(user: User, case: Case) -> bool:
-    """The cadre the case is about, or the unit that applied for them: who receives the feedback."""
+    """The subject or the applying unit: who receives the feedback and may appeal."""
     scope = scope_of(user)
     return _is_subject(scope, case) or _is_applicant_unit(scope, case)
 
 
-def _is_accountability_inspector(scope: Scope, case: Case) -> bool:
-    return case.accountability_org_id in scope.inspector_org_ids
+# --- named predicates ------------------------------------------------------------------------------
+
+class Access:
+    """One user facing one case. Predicates are computed at most once per request, whichever
+    actions ask for them (the page asks for all of them to draw its buttons)."""
+
+    def __init__(self, user: User, case: Case) -> None:
+        self.user = user
+        self.case = case
+        self.scope = scope_of(user)
+        self._memo: dict[str, bool] = {}
+
+    def holds(self, predicate: Predicate) -> bool:
+        if predicate.name not in self._memo:
+            self._memo[predicate.name] = predicate.test(self)
+        return self._memo[predicate.name]
+
+    @cached_property
+    def latest_proposal(self) -> object | None:
+        return self.case.proposals.order_by("-round").first()
 
 
-def _is_deciding_member(scope: Scope, case: Case) -> bool:
-    committee = managing_committee(case.subject)
-    return committee is not None and committee.pk in scope.committee_ids
+@dataclass(frozen=True)
+class Predicate:
+    """A yes/no question about a user and a case, composable with ``&``, ``|`` and ``~`` into a rule."""
+
+    name: str
+    test: Callable[[Access], bool]
+
+    def __and__(self, other: Predicate) -> Predicate:
+        return Predicate(f"({self.name} & {other.name})", lambda a: a.holds(self) and a.holds(other))
+
+    def __or__(self, other: Predicate) -> Predicate:
+        return Predicate(f"({self.name} | {other.name})", lambda a: a.holds(self) or a.holds(other))
+
+    def __invert__(self) -> Predicate:
+        return Predicate(f"~{self.name}", lambda a: not a.holds(self))
 
 
-def _took_part_in_investigation(user: User, case: Case) -> bool:
-    """Separation of duties: investigators, proposers and the handler may not vote."""
-    if case.handler_id == user.pk:
-        return True
-    if case.findings.filter(recorded_by=user).exists():
-        return True
-    return case.proposals.filter(proposed_by=user).exists()
+def predicate(fn: Callable[[Access], bool]) -> Predicate:
+    return Predicate(fn.__name__, fn)
 
 
-def _has_recused(user: User, case: Case) -> bool:
-    return case.recusals.filter(member=user).exists()
+@predicate
+def is_admin(a: Access) -> bool:
+    return a.scope.is_admin
 
 
-def _pending_consultation(scope: Scope, case: Case) -> bool:
-    proposal = case.proposals.order_by("-round").first()
-    if proposal is None:
-        return False
-    return proposal.consultations.filter(organisation_id__in=scope.consult_org_ids, replied_at__isnull=True).exists()
+@predicate
+def is_accountability_inspector(a: Access) -> bool:
+    """An inspector of the department that holds the cadre accountable (谁问责、谁容错)."""
+    return a.case.accountability_org_id in a.scope.inspector_org_ids
 
 
-def authority_check(user: User, action: str, case: Case) -> None:
-    """Raise NotAllowed when the user's role or authority does not permit the action (state aside)."""
-    scope = scope_of(user)
-    s = case.state
-    if action in {"investigate", "record_finding", "add_participant", "propose", "reassign", "execute"}:
-        if not _is_accountability_inspector(scope, case):
-            raise NotAllowed("只有问责部门的承办人员可以执行此操作（谁问责、谁容错）。")
-        return
-    if action == "add_evidence":
-        if _is_accountability_inspector(scope, case):
-            return
-        if _is_subject(scope, case) and s in {CaseState.STARTED, CaseState.INVESTIGATING, CaseState.EXECUTED,
-                                              CaseState.APPEALED}:
-            return
-        if _is_applicant_unit(scope, case) and s in {CaseState.STARTED, CaseState.INVESTIGATING,
-                                                     CaseState.EXECUTED, CaseState.APPEALED}:
-            return
-        raise NotAllowed("您无权为此案件上传材料。")
-    if action == "add_statement":
-        if not _is_subject(scope, case):
-            raise NotAllowed("只有当事干部本人（或被问责单位）可以提交陈述。")
-        return
-    if action == "withdraw":
-        if _is_accountability_inspector(scope, case):
-            return
-        if case.applicant_unit_id is None and _is_subject(scope, case) and case.applicant_id == user.pk:
-            return
-        if _is_applicant_unit(scope, case):
-            return
-        raise NotAllowed("只有问责部门或申请人可以撤回。")
-    if action == "consult_reply":
-        if not _pending_consultation(scope, case):
-            raise NotAllowed("本部门没有待回复的会商请求。")
-        return
-    if action in {"send_back", "recuse"}:
-        if not _is_deciding_member(scope, case):
-            raise NotAllowed("只有具有干部管理权限的党委（党组）成员可以执行此操作。")
-        return
-    if action in {"decide", "review_appeal"}:
-        if not _is_deciding_member(scope, case):
-            raise NotAllowed("只有具有干部管理权限的党委（党组）成员可以作出决定。")
-        if _took_part_in_investigation(user, case):
-            raise NotAllowed("参与调查或提出建议的人员不得参与决定（职责分离）。")
-        if _has_recused(user, case):
-            raise NotAllowed("您已申请回避，不得参与本案决定。")
-        return
-    if action == "appeal":
-        # 对不予容错决定不服的，相关干部、单位可以提出申诉（河南 三（五））.
-        if not (_is_subject(scope, case) or _is_applicant_unit(scope, case)):
-            raise NotAllowed("只有当事干部本人、被问责单位或代为申请的单位可以提出申诉。")
-        return
-    if action == "close":
-        if not scope.is_admin:
-            raise NotAllowed("办结由系统在申诉期满后自动完成。")
-        return
-    raise NotAllowed(f"未知操作：{action}")
+@predicate
+def is_subject(a: Access) -> bool:
+    """The cadre the case is about, or an officer of the unit held accountable."""
+    return _is_subject(a.scope, a.case)
 
 
-def action_check(user: User, action: str, case: Case) -> None:
-    """The one guard: state first (409), then role and authority (403)."""
-    transition = TRANSITIONS.get(action)
-    if transition is None:
+@predicate
+def is_applying_unit(a: Access) -> bool:
+    """An officer of the unit that applied in writing on the cadre's behalf."""
+    return _is_applicant_unit(a.scope, a.case)
+
+
+@predicate
+def applied_for_themselves(a: Access) -> bool:
+    """The subject cadre who filed the application personally (no unit applied for them)."""
+    return a.case.applicant_unit_id is None and a.case.applicant_id == a.user.pk
+
+
+@predicate
+def is_deciding_member(a: Access) -> bool:
+    """A member of the party committee that holds management authority over the subject."""
+    committee = managing_committee(a.case.subject)
+    return committee is not None and committee.pk in a.scope.committee_ids
+
+
+@predicate
+def took_part(a: Access) -> bool:
+    """Handled, investigated or proposed this case (separation of duties: may not vote)."""
+    case, user = a.case, a.user
+    return (case.handler_id == user.pk or case.findings.filter(recorded_by=user).exists()
+            or case.proposals.filter(proposed_by=user).exists())
+
+
+@predicate
+def has_recused(a: Access) -> bool:
+    return a.case.recusals.filter(member=a.user).exists()
+
+
+@predicate
+def has_pending_consultation(a: Access) -> bool:
+    """The user's department was asked for its opinion on the latest proposal and has not replied."""
+    proposal = a.latest_proposal
+    return proposal is not None and proposal.consultations.filter(  # type: ignore[attr-defined]
+        organisation_id__in=a.scope.consult_org_ids, replied_at__isnull=True
+    ).exists()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may take an action: a predicate, and the reason given to whoever it refuses.
+
+    ``also`` are further conditions, each with its own reason, checked in order after the first.
+    """
+
+    allows: Predicate
+    refusal: str
+    also: tuple[tuple[Predicate, str], ...] = ()
+
+    def refusal_for(self, access: Access) -> str | None:
+        if not access.holds(self.allows):
+            return self.refusal
+        for pred, reason in self.also:
+            if not access.holds(pred):
+                return reason
+        return None
+
+
+# --- the questions doors ask ----------------------------------------------------------------------
+
+def action_check(user: User, action: str, case: Case, *, access: Access | None = None) -> None:
+    """The one guard: state first (409), then who (403), then the action's own conditions (409)."""
+    from .actions import ACTIONS  # the table imports the services, which call this guard
+
+    spec = ACTIONS.get(action)
+    if spec is None:
         raise WrongState(f"未知操作：{action}")
-    if case.state not in transition.sources:
-        raise WrongState(f"案件当前状态为“{case.get_state_display()}”，不能“{transition.label}”。")
-    authority_check(user, action, case)
-    if action == "appeal":
-        from django.utils import timezone
-
-        if case.outcome != "refused":
-            raise WrongState("只有不予容错的决定可以申诉。")
-        if case.appeal_deadline and timezone.localdate() > case.appeal_deadline:
-            raise WrongState(f"申诉期限已于 {case.appeal_deadline:%Y年%m月%d日} 届满。")
-    if action == "recuse" and _has_recused(user, case):
-        raise WrongState("您已申请回避。")
+    if case.state not in spec.sources:
+        raise WrongState(f"案件当前状态为“{case.get_state_display()}”，不能“{spec.label}”。")
+    access = access or Access(user, case)
+    refusal = spec.rule.refusal_for(access)
+    if refusal is not None:
+        raise NotAllowed(refusal)
+    for condition in spec.conditions:
+        problem = condition(access)
+        if problem:
+            raise WrongState(problem)
 
 
 def allowed_actions(user: User, case: Case) -> list[str]:
-    """The actions this user can take on this case now; the UI's buttons come from here."""
+    """The actions offered to this user on this case now; the page's forms and the API's list."""
+    from .actions import ACTIONS
+
+    access = Access(user, case)
     allowed = []
-    for action in CASE_ACTIONS:
+    for name, spec in ACTIONS.items():
+        if not spec.offered:
+            continue
         try:
-            action_check(user, action, case)
+            action_check(user, name, case, access=access)
         except (NotAllowed, WrongState):
             continue
-        allowed.append(action)
+        allowed.append(name)
     return allowed
 
 

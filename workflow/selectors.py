@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Case as Case_
 from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, PartyKind, Person, User
@@ -25,12 +26,16 @@ from rules.loader import registry
 from .models import HistoryEntry, Notification
 from .permissions import visible_cases
 
-OPEN_STATES = (CaseState.STARTED, CaseState.INVESTIGATING, CaseState.PROPOSED, CaseState.DECIDED, CaseState.APPEALED)
+
+def overdue_q(today: dt.date | None = None) -> Q:
+    """The one definition of overdue: a stage deadline has passed while someone still has to act."""
+    return Q(state__in=CaseState.in_progress(), deadline__lt=today or timezone.localdate())
 
 
 def is_overdue(case: Case, *, today: dt.date | None = None) -> bool:
+    """``overdue_q`` for one case already loaded."""
     today = today or timezone.localdate()
-    return bool(case.deadline and case.state in OPEN_STATES and case.deadline < today)
+    return bool(case.deadline and case.state in CaseState.in_progress() and case.deadline < today)
 
 
 class FilterError(ValueError):
@@ -80,8 +85,7 @@ def case_list(user: User, filters: dict[str, Any] | None = None) -> QuerySet[Cas
         flag = str(f["overdue"]).lower()
         if flag not in {"true", "false", "1", "0"}:
             raise FilterError("overdue", "overdue 应为 true 或 false。")
-        overdue_q = Q(state__in=OPEN_STATES, deadline__lt=timezone.localdate())
-        qs = qs.filter(overdue_q) if flag in {"true", "1"} else qs.exclude(overdue_q)
+        qs = qs.filter(overdue_q()) if flag in {"true", "1"} else qs.exclude(overdue_q())
     if "q" in f:
         text = str(f["q"]).strip()[:100]
         qs = qs.filter(Q(title__icontains=text) | Q(subject__name__icontains=text) | Q(summary__icontains=text))
@@ -90,9 +94,16 @@ def case_list(user: User, filters: dict[str, Any] | None = None) -> QuerySet[Cas
 
 def overdue_first(qs: QuerySet[Case]) -> QuerySet[Case]:
     """Overdue cases first (across all pages), then newest."""
-    overdue = Case_(When(state__in=OPEN_STATES, deadline__lt=timezone.localdate(), then=Value(0)),
-                    default=Value(1), output_field=IntegerField())
+    overdue = Case_(When(overdue_q(), then=Value(0)), default=Value(1), output_field=IntegerField())
     return qs.annotate(_overdue_rank=overdue).order_by("_overdue_rank", "-created_at", "-id")
+
+
+def case_or_404(user: User, case_id: Any) -> Case:
+    """One visible case, or 404 for every door: an id outside what the user sees is simply not found."""
+    case = case_get(user, case_id)
+    if case is None:
+        raise Http404("未找到该案件，或您无权查看。")
+    return case
 
 
 def case_get(user: User, case_id: Any) -> Case | None:

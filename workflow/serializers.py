@@ -119,65 +119,89 @@ class ReassignInput(_Revision):
         return user
 
 
-ACTION_INPUTS: dict[str, type[serializers.Serializer]] = {
-    "investigate": InvestigateInput,
-    "propose": ProposeInput,
-    "consult_reply": ConsultReplyInput,
-    "send_back": ReasonInput,
-    "recuse": ReasonInput,
-    "decide": DecideInput,
-    "execute": ExecuteInput,
-    "appeal": AppealInput,
-    "review_appeal": ReviewAppealInput,
-    "reassign": ReassignInput,
-    "withdraw": ReasonInput,
-}
+class PersonOutput(serializers.Serializer):
+    """The party a case is about: a cadre, or a unit held accountable as a unit."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="cadre（干部）| unit（被问责单位）")
+    name = serializers.CharField()
+    unit = serializers.CharField(source="unit.name")
+    position = serializers.CharField()
 
 
-def _person(person: Person) -> dict[str, Any]:
-    return {"id": person.pk, "kind": person.kind, "name": person.name, "unit": person.unit.name,
-            "position": person.position}
+class OrgRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CaseOutput(serializers.Serializer):
+    """A case as listed: the response and its published schema are this one class."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField(help_text="案件编号，如 容案2026-00017")
+    title = serializers.CharField()
+    subject = PersonOutput()
+    accountability_org = OrgRefOutput()
+    handler = serializers.CharField(source="handler.username", allow_null=True, help_text="承办人用户名")
+    ruleset = serializers.CharField()
+    conduct_date = serializers.DateField()
+    matter_category = serializers.CharField()
+    origin = serializers.CharField()
+    applicant_unit = OrgRefOutput(allow_null=True, help_text="代为申请或自行申请的单位；否则为 null")
+    state = serializers.CharField()
+    state_label = serializers.CharField(source="get_state_display")
+    outcome = serializers.SerializerMethodField()
+    outcome_label = serializers.SerializerMethodField()
+    deadline = serializers.DateField(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    revision = serializers.IntegerField()
+
+    def get_outcome(self, case: Case) -> str | None:
+        return case.outcome or None
+
+    def get_outcome_label(self, case: Case) -> str | None:
+        return case.get_outcome_display() if case.outcome else None
+
+    def get_overdue(self, case: Case) -> bool:
+        return is_overdue(case)
+
+
+class CaseDetailOutput(CaseOutput):
+    """One case with what the requesting user may do next (``context["user"]``)."""
+
+    summary = serializers.CharField()
+    remedial_measures = serializers.CharField()
+    claimed_situations = serializers.ListField(child=serializers.CharField())
+    loss_amount = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    disposition = serializers.SerializerMethodField()
+    delivered_on = serializers.DateField(allow_null=True)
+    appeal_deadline = serializers.DateField(allow_null=True)
+    allowed_actions = serializers.SerializerMethodField()
+    sent_back_reason = serializers.CharField(
+        allow_null=True, required=False,
+        help_text="退回补充调查的理由；仅向办案、决定和会商人员返回，当事人看不到此字段",
+    )
+
+    def get_disposition(self, case: Case) -> str | None:
+        return case.disposition or None
+
+    def get_allowed_actions(self, case: Case) -> list[str]:
+        return allowed_actions(self.context["user"], case)
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        data = super().to_representation(case)
+        if sees_internal(self.context["user"], case):
+            data["sent_back_reason"] = case.sent_back_reason or None
+        else:
+            data.pop("sent_back_reason", None)
+        return data
 
 
 def case_output(case: Case, user: User, *, detail: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": case.pk,
-        "reference": case.reference,
-        "title": case.title,
-        "subject": _person(case.subject),
-        "accountability_org": {"id": case.accountability_org_id, "name": case.accountability_org.name},
-        "handler": case.handler.username if case.handler else None,
-        "ruleset": case.ruleset,
-        "conduct_date": case.conduct_date.isoformat(),
-        "matter_category": case.matter_category,
-        "origin": case.origin,
-        "applicant_unit": ({"id": case.applicant_unit_id, "name": case.applicant_unit.name}
-                           if case.applicant_unit_id else None),
-        "state": case.state,
-        "state_label": case.get_state_display(),
-        "outcome": case.outcome or None,
-        "outcome_label": case.get_outcome_display() if case.outcome else None,
-        "deadline": case.deadline.isoformat() if case.deadline else None,
-        "overdue": is_overdue(case),
-        "created_at": case.created_at.isoformat(),
-        "revision": case.revision,
-    }
-    if detail:
-        data.update(
-            {
-                "summary": case.summary,
-                "remedial_measures": case.remedial_measures,
-                "claimed_situations": case.claimed_situations,
-                "loss_amount": str(case.loss_amount) if case.loss_amount is not None else None,
-                "disposition": case.disposition or None,
-                "delivered_on": case.delivered_on.isoformat() if case.delivered_on else None,
-                "appeal_deadline": case.appeal_deadline.isoformat() if case.appeal_deadline else None,
-                "allowed_actions": allowed_actions(user, case),
-            }
-        )
-        if sees_internal(user, case):
-            data["sent_back_reason"] = case.sent_back_reason or None
-    return data
+    """The JSON of a case for this user (list shape, or detail with allowed actions)."""
+    serializer = CaseDetailOutput if detail else CaseOutput
+    return serializer(case, context={"user": user}).data
 
 
 class EvidenceOutput(serializers.ModelSerializer):
@@ -191,24 +215,3 @@ class HistoryOutput(serializers.ModelSerializer):
         model = HistoryEntry
         fields = ["id", "actor_name", "role", "organisation", "at", "action", "from_state", "to_state", "reason",
                   "changes", "ip", "via", "prev_hash", "hash"]
-
-
-# Output documented for the schema (the view builds the dict with case_output).
-class CaseOutputSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference = serializers.CharField()
-    title = serializers.CharField()
-    subject = serializers.DictField(help_text="当事人：{id, kind: cadre（干部）| unit（被问责单位）, name, unit, position}")
-    accountability_org = serializers.DictField()
-    applicant_unit = serializers.DictField(allow_null=True, help_text="代为申请或自行申请的单位 {id, name}；否则为 null")
-    handler = serializers.CharField(allow_null=True)
-    ruleset = serializers.CharField()
-    conduct_date = serializers.DateField()
-    matter_category = serializers.CharField()
-    origin = serializers.CharField()
-    state = serializers.CharField()
-    outcome = serializers.CharField(allow_null=True)
-    deadline = serializers.DateField(allow_null=True)
-    overdue = serializers.BooleanField()
-    revision = serializers.IntegerField()
-    allowed_actions = serializers.ListField(child=serializers.CharField())

@@ -16,8 +16,6 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organisation, OrgKind, Role, User
 from accounts.selectors import (
     applying_units,
-    case_authority,
-    members_of,
     people_visible_to,
     person_of,
     role_names,
@@ -30,7 +28,8 @@ from rules.loader import registry
 
 from . import forms as f
 from . import services
-from .doors import ACTION_CALLS, actor_for
+from .actions import ACTIONS, action_form, action_run, drafts_kept
+from .doors import actor_for
 from .errors import StaleRevision, WorkflowError
 from .models import Consultation, Draft, Notification
 from .permissions import (
@@ -48,22 +47,15 @@ from .selectors import (
     case_get,
     case_history_for,
     case_list,
+    case_or_404,
     is_overdue,
     overdue_first,
     party_cases,
 )
-from .transitions import TRANSITIONS
 
 KIND_ORDER = [("P", "容错条件（须全部符合）"), ("S", "容错情形（至少符合一项）"), ("R", "程序要求"),
               ("X", "不予容错情形（均不得存在）"), ("M", "从轻减轻情形")]
 PAGE_SIZE = 25
-
-
-def _case_or_404(request: HttpRequest, case_id: int) -> Case:
-    case = case_get(request.user, case_id)
-    if case is None:
-        raise Http404("未找到该案件，或您无权查看。")
-    return case
 
 
 def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -252,28 +244,20 @@ def _trace_groups(
 
 def _action_forms(request: HttpRequest, case: Case, actions: list[str], bound: dict[str, Any] | None = None
                   ) -> dict[str, Any]:
+    """The form of each offered action: a form the user just submitted, else drafts over defaults."""
+    from django.utils import timezone
+
     drafts = {d.form: d.data for d in Draft.objects.filter(case=case, user=request.user)}
+    today = timezone.localdate().isoformat()
+    defaults = {"decide": {"meeting_date": today}, "review_appeal": {"meeting_date": today},
+                "execute": {"delivered_on": today}}
     result: dict[str, Any] = {}
     for action in actions:
         if bound and action in bound:
             result[action] = bound[action]
             continue
-        from django.utils import timezone
-
-        today = timezone.localdate().isoformat()
-        defaults = {"decide": {"meeting_date": today}, "review_appeal": {"meeting_date": today},
-                    "execute": {"delivered_on": today}}.get(action, {})
-        initial = {**defaults, "revision": case.revision, **drafts.get(action, {})}
-        kwargs: dict[str, Any] = {"initial": initial}
-        if action == "reassign":
-            kwargs["handlers"] = members_of(case.accountability_org, Role.INSPECTOR).exclude(pk=case.handler_id)
-        if action == "propose":
-            authority = case_authority(case.subject)
-            kwargs["consult_orgs"] = Organisation.objects.filter(
-                pk__in=authority.acting_ids, kind=OrgKind.FUNCTIONAL
-            ).exclude(pk=case.accountability_org_id)
-        kwargs["auto_id"] = f"id_{action}_%s"
-        result[action] = f.ACTION_FORMS[action](**kwargs)
+        initial = {**defaults.get(action, {}), "revision": case.revision, **drafts.get(action, {})}
+        result[action] = action_form(action, case, initial=initial)
     return result
 
 
@@ -305,9 +289,9 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         "case": case,
         "overdue": is_overdue(case),
         "actions": actions,
-        "action_labels": {a: TRANSITIONS[a].label for a in actions},
+        "action_labels": {a: ACTIONS[a].label for a in actions},
         "action_forms": _action_forms(request, case, actions, bound),
-        "draftable": services.DRAFT_FORMS,
+        "draftable": [a for a in actions if drafts_kept(a)],
         "internal": internal,
         "evaluation": evaluation,
         "evaluation_error": evaluation_error,
@@ -342,13 +326,13 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    return _case_page(request, _case_or_404(request, case_id))
+    return _case_page(request, case_or_404(request.user, case_id))
 
 
 @login_required
 def case_review(request: HttpRequest, case_id: int) -> HttpResponse:
     """The committee's decision page: proposal, evaluation trace and opinions beside the decision form."""
-    case = _case_or_404(request, case_id)
+    case = case_or_404(request.user, case_id)
     if not sees_internal(request.user, case):
         raise Http404
     return _case_page(request, case, review=True)
@@ -357,7 +341,7 @@ def case_review(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
     """The live evaluation panel, re-fetched by the page after a finding is saved."""
-    case = _case_or_404(request, case_id)
+    case = case_or_404(request.user, case_id)
     if not sees_evaluation(request.user, case):
         raise Http404
     findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
@@ -378,61 +362,57 @@ def _draft_data(request: HttpRequest) -> dict[str, Any]:
 @login_required
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
-    case = _case_or_404(request, case_id)
-    if action not in f.ACTION_FORMS:
+    """Run one offered action from its page form, or keep the form as a draft."""
+    case = case_or_404(request.user, case_id)
+    spec = ACTIONS.get(action)
+    if spec is None or not spec.offered:
         raise Http404
     if request.POST.get("_draft"):
-        if action not in services.DRAFT_FORMS or not can(request.user, action, case):
+        if not spec.drafts or not can(request.user, action, case):
             messages.error(request, "此表单不能保存草稿。")
         else:
             services.draft_save(case=case, user=request.user, form=action, data=_draft_data(request))
             messages.success(request, "草稿已保存，案件状态未改变。")
         return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=actions")
-    kwargs: dict[str, Any] = {}
-    if action == "reassign":
-        kwargs["handlers"] = members_of(case.accountability_org, Role.INSPECTOR)
-    if action == "propose":
-        kwargs["consult_orgs"] = Organisation.objects.filter(kind=OrgKind.FUNCTIONAL)
-    form = f.ACTION_FORMS[action](request.POST, auto_id=f"id_{action}_%s", **kwargs)
+    form = action_form(action, case, data=request.POST)
     if form.is_valid():
-        data = dict(form.cleaned_data)
-        if action == "propose":
-            data["consult"] = [o.pk for o in data.get("consult") or []]
-        if action == "appeal":
-            data["attachments"] = request.FILES.getlist("attachments")
+        data = {**form.cleaned_data, "attachments": request.FILES.getlist("attachments")}
         try:
-            ACTION_CALLS[action](case, actor_for(request.user, request), data)
+            action_run(action, case, actor_for(request.user, request), data)
         except StaleRevision as exc:
-            kept = ""
-            refreshed = case_get(request.user, case.pk)
-            if refreshed is not None and action in services.DRAFT_FORMS and can(request.user, action, refreshed):
-                # Keep what the user typed: it comes back as a draft on the fresh page.
-                services.draft_save(case=refreshed, user=request.user, form=action, data=_draft_data(request))
-                kept = "；您填写的内容已保存为草稿"
-            messages.error(request, f"{exc.message}（此案件已变化，以下为最新状态{kept}）")
-            return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=actions")
+            return _stale(request, case, action, exc)
         except WorkflowError as exc:
-            if exc.status == 409 or exc.status == 403:
+            if exc.status in (403, 409):
                 messages.error(request, exc.message)
                 return redirect("case-detail", case_id=case.pk)
             _form_errors_from(exc, form)
         else:
             services.draft_discard(case=case, user=request.user, form=action)
-            messages.success(request, f"已完成：{TRANSITIONS[action].label}")
-            refreshed = case_get(request.user, case.pk)
-            if refreshed is None:
+            messages.success(request, f"已完成：{spec.label}")
+            if case_get(request.user, case.pk) is None:  # e.g. a withdrawn application the user no longer sees
                 return redirect("home")
             return redirect("case-detail", case_id=case.pk)
-    refreshed = _case_or_404(request, case_id)
+    refreshed = case_or_404(request.user, case_id)
     review = request.POST.get("_from") == "review" and action in {"decide", "review_appeal"}
     # Re-render with the actions panel open so the error beside the field is visible.
     return _case_page(request, refreshed, bound={action: form}, status=400, review=review, tab="actions")
 
 
+def _stale(request: HttpRequest, case: Case, action: str, exc: StaleRevision) -> HttpResponse:
+    """Someone changed the case since the form was drawn: keep what the user typed as a draft."""
+    kept = ""
+    refreshed = case_get(request.user, case.pk)
+    if refreshed is not None and drafts_kept(action) and can(request.user, action, refreshed):
+        services.draft_save(case=refreshed, user=request.user, form=action, data=_draft_data(request))
+        kept = "；您填写的内容已保存为草稿"
+    messages.error(request, f"{exc.message}（此案件已变化，以下为最新状态{kept}）")
+    return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=actions")
+
+
 @login_required
 @require_POST
 def finding_save(request: HttpRequest, case_id: int, clause_id: str) -> HttpResponse:
-    case = _case_or_404(request, case_id)
+    case = case_or_404(request.user, case_id)
     form = f.FindingForm(request.POST)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     error = None
@@ -461,7 +441,7 @@ def finding_save(request: HttpRequest, case_id: int, clause_id: str) -> HttpResp
 @login_required
 @require_POST
 def evidence_upload(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _case_or_404(request, case_id)
+    case = case_or_404(request.user, case_id)
     uploads = request.FILES.getlist("file")
     if not uploads:
         messages.error(request, "请选择要上传的文件。")
@@ -479,7 +459,7 @@ def evidence_upload(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> FileResponse:
-    case = _case_or_404(request, case_id)
+    case = case_or_404(request.user, case_id)
     evidence = evidence_visible(request.user, case).filter(pk=evidence_id).first()
     if evidence is None:
         raise Http404
@@ -490,7 +470,7 @@ def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> FileR
 @login_required
 @require_POST
 def statement_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _case_or_404(request, case_id)
+    case = case_or_404(request.user, case_id)
     try:
         services.statement_add(case_id=case.pk, actor=actor_for(request.user, request),
                                text=request.POST.get("text", ""))
@@ -504,7 +484,7 @@ def statement_add(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def participant_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _case_or_404(request, case_id)
+    case = case_or_404(request.user, case_id)
     try:
         services.participant_add(case_id=case.pk, actor=actor_for(request.user, request),
                                  name=request.POST.get("name", ""), kind=request.POST.get("kind", ""),

@@ -1,0 +1,38 @@
+"""Every change of state in the procedure, one function per action, grouped by stage.
+
+- ``kernel``: lock and guard, save with history, notify, outbox, value checks, ``Meeting``
+- ``start``: ``case_create`` (an inspector's start or a written application)
+- ``investigation``: ``case_investigate``, ``finding_record``, ``evidence_add``, ``statement_add``,
+  ``participant_add``
+- ``deliberation``: ``case_propose``, ``consultation_reply``, ``case_send_back``, ``case_recuse``,
+  ``case_decide``
+- ``closing``: ``case_execute``, ``case_appeal``, ``appeal_review``, ``cases_close_expired``,
+  ``case_reassign``, ``case_withdraw``
+- ``housekeeping``: drafts, read marks, an administrator's corrections
+
+Pages, the API, the admin, Celery tasks and management commands call these names from here.
+"""
+
+from ..errors import InvalidInput, NotAllowed, StaleRevision, WrongState
+from .closing import (
+    appeal_review,
+    case_appeal,
+    case_execute,
+    case_reassign,
+    case_withdraw,
+    cases_close_expired,
+)
+from .deliberation import case_decide, case_propose, case_recuse, case_send_back, consultation_reply
+from .housekeeping import case_admin_correct, draft_discard, draft_save, notifications_mark_read
+from .investigation import case_investigate, evidence_add, finding_record, participant_add, statement_add
+from .kernel import Meeting, outbox_kick
+from .start import case_create
+from .uploads import ALLOWED_UPLOAD_TYPES, MAX_UPLOAD_BYTES
+
+__all__ = [
+    "ALLOWED_UPLOAD_TYPES", "MAX_UPLOAD_BYTES", "InvalidInput", "Meeting", "NotAllowed", "StaleRevision",
+    "WrongState", "appeal_review", "case_admin_correct", "case_appeal", "case_create", "case_decide",
+    "case_execute", "case_investigate", "case_propose", "case_reassign", "case_recuse", "case_send_back",
+    "case_withdraw", "cases_close_expired", "consultation_reply", "draft_discard", "draft_save", "evidence_add",
+    "finding_record", "notifications_mark_read", "outbox_kick", "participant_add", "statement_add",
+]

@@ -1,0 +1,155 @@
+"""After the decision, and the ways a case leaves the procedure: execution and written feedback,
+appeal and its review, expiry of the appeal window, withdrawal and reassignment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.selectors import case_authority
+from cases.models import Case, CaseState, Outcome
+
+from ..deadlines import appeal_window_days
+from ..errors import InvalidInput
+from ..history import Actor
+from ..models import Appeal, AppealResult, Decision, DecisionKind, HistoryAction, OutboxKind
+from .deliberation import decision_record
+from .kernel import Meeting, as_date, choice, lock, members, notify, outbox, parties, require_text, save
+from .uploads import evidence_store, upload_check
+
+
+@transaction.atomic
+def case_execute(*, case_id: int, actor: Actor, delivered_on: Any, expected_revision: int | None = None) -> Case:
+    """Carry out the decision and record delivery of the written feedback (书面反馈).
+
+    A refusal opens the appeal window, which becomes the case's deadline; otherwise nothing is due.
+    """
+    case = lock(case_id, actor, HistoryAction.EXECUTE, expected_revision)
+    delivered = as_date(delivered_on, "delivered_on", "送达日期")
+    decided_at = case.decisions.order_by("-sequence").values_list("decided_at", flat=True).first()
+    if delivered > timezone.localdate():
+        raise InvalidInput("送达日期不能晚于今天。", field="delivered_on")
+    if decided_at is not None and delivered < timezone.localdate(decided_at):
+        raise InvalidInput("送达日期不能早于决定日期。", field="delivered_on")
+    case.delivered_on = delivered
+    case.appeal_deadline = delivered + dt.timedelta(days=appeal_window_days())
+    save(case, actor, HistoryAction.EXECUTE, to_state=CaseState.EXECUTED, fields=["delivered_on", "appeal_deadline"],
+         deadline=case.appeal_deadline if case.outcome == Outcome.REFUSED else None,
+         changes={"delivered_on": delivered, "appeal_deadline": case.appeal_deadline})
+    text = f"容错认定结论已送达：{case.get_outcome_display()}"
+    if case.outcome == Outcome.REFUSED:
+        text += f"；如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前提出申诉"
+    notify(parties(case), case, text)
+    return case
+
+
+@transaction.atomic
+def case_appeal(*, case_id: int, actor: Actor, reasons: str, attachments: Sequence[UploadedFile] = ()) -> Appeal:
+    """A party appeals a refusal (申诉) within the window; the committee is told."""
+    case = lock(case_id, actor, HistoryAction.APPEAL, None)
+    for upload in attachments:
+        upload_check(upload)  # all files are checked before any is stored
+    appeal = Appeal.objects.create(case=case, reasons=require_text(reasons, "reasons", "申诉理由"), filed_by=actor.user)
+    for upload in attachments:
+        evidence_store(case=case, actor=actor, upload=upload, description="申诉附件")
+    save(case, actor, HistoryAction.APPEAL, to_state=CaseState.APPEALED, reason=appeal.reasons)
+    notify(members(case_authority(case.subject).committee, Role.COMMITTEE), case,
+           f"收到申诉：{case.subject.name}《{case.title}》")
+    return appeal
+
+
+@transaction.atomic
+def appeal_review(
+    *,
+    case_id: int,
+    actor: Actor,
+    result: str,
+    resolution: str,
+    meeting_kind: str,
+    meeting_date: Any,
+    members_present: Any,
+    members_total: Any,
+    outcome: str | None = None,
+    override_reason: str = "",
+    expected_revision: int | None = None,
+) -> Decision:
+    """Re-review (复核) without the original handler: uphold (closed) or overturn (decided anew)."""
+    case = lock(case_id, actor, HistoryAction.REVIEW_APPEAL, expected_revision)
+    result = choice(result, AppealResult, "result", "复核结果")
+    resolution = require_text(resolution, "resolution", "复核决定内容")
+    meeting = Meeting.parse(meeting_kind=meeting_kind, meeting_date=meeting_date,
+                            members_present=members_present, members_total=members_total)
+    if result == AppealResult.OVERTURNED:
+        new_outcome = choice(outcome, Outcome, "outcome", "新的结论")
+        if new_outcome == Outcome.REFUSED:
+            raise InvalidInput("撤销不予容错的决定时，须作出免责、从轻或减轻的结论。", field="outcome")
+    else:
+        new_outcome = Outcome.REFUSED
+    appeal = case.appeals.filter(result="").order_by("-filed_at").first()
+    decision = decision_record(
+        case, actor, kind=DecisionKind.APPEAL_REVIEW, outcome=new_outcome, meeting=meeting, resolution=resolution,
+        override_reason=override_reason, appeal_result=result,
+    )
+    if appeal is not None:
+        appeal.result = result
+        appeal.review_decision = decision
+        appeal.save(update_fields=["result", "review_decision"])
+    case.outcome = new_outcome
+    target = CaseState.DECIDED if result == AppealResult.OVERTURNED else CaseState.CLOSED
+    save(case, actor, HistoryAction.REVIEW_APPEAL, to_state=target, fields=["outcome"], reason=resolution,
+         changes={"result": result, "outcome": new_outcome})
+    outbox(case, OutboxKind.APPEAL_REVIEWED, {"decision": decision.pk})
+    notify(parties(case), case, f"申诉复核结果：{AppealResult(result).label}")
+    return decision
+
+
+def cases_close_expired(*, today: dt.date | None = None) -> int:
+    """Close executed cases whose appeal window has passed (run by Celery beat); safe to run twice."""
+    today = today or timezone.localdate()
+    system = Actor(user=None, role="system", via="task")
+    closed = 0
+    ids = list(Case.objects.filter(state=CaseState.EXECUTED, appeal_deadline__lt=today).values_list("pk", flat=True))
+    for case_id in ids:
+        with transaction.atomic():
+            # Re-read under the lock: an appeal may have arrived since the list was taken.
+            case = Case.objects.select_for_update(of=("self",)).filter(pk=case_id, state=CaseState.EXECUTED).first()
+            if case is None or not case.appeal_deadline or case.appeal_deadline >= today:
+                continue
+            save(case, system, HistoryAction.CLOSE, to_state=CaseState.CLOSED, reason="申诉期限届满，自动办结")
+            closed += 1
+    return closed
+
+
+@transaction.atomic
+def case_reassign(
+    *, case_id: int, actor: Actor, handler: User | None, reason: str, expected_revision: int | None = None
+) -> Case:
+    """Hand the case to another active inspector of the same department (转交), with a reason."""
+    case = lock(case_id, actor, HistoryAction.REASSIGN, expected_revision)
+    reason = require_text(reason, "reason", "转交理由")
+    if handler is None or not handler.is_active or not handler.memberships.filter(
+        organisation_id=case.accountability_org_id, role=Role.INSPECTOR
+    ).exists():
+        raise InvalidInput("新承办人须为本问责部门的纪检监察干部。", field="handler")
+    if handler.pk == case.handler_id:
+        raise InvalidInput("新承办人与当前承办人相同。", field="handler")
+    before = case.handler.display_name() if case.handler else ""
+    case.handler = handler
+    save(case, actor, HistoryAction.REASSIGN, fields=["handler"], reason=reason,
+         changes={"handler": {"before": before, "after": handler.display_name()}})
+    notify([handler], case, f"{actor.name}将案件转交给您：{reason[:100]}")
+    return case
+
+
+@transaction.atomic
+def case_withdraw(*, case_id: int, actor: Actor, reason: str, expected_revision: int | None = None) -> Case:
+    """Withdraw a case before the decision (the department, or the applicant), with a reason."""
+    case = lock(case_id, actor, HistoryAction.WITHDRAW, expected_revision)
+    reason = require_text(reason, "reason", "撤回理由")
+    return save(case, actor, HistoryAction.WITHDRAW, to_state=CaseState.WITHDRAWN, reason=reason)

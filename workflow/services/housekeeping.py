@@ -1,0 +1,86 @@
+"""What moves no case: drafts of half-filled forms, read marks on notices, and an administrator's
+corrections of a case's descriptive text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case, MatterCategory
+
+from ..errors import InvalidInput, NotAllowed, StaleRevision
+from ..history import Actor
+from ..models import Draft, HistoryAction, Notification
+from .kernel import choice, require_text, save
+
+
+@transaction.atomic
+def draft_save(*, case: Case, user: User, form: str, data: dict[str, Any]) -> Draft:
+    """Keep a half-filled form without moving the case."""
+    from ..actions import drafts_kept  # the action table imports these services
+
+    if not drafts_kept(form):
+        raise InvalidInput(f"未知表单：{form}", field="form")
+    clean = {
+        str(k)[:60]: [str(x)[:20000] for x in v] if isinstance(v, list | tuple) else str(v)[:20000]
+        for k, v in data.items() if k not in {"csrfmiddlewaretoken", "revision"}
+    }
+    draft, _ = Draft.objects.update_or_create(case=case, user=user, form=form, defaults={"data": clean})
+    return draft
+
+
+def draft_discard(*, case: Case, user: User, form: str) -> None:
+    """Forget a draft once its form has been submitted."""
+    Draft.objects.filter(case=case, user=user, form=form).delete()
+
+
+def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
+    """Mark this user's notices read (all, or the given ones); returns how many changed."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+# What an administrator may correct in the admin: descriptive text only. Everything the rules, the
+# authority or the documents depend on (rule set, subject, department, handler, dates, amounts,
+# disposition) changes only through the procedure's actions.
+ADMIN_CORRECTABLE = {"title": ("事项名称", 200), "summary": ("基本情况", 20000),
+                     "remedial_measures": ("采取的补救措施", 20000), "matter_category": ("事项类别", 20)}
+
+
+@transaction.atomic
+def case_admin_correct(*, case_id: int, actor: Actor, changes: dict[str, Any], expected_revision: int | None) -> Case:
+    """An administrator's correction of a case's text: locked, validated and recorded like any action."""
+    if actor.user is None or not actor.user.is_superuser:
+        raise NotAllowed("只有系统管理员可以更正案件信息。")
+    case = Case.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
+    if case is None:
+        raise InvalidInput("案件不存在。")
+    if expected_revision is not None and case.revision != expected_revision:
+        raise StaleRevision("此案件已被他人更新，请查看最新状态后重试。")
+    unknown = sorted(set(changes) - set(ADMIN_CORRECTABLE))
+    if unknown:
+        raise InvalidInput(f"以下字段不能在管理后台修改：{'、'.join(unknown)}", field=unknown[0])
+    after: dict[str, str] = {}
+    before: dict[str, str] = {}
+    for name, value in changes.items():
+        label, limit = ADMIN_CORRECTABLE[name]
+        if name == "matter_category":
+            value = choice(value, MatterCategory, name, label)
+        elif name == "remedial_measures":
+            value = (value or "").strip()
+            if len(value) > limit:
+                raise InvalidInput(f"{label}不能超过 {limit} 字。", field=name)
+        else:
+            value = require_text(value, name, label, max_length=limit)
+        if getattr(case, name) != value:
+            before[name], after[name] = str(getattr(case, name)), str(value)
+            setattr(case, name, value)
+    if not after:
+        return case
+    return save(case, actor, HistoryAction.ADMIN_EDIT, fields=list(after), changes={**after, "before": before})
