@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Organisation, Person
 
@@ -73,6 +76,21 @@ class FindingStatus(models.TextChoices):
     UNKNOWN = "unknown", "待查明"
 
 
+class CaseQuerySet(models.QuerySet):
+    """Case queries that mean one thing everywhere."""
+
+    @staticmethod
+    def overdue_condition(today: dt.date | None = None) -> models.Q:
+        """Overdue: a stage deadline has passed while someone still has to act."""
+        return models.Q(state__in=CaseState.in_progress(), deadline__lt=today or timezone.localdate())
+
+    def overdue(self, today: dt.date | None = None) -> CaseQuerySet:
+        return self.filter(self.overdue_condition(today))
+
+    def not_overdue(self, today: dt.date | None = None) -> CaseQuerySet:
+        return self.exclude(self.overdue_condition(today))
+
+
 class Case(models.Model):
     """One accountability matter of one person, reviewed on its own (一事一议)."""
 
@@ -121,6 +139,8 @@ class Case(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         verbose_name = "容错案件"
         verbose_name_plural = "容错案件"
@@ -138,6 +158,11 @@ class Case(models.Model):
     @property
     def reference(self) -> str:
         return f"容案{self.created_at:%Y}-{self.pk:05d}" if self.pk and self.created_at else "容案（未保存）"
+
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        """``CaseQuerySet.overdue_condition`` for one case already loaded."""
+        today = today or timezone.localdate()
+        return bool(self.deadline and self.state in CaseState.in_progress() and self.deadline < today)
 
 
 class Finding(models.Model):

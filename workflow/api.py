@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.models import Case
 from cases.selectors import case_evaluation
 from rules.errors import RuleError
 
@@ -22,9 +26,10 @@ from . import services
 from .actions import ACTIONS, action_run
 from .doors import actor_for
 from .errors import NotAllowed
+from .filters import CaseFilter
 from .pagination import TimeCursorPagination
 from .permissions import action_check, evidence_visible, sees_evaluation
-from .selectors import FilterError, case_history_for, case_list, case_or_404
+from .selectors import case_history_for, case_list_base, case_or_404
 
 
 class CasePagination(TimeCursorPagination):
@@ -39,30 +44,20 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
     return dict(serializer.validated_data)
 
 
-class CaseListCreateApi(APIView):
+class CaseListCreateApi(GenericAPIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CaseFilter
+    pagination_class = CasePagination
+    serializer_class = s.CaseOutput
 
-    @extend_schema(
-        summary="案件列表",
-        parameters=[
-            OpenApiParameter("state", str, description="状态，可用逗号分隔多个"),
-            OpenApiParameter("organisation", int, description="问责部门编号"),
-            OpenApiParameter("unit", int, description="当事干部所在单位编号"),
-            OpenApiParameter("ruleset", str), OpenApiParameter("outcome", str),
-            OpenApiParameter("overdue", bool), OpenApiParameter("q", str, description="在事项名称、干部姓名、基本情况中检索"),
-            OpenApiParameter("from", str, description="创建日期起 YYYY-MM-DD"),
-            OpenApiParameter("to", str, description="创建日期止 YYYY-MM-DD"),
-        ],
-        responses={200: s.CaseOutput(many=True)},
-    )
+    def get_queryset(self) -> QuerySet[Case]:
+        return case_list_base(self.request.user)
+
+    @extend_schema(summary="案件列表", responses={200: s.CaseOutput(many=True)})
     def get(self, request: Request) -> Response:
-        try:
-            qs = case_list(request.user, request.query_params.dict())
-        except FilterError as exc:
-            raise ValidationError({exc.field: [exc.message]}) from None
-        paginator = CasePagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response([s.case_output(c, request.user) for c in page])
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.CaseOutput(page, many=True, context={"user": request.user}).data)
 
     @extend_schema(summary="启动案件或提交容错申请", request=s.CaseCreateInput, responses={201: s.CaseDetailOutput})
     def post(self, request: Request) -> Response:

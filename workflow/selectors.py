@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from accounts.selectors import (
     person_of,
     unit_authority,
 )
-from cases.models import Case, CaseState
+from cases.models import Case
 from rules.errors import RuleError
 from rules.loader import registry
 
@@ -27,74 +26,37 @@ from .models import HistoryEntry, Notification
 from .permissions import visible_cases
 
 
-def overdue_q(today: dt.date | None = None) -> Q:
-    """The one definition of overdue: a stage deadline has passed while someone still has to act."""
-    return Q(state__in=CaseState.in_progress(), deadline__lt=today or timezone.localdate())
-
-
-def is_overdue(case: Case, *, today: dt.date | None = None) -> bool:
-    """``overdue_q`` for one case already loaded."""
-    today = today or timezone.localdate()
-    return bool(case.deadline and case.state in CaseState.in_progress() and case.deadline < today)
-
-
 class FilterError(ValueError):
+    """A filter value the case list cannot use; the page shows it, the API answers 400 naming the field."""
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
 
 
-def _parse_date(value: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise FilterError(field, "日期格式应为 YYYY-MM-DD。") from None
+def case_list_base(user: User) -> QuerySet[Case]:
+    """Visible cases with what a list row shows, newest first."""
+    return (visible_cases(user).select_related("subject__unit", "accountability_org", "handler", "applicant_unit")
+            .order_by("-created_at", "-id"))
 
 
-def _id(value: Any, field: str, message: str) -> int:
-    text = str(value).strip()
-    if not (text.isascii() and text.isdecimal()) or len(text) > 18:
-        raise FilterError(field, message)
-    return int(text)
+def case_list(user: User, filters: Any = None) -> QuerySet[Case]:
+    """Visible cases with the list's filters (``CaseFilter``) applied, newest first."""
+    from .filters import CaseFilter
 
-
-def case_list(user: User, filters: dict[str, Any] | None = None) -> QuerySet[Case]:
-    """Visible cases with the daily filters applied; overdue first, then newest."""
-    f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-    qs = visible_cases(user).select_related("subject__unit", "accountability_org", "handler", "applicant_unit")
-    if "state" in f:
-        states = [s for s in str(f["state"]).split(",") if s]
-        bad = [s for s in states if s not in CaseState.values]
-        if bad:
-            raise FilterError("state", f"未知状态：{'、'.join(bad)}")
-        qs = qs.filter(state__in=states)
-    if "organisation" in f:
-        qs = qs.filter(accountability_org_id=_id(f["organisation"], "organisation", "organisation 应为组织编号。"))
-    if "unit" in f:
-        qs = qs.filter(subject__unit_id=_id(f["unit"], "unit", "unit 应为单位编号。"))
-    if "ruleset" in f:
-        qs = qs.filter(ruleset=f["ruleset"])
-    if "outcome" in f:
-        qs = qs.filter(outcome=f["outcome"])
-    if "from" in f:
-        qs = qs.filter(created_at__date__gte=_parse_date(str(f["from"]), "from"))
-    if "to" in f:
-        qs = qs.filter(created_at__date__lte=_parse_date(str(f["to"]), "to"))
-    if "overdue" in f:
-        flag = str(f["overdue"]).lower()
-        if flag not in {"true", "false", "1", "0"}:
-            raise FilterError("overdue", "overdue 应为 true 或 false。")
-        qs = qs.filter(overdue_q()) if flag in {"true", "1"} else qs.exclude(overdue_q())
-    if "q" in f:
-        text = str(f["q"]).strip()[:100]
-        qs = qs.filter(Q(title__icontains=text) | Q(subject__name__icontains=text) | Q(summary__icontains=text))
-    return qs.order_by("-created_at", "-id")
+    data = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    filterset = CaseFilter(data, queryset=case_list_base(user))
+    if not filterset.is_valid():
+        field, errors = next(iter(filterset.errors.items()))
+        raise FilterError(field, str(errors[0]))
+    return filterset.qs
 
 
 def overdue_first(qs: QuerySet[Case]) -> QuerySet[Case]:
     """Overdue cases first (across all pages), then newest."""
-    overdue = Case_(When(overdue_q(), then=Value(0)), default=Value(1), output_field=IntegerField())
+    overdue = Case_(When(Case.objects.overdue_condition(), then=Value(0)), default=Value(1),
+                    output_field=IntegerField())
     return qs.annotate(_overdue_rank=overdue).order_by("_overdue_rank", "-created_at", "-id")
 
 

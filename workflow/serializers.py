@@ -11,7 +11,6 @@ from cases.models import Case, Disposition, Evidence, FindingStatus, MatterCateg
 from workflow.models import AppealResult, ConsultationOpinion, HistoryEntry, MeetingKind
 
 from .permissions import allowed_actions, sees_internal
-from .selectors import is_overdue
 
 
 class CaseCreateInput(serializers.Serializer):
@@ -164,7 +163,7 @@ class CaseOutput(serializers.Serializer):
         return case.get_outcome_display() if case.outcome else None
 
     def get_overdue(self, case: Case) -> bool:
-        return is_overdue(case)
+        return case.is_overdue()
 
 
 class CaseDetailOutput(CaseOutput):

@@ -48,7 +48,6 @@ from .selectors import (
     case_history_for,
     case_list,
     case_or_404,
-    is_overdue,
     overdue_first,
     party_cases,
 )
@@ -70,7 +69,7 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
     page = Paginator(overdue_first(qs), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for case in rows:
-        case.overdue = is_overdue(case)  # type: ignore[attr-defined]
+        case.overdue = case.is_overdue()  # type: ignore[attr-defined]
     units = Organisation.objects.filter(kind__in=[OrgKind.UNIT, OrgKind.FUNCTIONAL]).order_by("name")
     return {
         "page": page, "rows": rows, "filters": filters, "filter_error": error,
@@ -123,7 +122,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     units = applying_units(request.user)
     rows = list(party_cases(request.user))
     for case in rows:
-        case.overdue = is_overdue(case)  # type: ignore[attr-defined]
+        case.overdue = case.is_overdue()  # type: ignore[attr-defined]
         case.for_unit = (case.applicant_unit_id is not None or case.subject.is_unit) and (  # type: ignore[attr-defined]
             person is None or case.subject_id != person.pk)
         case.next_step = _next_step_for_cadre(case, for_unit=case.for_unit)  # type: ignore[attr-defined]
@@ -287,7 +286,7 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, Any] | None
         clause_choices = [(t["clause"], t["clause"]) for t in evaluation.get("trace", [])]
     ctx = {
         "case": case,
-        "overdue": is_overdue(case),
+        "overdue": case.is_overdue(),
         "actions": actions,
         "action_labels": {a: ACTIONS[a].label for a in actions},
         "action_forms": _action_forms(request, case, actions, bound),
