@@ -23,7 +23,7 @@ SOURCES = Path(__file__).resolve().parents[2] / "rules" / "rulesets" / "sources"
 
 
 def zjk(**overrides):
-    findings = {f"zhangjiakou.P{i}": "met" for i in range(1, 7)}
+    findings = {f"zhangjiakou.P{i}": "met" for i in range(1, 8)}
     findings.update({f"zhangjiakou.X{i}": "not_met" for i in range(1, 11)})
     findings.update(overrides)
     return findings
@@ -89,7 +89,7 @@ def test_undetermined_is_never_a_guess_and_says_what_each_finding_would_do():
 def test_trace_quotes_text_and_citation_for_every_clause():
     ev = evaluate("zhangjiakou", zjk(**{"zhangjiakou.S9": "met"}), "2020-05-01")
     trace = ev.to_dict()["trace"]
-    assert len(trace) == 28
+    assert len(trace) == 29
     s9 = next(t for t in trace if t["clause"] == "zhangjiakou.S9")
     assert s9["citation"] == "附件2 一、容错情形第9项"
     assert "“一会三函”" in s9["text"]
