@@ -71,7 +71,7 @@ def test_filing_report_carries_evaluation_consultation_meeting_and_recipients(de
     page_png(filing.file.path, "filing-page1")
     assert "容错纠错备案表" in text
     assert "河北省纪委监委" in text and "中共河北省委组织部" in text
-    assert "zhangjiakou@2023" in text
+    assert "zhangjiakou@2019" in text and "zhangjiakou@2023" not in text
     assert "中共张家口市委组织部：同意" in text
     assert "应到11人，实到9人" in text
     for clause in ("P1", "S1", "X10"):

@@ -50,3 +50,13 @@ def test_every_clause_is_exercised_both_met_and_not_met():
                     if wanted not in statuses:
                         gaps.append(f"{clause.id} 从未{'符合' if wanted == 'met' else '不符合'}")
     assert not gaps, "示例案件未覆盖：" + "；".join(sorted(set(gaps)))
+
+
+def test_fixture_case_files_exercise_version_choice(testland):
+    from tests.rules.conftest import FIXTURE_VERSIONS
+
+    cases = all_cases(FIXTURE_VERSIONS / "cases")
+    assert cases
+    for case in cases:
+        _ev, problems = run_case(case, reg=testland)
+        assert not problems, f"{case.file}:{case.line} {case.name}: " + "；".join(problems)

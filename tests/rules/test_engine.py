@@ -23,7 +23,7 @@ SOURCES = Path(__file__).resolve().parents[2] / "rules" / "rulesets" / "sources"
 
 
 def zjk(**overrides):
-    findings = {f"zhangjiakou.P{i}": "met" for i in range(1, 7)}
+    findings = {f"zhangjiakou.P{i}": "met" for i in range(1, 8)}
     findings.update({f"zhangjiakou.X{i}": "not_met" for i in range(1, 11)})
     findings.update(overrides)
     return findings
@@ -89,7 +89,7 @@ def test_undetermined_is_never_a_guess_and_says_what_each_finding_would_do():
 def test_trace_quotes_text_and_citation_for_every_clause():
     ev = evaluate("zhangjiakou", zjk(**{"zhangjiakou.S9": "met"}), "2020-05-01")
     trace = ev.to_dict()["trace"]
-    assert len(trace) == 28
+    assert len(trace) == 29
     s9 = next(t for t in trace if t["clause"] == "zhangjiakou.S9")
     assert s9["citation"] == "附件2 一、容错情形第9项"
     assert "“一会三函”" in s9["text"]
@@ -176,37 +176,52 @@ def test_third_form_disposition_excludes_under_hohhot():
     assert ev.verdict == "tolerable"
 
 
-def test_major_loss_uses_the_dated_threshold_parameter():
+def test_major_loss_uses_the_configured_threshold_parameter():
     findings = zjk(**{"zhangjiakou.S9": "met"})
     del findings["zhangjiakou.P6"]
     ev = evaluate("zhangjiakou", findings, "2020-01-01", facts={"loss_amount": 600_000})
     assert ev.status("zhangjiakou.P6") == "not_met"
-    assert "500,000" in next(t for t in ev.trace() if t["clause"] == "zhangjiakou.P6")["source"]["label"]
-    ev = evaluate("zhangjiakou", findings, "2023-06-01", facts={"loss_amount": 600_000})
-    assert ev.version.version == "2023"
-    assert ev.status("zhangjiakou.P6") == "unknown"
+    label = next(t for t in ev.trace() if t["clause"] == "zhangjiakou.P6")["source"]["label"]
+    assert "500,000" in label and "配置值，非文件规定" in label
+    # No document establishes a later version: a later conduct date stays under the 2019 regulation.
+    ev = evaluate("zhangjiakou", findings, "2025-06-01", facts={"loss_amount": 600_000})
+    assert ev.version.version == "2019"
+    assert ev.status("zhangjiakou.P6") == "not_met"
 
 
-def test_later_more_favourable_version_applies_and_both_traces_are_shown():
-    findings = zjk(**{"zhangjiakou.S9": "met"})
-    del findings["zhangjiakou.P6"]
+def test_shipped_zhangjiakou_has_only_the_version_its_document_establishes():
+    family = registry().family("zhangjiakou")
+    assert [v.version for v in family.versions] == ["2019"]
+    assert family.versions[0].effective_to is None
+    ev = evaluate("zhangjiakou", zjk(**{"zhangjiakou.S9": "met"}), "2022-06-01", decision_date="2026-02-01")
+    assert ev.version.version == "2019"
+    assert ev.alternative is None
+
+
+def test_later_more_favourable_version_applies_and_both_traces_are_shown(testland):
     ev = evaluate(
-        "zhangjiakou", findings, "2022-06-01", facts={"loss_amount": 800_000}, decision_date="2023-02-01"
+        "testland",
+        {"testland.P2": "met", "testland.S1": "met"},
+        "2022-06-01",
+        facts={"loss_amount": 800_000, "prior_same_matter": []},
+        decision_date="2023-02-01",
+        reg=testland,
     )
     data = ev.to_dict()
-    assert data["version"] == "2023"
+    assert data["version"] == "2"
     assert data["version_choice"]["principle"] == "从旧兼从轻"
-    assert data["version_choice"]["applied"] == "2023"
-    assert data["alternative"]["version"] == "2019"
+    assert data["version_choice"]["applied"] == "2"
+    assert data["alternative"]["version"] == "1"
     assert data["alternative"]["verdict"] == "not_tolerable"
     assert data["alternative"]["trace"]
 
 
-def test_later_version_not_more_favourable_keeps_the_old_one():
-    ev = evaluate("zhangjiakou", zjk(**{"zhangjiakou.S9": "met"}), "2022-06-01", decision_date="2023-02-01")
-    assert ev.version.version == "2019"
+def test_later_version_not_more_favourable_keeps_the_old_one(testland):
+    findings = {"testland.P1": "met", "testland.P2": "met", "testland.S1": "met", "testland.X1": "not_met"}
+    ev = evaluate("testland", findings, "2022-06-01", decision_date="2023-02-01", reg=testland)
+    assert ev.version.version == "1"
     assert ev.alternative is None
-    assert ev.version_choice["applied"] == "2019"
+    assert ev.version_choice["applied"] == "1"
 
 
 def test_date_before_first_version_is_an_error_not_the_latest():

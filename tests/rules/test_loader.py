@@ -153,11 +153,22 @@ def test_extends_inherits_base_clauses_with_their_ids():
     assert version.requirements_for("zhejiang-dept-example.S1")[0].id == "zhejiang-dept-example.R1"
 
 
-def test_shipped_zhangjiakou_versions_differ_only_in_the_loss_parameter():
-    reg = registry()
-    diff = diff_versions(reg.version("zhangjiakou", "2019"), reg.version("zhangjiakou", "2023"))
-    assert diff.changed == []
-    assert {h["field"] for h in diff.header} == {"effective_from", "effective_to", "parameters"}
+def test_fixture_versions_differ_in_one_clause_and_the_configured_parameter(testland):
+    diff = diff_versions(testland.version("testland", "1"), testland.version("testland", "2"))
+    assert [c.clause for c in diff.changed] == ["testland.S2"]
+    assert {"effective_from", "effective_to", "parameters"} <= {h["field"] for h in diff.header}
+
+
+def test_shipped_rule_sets_hold_only_versions_a_policy_document_establishes():
+    # One document, one version: a changed configuration value is not a new version.
+    assert {f.id: [v.version for v in f.versions] for f in registry().families()} == {
+        "henan": ["2017"],
+        "hohhot": ["2019"],
+        "zhangjiagang": ["2017"],
+        "zhangjiakou": ["2019"],
+        "zhejiang": ["2018"],
+        "zhejiang-dept-example": ["2018"],
+    }
 
 
 def test_system_check_reports_file_line_problems(tmp_path, monkeypatch):

@@ -33,13 +33,19 @@ def test_detail_groups_clauses_by_kind_with_citations(client_in):
     assert "报上一级全面深化改革领导小组备案" in html
 
 
-def test_detail_shows_clause_level_diff_between_versions(client_in):
-    html = client_in.get(
-        reverse("rules:detail", args=["zhangjiakou"]) + "?from=2019&to=2023"
-    ).content.decode()
-    assert "2019 → 2023 的差异" in html
-    assert "条款均未变化（28 条逐字相同）" in html
-    assert "参数" in html
+def test_detail_shows_clause_level_diff_between_versions(client_in, testland_registry):
+    html = client_in.get(reverse("rules:detail", args=["testland"]) + "?from=1&to=2").content.decode()
+    assert "1 → 2 的差异" in html
+    assert "因不可抗力或者意外事件未完成目标的" in html
+    assert "配置" in html
+
+
+def test_loss_threshold_is_shown_as_configuration_not_as_a_version(client_in):
+    html = client_in.get(reverse("rules:detail", args=["zhangjiakou"])).content.decode()
+    assert "配置 major_loss_threshold（重大损失数额）" in html
+    assert "配置，非文件规定" in html
+    assert "本系统自 2019-03-26 起设为 500,000 元" in html
+    assert "2023" not in html
 
 
 def test_unknown_rule_set_page_is_404(client_in):
