@@ -23,13 +23,13 @@ from cases.models import Case
 from rules.engine import Evaluation, evaluate
 from rules.errors import RuleError
 from workflow.history import Actor, history_append
-from workflow.models import PinnedRuleSet
+from workflow.models import HistoryAction, PinnedRuleSet
 
 # label -> why it is not a version: no document in the policies folder establishes it.
 INVENTED_VERSIONS: dict[str, str] = {
     "zhangjiakou@2023": "无文件依据：仅把系统配置的重大损失数额由 50 万元调为 100 万元，条文与 zhangjiakou@2019 相同",
 }
-ACTION = "ruleset_migrate"
+ACTION = HistoryAction.RULESET_MIGRATE
 SYSTEM = Actor(user=None, role="system", via="command")
 
 

@@ -1,0 +1,254 @@
+"""The case page, the committee's decision page, and running an action from its form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from cases.models import Case, MatterCategory
+from cases.selectors import case_evaluation
+from rules.errors import RuleError
+
+from .. import forms as f
+from .. import services
+from ..actions import ACTIONS, action_form, action_run, drafts_kept
+from ..doors import actor_for, form_errors_from
+from ..errors import StaleRevision, WorkflowError
+from ..models import Consultation, Draft
+from ..permissions import (
+    allowed_actions,
+    appeals_visible,
+    can,
+    evidence_visible,
+    sees_evaluation,
+    sees_internal,
+    sees_party_material,
+)
+from ..selectors import (
+    case_get,
+    case_history_for,
+    case_or_404,
+)
+
+KIND_ORDER = [
+    ("P", "前置条件（须全部符合）"),
+    ("S", "容错情形（至少符合一项）"),
+    ("R", "程序要求"),
+    ("X", "不予容错情形（均不得存在）"),
+    ("M", "从轻减轻情形"),
+]
+
+
+def _trace_groups(
+    evaluation: dict[str, Any], findings: dict[str, Any], evidence: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = {k: [] for k, _ in KIND_ORDER}
+    by_clause: dict[str, list[Any]] = {}
+    for e in evidence or []:
+        if e.clause_id:
+            by_clause.setdefault(e.clause_id, []).append(e)
+    for item in evaluation.get("trace", []):
+        kind = item.get("kind") or item["clause"].split(".")[-1][0]
+        row = dict(item)
+        row["finding"] = findings.get(item["clause"])
+        row["evidence"] = by_clause.get(item["clause"], [])
+        groups.setdefault(kind, []).append(row)
+    return [{"kind": k, "label": label, "items": groups[k]} for k, label in KIND_ORDER if groups.get(k)]
+
+
+def _action_forms(
+    request: HttpRequest, case: Case, actions: list[str], bound: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The form of each offered action: a form the user just submitted, else drafts over defaults."""
+    from django.utils import timezone
+
+    drafts = {d.form: d.data for d in Draft.objects.filter(case=case, user=request.user)}
+    today = timezone.localdate().isoformat()
+    defaults = {
+        "decide": {"meeting_date": today},
+        "review_appeal": {"meeting_date": today},
+        "execute": {"delivered_on": today},
+    }
+    result: dict[str, Any] = {}
+    for action in actions:
+        if bound and action in bound:
+            result[action] = bound[action]
+            continue
+        initial = {**defaults.get(action, {}), "revision": case.revision, **drafts.get(action, {})}
+        result[action] = action_form(action, case, initial=initial)
+    return result
+
+
+def _case_page(
+    request: HttpRequest,
+    case: Case,
+    *,
+    bound: dict[str, Any] | None = None,
+    status: int = 200,
+    review: bool = False,
+    tab: str | None = None,
+) -> HttpResponse:
+    user = request.user
+    actions = allowed_actions(user, case)
+    internal = sees_internal(user, case)
+    evaluation = None
+    evaluation_error = None
+    findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
+    if sees_evaluation(user, case):
+        try:
+            evaluation = case_evaluation(case).to_dict()
+        except RuleError as exc:
+            evaluation_error = str(exc)
+    proposals = []
+    if internal:
+        proposals = list(
+            case.proposals.prefetch_related(
+                Prefetch(
+                    "consultations",
+                    queryset=Consultation.objects.select_related("organisation", "replied_by"),
+                )
+            ).select_related("proposed_by")
+        )
+    decisions = list(case.decisions.select_related("recorded_by"))
+    party_material = sees_party_material(user, case)
+    evidence = list(evidence_visible(user, case).select_related("uploaded_by"))
+    clause_choices = []
+    if evaluation:
+        clause_choices = [(t["clause"], t["clause"]) for t in evaluation.get("trace", [])]
+    ctx = {
+        "case": case,
+        "overdue": case.is_overdue(),
+        "actions": actions,
+        "action_labels": {a: ACTIONS[a].label for a in actions},
+        "action_forms": _action_forms(request, case, actions, bound),
+        "draftable": [a for a in actions if drafts_kept(a)],
+        "internal": internal,
+        "evaluation": evaluation,
+        "evaluation_error": evaluation_error,
+        "groups": _trace_groups(evaluation, findings, evidence) if evaluation else [],
+        "can_record": can(user, "record_finding", case),
+        "can_upload": can(user, "add_evidence", case),
+        "can_state": can(user, "add_statement", case),
+        "can_participant": can(user, "add_participant", case),
+        "evidence": evidence,
+        "statements": list(case.statements.select_related("author")) if party_material else [],
+        "participants": list(case.participants.all()),
+        "proposals": proposals,
+        "decisions": decisions,
+        "appeals": list(appeals_visible(user, case).select_related("filed_by")),
+        "party_material": party_material,
+        "recusals": list(case.recusals.select_related("member")) if party_material else [],
+        "history": case_history_for(user, case)[0],
+        "evidence_form": f.EvidenceForm(clauses=clause_choices),
+        "statement_form": f.StatementForm(auto_id="id_statement_%s"),
+        "participant_form": f.ParticipantForm(auto_id="id_participant_%s"),
+        "finding_statuses": [("met", "符合"), ("not_met", "不符合"), ("unknown", "待查明")],
+        "tab": tab or request.GET.get("tab", "facts"),
+        "matter_label": MatterCategory(case.matter_category).label if case.matter_category else "",
+    }
+    template = "workflow/case_detail.html"
+    if review:
+        template = "workflow/review.html"
+        ctx["review_action"] = next((a for a in ("decide", "review_appeal") if a in actions), None)
+        ctx["latest_proposal"] = proposals[-1] if proposals else None
+    return render(request, template, ctx, status=status)
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _case_page(request, case_or_404(request.user, case_id))
+
+
+@login_required
+def case_review(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The committee's decision page: proposal, evaluation trace and opinions beside the decision form."""
+    case = case_or_404(request.user, case_id)
+    if not sees_internal(request.user, case):
+        raise Http404
+    return _case_page(request, case, review=True)
+
+
+@login_required
+def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The live evaluation panel, re-fetched by the page after a finding is saved."""
+    case = case_or_404(request.user, case_id)
+    if not sees_evaluation(request.user, case):
+        raise Http404
+    findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
+    evaluation = case_evaluation(case).to_dict()
+    evidence = list(evidence_visible(request.user, case))
+    return render(
+        request,
+        "workflow/_evaluation.html",
+        {
+            "case": case,
+            "evaluation": evaluation,
+            "groups": _trace_groups(evaluation, findings, evidence),
+            "can_record": can(request.user, "record_finding", case),
+            "finding_statuses": [("met", "符合"), ("not_met", "不符合"), ("unknown", "待查明")],
+        },
+    )
+
+
+def _draft_data(request: HttpRequest) -> dict[str, Any]:
+    """Form fields to keep in a draft; multi-value fields keep all their values."""
+    return {k: (v if len(v) > 1 else v[0]) for k, v in request.POST.lists() if not k.startswith("_")}
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    """Run one offered action from its page form, or keep the form as a draft."""
+    case = case_or_404(request.user, case_id)
+    spec = ACTIONS.get(action)
+    if spec is None or not spec.offered:
+        raise Http404
+    if request.POST.get("_draft"):
+        if not spec.drafts or not can(request.user, action, case):
+            messages.error(request, "此表单不能保存草稿。")
+        else:
+            services.draft_save(case=case, user=request.user, form=action, data=_draft_data(request))
+            messages.success(request, "草稿已保存，案件状态未改变。")
+        return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=actions")
+    form = action_form(action, case, data=request.POST)
+    if form.is_valid():
+        data = {**form.cleaned_data, "attachments": request.FILES.getlist("attachments")}
+        try:
+            action_run(action, case, actor_for(request.user, request), data)
+        except StaleRevision as exc:
+            return _stale(request, case, action, exc)
+        except WorkflowError as exc:
+            if exc.status in (403, 409):
+                messages.error(request, exc.message)
+                return redirect("case-detail", case_id=case.pk)
+            form_errors_from(exc, form)
+        else:
+            services.draft_discard(case=case, user=request.user, form=action)
+            messages.success(request, f"已完成：{spec.label}")
+            if (
+                case_get(request.user, case.pk) is None
+            ):  # e.g. a withdrawn application the user no longer sees
+                return redirect("home")
+            return redirect("case-detail", case_id=case.pk)
+    refreshed = case_or_404(request.user, case_id)
+    review = request.POST.get("_from") == "review" and action in {"decide", "review_appeal"}
+    # Re-render with the actions panel open so the error beside the field is visible.
+    return _case_page(request, refreshed, bound={action: form}, status=400, review=review, tab="actions")
+
+
+def _stale(request: HttpRequest, case: Case, action: str, exc: StaleRevision) -> HttpResponse:
+    """Someone changed the case since the form was drawn: keep what the user typed as a draft."""
+    kept = ""
+    refreshed = case_get(request.user, case.pk)
+    if refreshed is not None and drafts_kept(action) and can(request.user, action, refreshed):
+        services.draft_save(case=refreshed, user=request.user, form=action, data=_draft_data(request))
+        kept = "；您填写的内容已保存为草稿"
+    messages.error(request, f"{exc.message}（此案件已变化，以下为最新状态{kept}）")
+    return redirect(f"{reverse('case-detail', args=[case.pk])}?tab=actions")

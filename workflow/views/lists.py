@@ -1,0 +1,154 @@
+"""Lists: the inbox, the committee's queue, every visible case, a party's own cases, notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.models import Organisation, OrgKind, Role
+from accounts.selectors import (
+    applying_units,
+    person_of,
+    role_names,
+    roles_of,
+)
+from cases.models import Case, CaseState, Origin, Outcome
+from rules.loader import registry
+
+from .. import services
+from ..models import Consultation, Notification
+from ..selectors import (
+    FilterError,
+    case_list,
+    overdue_first,
+    party_cases,
+)
+
+PAGE_SIZE = 25
+
+
+def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    filters = {
+        k: request.GET.get(k, "")
+        for k in ("state", "ruleset", "outcome", "unit", "from", "to", "q", "overdue")
+    }
+    merged = {**(base_filters or {}), **{k: v for k, v in filters.items() if v}}
+    error = None
+    try:
+        qs = case_list(request.user, merged)
+    except FilterError as exc:
+        error = exc.message
+        qs = case_list(request.user, base_filters or {})
+    page = Paginator(overdue_first(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for case in rows:
+        case.overdue = case.is_overdue()  # type: ignore[attr-defined]
+    units = Organisation.objects.filter(kind__in=[OrgKind.UNIT, OrgKind.FUNCTIONAL]).order_by("name")
+    return {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "filter_error": error,
+        "states": CaseState.choices,
+        "outcomes": Outcome.choices,
+        "units": units,
+        "rulesets": registry().ids(),
+        "querystring": "&".join(f"{k}={v}" for k, v in filters.items() if v),
+    }
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    roles = role_names(request.user)
+    ctx: dict[str, Any] = {"roles": roles}
+    if Role.INSPECTOR in roles or Role.ADMIN in roles:
+        ctx.update(_list_context(request))
+        ctx["heading"] = "案件收件箱" if Role.INSPECTOR in roles else "全部案件"
+        ctx["can_create"] = Role.INSPECTOR in roles
+        return render(request, "workflow/inbox.html", ctx)
+    if Role.COMMITTEE in roles:
+        ctx.update(_list_context(request, {"state": f"{CaseState.PROPOSED},{CaseState.APPEALED}"}))
+        ctx["heading"] = "待研究决定"
+        ctx["review_queue"] = True
+        ctx["review_states"] = [CaseState.PROPOSED, CaseState.APPEALED]
+        return render(request, "workflow/inbox.html", ctx)
+    if Role.ORGDEPT in roles:
+        ctx.update(_list_context(request))
+        ctx["heading"] = "会商与已决定案件"
+        consults = Consultation.objects.filter(
+            organisation__in=[m.organisation for m in roles_of(request.user) if m.role == Role.ORGDEPT],
+            replied_at__isnull=True,
+        ).select_related("proposal__case__subject")
+        ctx["pending_consultations"] = consults
+        return render(request, "workflow/inbox.html", ctx)
+    if person_of(request.user) is not None or applying_units(request.user):
+        return my_cases(request)
+    return render(request, "accounts/home.html", {"memberships": roles_of(request.user)})
+
+
+@login_required
+def case_index(request: HttpRequest) -> HttpResponse:
+    ctx = _list_context(request)
+    ctx["heading"] = "全部可见案件"
+    ctx["can_create"] = Role.INSPECTOR in role_names(request.user)
+    return render(request, "workflow/inbox.html", ctx)
+
+
+@login_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    person = person_of(request.user)
+    units = applying_units(request.user)
+    rows = list(party_cases(request.user))
+    for case in rows:
+        case.overdue = case.is_overdue()  # type: ignore[attr-defined]
+        case.for_unit = (case.applicant_unit_id is not None or case.subject.is_unit) and (  # type: ignore[attr-defined]
+            person is None or case.subject_id != person.pk
+        )
+        case.next_step = _next_step_for_cadre(case, for_unit=case.for_unit)  # type: ignore[attr-defined]
+    return render(request, "workflow/my_cases.html", {"rows": rows, "person": person, "units": units})
+
+
+def _next_step_for_cadre(case: Case, *, for_unit: bool = False) -> str:
+    """The next step in plain words, for the cadre, the unit held accountable, or the unit that applied."""
+    s = case.state
+    unit_subject = case.subject.is_unit
+    if s == CaseState.STARTED:
+        if case.origin != Origin.APPLICATION:
+            return "问责部门已在问责中启动容错程序，正在受理。"
+        return "问责部门正在受理本单位的申请。" if for_unit else "问责部门正在受理您的申请。"
+    if s == CaseState.INVESTIGATING:
+        if unit_subject:
+            return "正在调查核实；本单位可以补充陈述和材料。"
+        return "正在调查核实；本单位可以补充材料。" if for_unit else "正在调查核实；您可以补充陈述和材料。"
+    if s == CaseState.DECIDED and for_unit:
+        return (
+            "已作出决定，问责部门将书面反馈本单位。"
+            if unit_subject
+            else "已作出决定，问责部门将书面反馈干部本人和本单位。"
+        )
+    if s == CaseState.PROPOSED:
+        return "调查结束，等待党委（党组）集体研究决定。"
+    if s == CaseState.DECIDED:
+        return "已作出决定，问责部门将书面反馈给您。"
+    if s == CaseState.EXECUTED:
+        if case.outcome == Outcome.REFUSED and case.appeal_deadline:
+            return f"已送达不予容错的决定。如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前申诉。"
+        return "已送达书面反馈。"
+    if s == CaseState.APPEALED:
+        return "申诉已受理，等待复核。"
+    if s == CaseState.CLOSED:
+        return "已办结。"
+    return "已撤回。"
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("notifications")
+    items = Notification.objects.filter(user=request.user).select_related("case")[:100]
+    return render(request, "workflow/notifications.html", {"items": items})
