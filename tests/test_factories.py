@@ -8,7 +8,15 @@ from cases.models import CaseState
 from workflow.history import history_verify
 from workflow.models import HistoryEntry
 
-from .factories import CommitteeFactory, PersonFactory, UnitFactory, UnitPartyFactory, case_in_state
+from .factories import (
+    CommitteeFactory,
+    EvidenceFactory,
+    PersonFactory,
+    StatementFactory,
+    UnitFactory,
+    UnitPartyFactory,
+    case_in_state,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +74,15 @@ def test_a_case_closes_when_its_appeal_window_expires():
 def test_only_a_refusal_can_be_driven_to_appeal():
     with pytest.raises(ValueError, match="only a refusal"):
         case_in_state(CaseState.APPEALED, outcome="exempt")
+
+
+def test_evidence_and_statements_go_through_their_services(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    evidence = EvidenceFactory()
+    statement = StatementFactory()
+
+    assert evidence.original_name == "现场照片.png" and len(evidence.sha256) == 64
+    assert (tmp_path / evidence.file.name).exists()
+    assert HistoryEntry.objects.filter(case=evidence.case).last().action == "add_evidence"
+    assert statement.author == statement.case.subject.user
+    assert HistoryEntry.objects.filter(case=statement.case).last().action == "add_statement"
