@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -37,6 +38,17 @@ def needs_services() -> pytest.MarkDecorator:
     """Skip locally when PostgreSQL/Redis are not configured; CI sets them (and fails if unreachable)."""
     ok = "postgresql" in settings.DATABASES["default"]["ENGINE"] and bool(settings.REDIS_URL)
     return pytest.mark.skipif(not ok, reason="needs DATABASE_URL=postgres://... and REDIS_URL (set by .ci/run)")
+
+
+def require_programs(*names: str) -> None:
+    """Skip locally when a program a test drives is not installed; with REQUIRE_SERVICES=1 (CI) fail instead."""
+    missing = [name for name in names if shutil.which(name) is None]
+    if not missing:
+        return
+    message = f"needs {', '.join(missing)} on PATH"
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but this test {message}", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from accounts.models import Membership
+from accounts.models import Membership, User
 from cases.models import Case
 from workflow.models import Decision, HistoryEntry
 
@@ -72,12 +72,25 @@ def test_wrong_state_is_409(api, world):
 
 
 def test_orgdept_sees_decided_cases_only(api, world):
+    # The city organisation department is consulted on every proposal, so it sees a proposed case
+    # through the consultation anyway; the provincial one receives filings but is never consulted,
+    # so only the decision can open the case to it.
+    upper = User.objects.create(username="hebei_orgdept", full_name="省委组织部干部")
+    Membership.objects.create(user=upper, organisation=world.orgs["hebei_od"], role="orgdept")
+    world.users["hebei_orgdept"] = upper
     investigating = create_case(api, world)
     decided = drive_to_proposed(api, world)
-    act(api("committee"), decided["id"], "decide", {"outcome": "exempt", "resolution": "免责。", **meeting()})
+    assert api("hebei_orgdept").get(f"/api/cases/{decided['id']}/").status_code == 404
+
+    response = act(api("committee"), decided["id"], "decide", {"outcome": "exempt", "resolution": "免责。", **meeting()})
+
+    assert response.status_code == 200, response.json()
     client = api("orgdept")
     assert client.get(f"/api/cases/{investigating['id']}/").status_code == 404
     assert client.get(f"/api/cases/{decided['id']}/").status_code == 200
+    upper_client = api("hebei_orgdept")
+    assert upper_client.get(f"/api/cases/{investigating['id']}/").status_code == 404
+    assert upper_client.get(f"/api/cases/{decided['id']}/").status_code == 200
 
 
 def test_investigator_who_is_also_committee_member_cannot_vote(api, world):
