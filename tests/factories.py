@@ -252,12 +252,22 @@ class CaseFactory(DjangoModelFactory):
         return services.case_create(actor=actor(created_by), **kwargs)
 
 
+def answer_consultations(case: Case) -> None:
+    """Every consulted department agrees (a decision waits for every reply)."""
+    from workflow.selectors import pending_consultations
+
+    for consultation in pending_consultations(case):
+        officer = orgdept_officer(consultation.organisation)
+        services.consultation_reply(case_id=case.pk, actor=actor(officer), opinion="agree", comment="同意。")
+
+
 def case_in_state(
     state: str,
     *,
     outcome: str | None = None,
     verdict: str | None = None,
     closed_via: str = "appeal",
+    answered: bool = True,
     **case_fields: Any,
 ) -> Case:
     """A case in ``state``, reached only through the services the pages call.
@@ -266,6 +276,7 @@ def case_in_state(
     ``verdict`` the findings recorded (default: matching the outcome). An appealed or closed case
     needs a refused decision and a subject who can appeal: by default a cadre with a login.
     ``closed_via="appeal"`` closes by an upheld appeal; ``"expiry"`` by the appeal window passing.
+    ``answered=False`` leaves a proposed case's consultation requests awaiting their reply.
     """
     if state not in CaseState.values:
         raise ValueError(f"unknown state {state!r}")
@@ -292,6 +303,8 @@ def case_in_state(
         services.finding_record(case_id=case.pk, actor=handler, clause_id=clause_id, status=status,
                                 reasoning="经调查核实，相关证据材料在卷。")
     services.case_propose(case_id=case.pk, actor=handler, recommended_outcome=outcome, opinion="建议依规认定。")
+    if answered:
+        answer_consultations(case)
     if state == CaseState.PROPOSED:
         return _fresh(case)
     services.case_decide(case_id=case.pk, actor=actor(deciding_member(case)), outcome=outcome,

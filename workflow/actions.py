@@ -40,6 +40,7 @@ from .permissions import (
     took_part,
 )
 from .permissions import applied_for_themselves as applied_personally
+from .selectors import pending_consultations
 
 Call = Callable[[Case, Actor, dict[str, Any]], Any]
 
@@ -91,10 +92,28 @@ def _not_yet_recused(a: Access) -> str | None:
     return "您已申请回避。" if a.holds(has_recused) else None
 
 
+def _consultations_settled(a: Access) -> str | None:
+    """张家口 第十一条(一): 沟通会商, 商定容错纠错事宜 — no decision while a department's opinion is awaited."""
+    pending = pending_consultations(a.case)
+    if pending:
+        names = "、".join(c.organisation.name for c in pending)
+        return f"尚有会商意见未回复：{names}。须待其回复，或由承办人撤回会商请求并说明理由后，方可作出决定。"
+    return None
+
+
+def _consultations_pending(a: Access) -> str | None:
+    return None if pending_consultations(a.case) else "没有待回复的会商请求。"
+
+
 # --- what each form offers ----------------------------------------------------------------------
 
 def _handlers(case: Case) -> dict[str, QuerySet]:
     return {"handlers": members_of(case.accountability_org, Role.INSPECTOR).exclude(pk=case.handler_id)}
+
+
+def _pending_orgs(case: Case) -> dict[str, QuerySet]:
+    ids = [c.organisation_id for c in pending_consultations(case)]
+    return {"pending_orgs": Organisation.objects.filter(pk__in=ids)}
 
 
 def _consult_orgs(case: Case) -> dict[str, QuerySet]:
@@ -145,6 +164,14 @@ ACTIONS: dict[str, ActionSpec] = {
             case_id=c.pk, actor=a, opinion=d.get("opinion"), comment=d.get("comment", "")),
         form=f.ConsultReplyForm, input=s.ConsultReplyInput,
     ),
+    "consult_withdraw": ActionSpec(
+        "撤回会商请求", frozenset({S.PROPOSED}), None, HANDLING,
+        call=lambda c, a, d: services.consultation_withdraw(
+            case_id=c.pk, actor=a, organisation=getattr(d.get("organisation"), "pk", d.get("organisation")),
+            reason=d.get("reason")),
+        form=f.ConsultWithdrawForm, input=s.ConsultWithdrawInput, form_choices=_pending_orgs,
+        conditions=(_consultations_pending,),
+    ),
     "send_back": ActionSpec(
         "退回补充调查", frozenset({S.PROPOSED}), S.INVESTIGATING, COMMITTEE,
         call=lambda c, a, d: services.case_send_back(case_id=c.pk, actor=a, reason=d.get("reason"), **_revision(d)),
@@ -160,7 +187,7 @@ ACTIONS: dict[str, ActionSpec] = {
         call=lambda c, a, d: services.case_decide(
             case_id=c.pk, actor=a, outcome=d.get("outcome"), resolution=d.get("resolution"),
             override_reason=d.get("override_reason", ""), **_meeting(d), **_revision(d)),
-        form=f.DecideForm, input=s.DecideInput, drafts=True,
+        form=f.DecideForm, input=s.DecideInput, drafts=True, conditions=(_consultations_settled,),
     ),
     "execute": ActionSpec(
         "执行并送达", frozenset({S.DECIDED}), S.EXECUTED, HANDLING,

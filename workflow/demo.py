@@ -78,6 +78,7 @@ def demo_cases_seed(*, world: Any) -> int:
         return case
 
     def decided(case: Case, actor: Actor, outcome: str, override: str = "") -> Case:
+        _answer_consultations(case)
         services.case_decide(case_id=case.pk, actor=actor, outcome=outcome, resolution="经集体研究，作出如下决定。",
                              override_reason=override, **meeting)
         return case
@@ -236,3 +237,22 @@ def demo_cases_seed(*, world: Any) -> int:
             continue
         created += 1
     return created
+
+
+def _answer_consultations(case: Case) -> None:
+    """The consulted departments agree, so the committee may decide (a decision waits for every reply)."""
+    from accounts.models import Role
+    from accounts.selectors import members_of
+
+    from .selectors import pending_consultations
+
+    for consultation in pending_consultations(case):
+        org = consultation.organisation
+        officer = (members_of(org, Role.ORGDEPT) | members_of(org, Role.INSPECTOR)).first()
+        if officer is None:  # a department without users here: the handler records the offline reply
+            services.consultation_withdraw(
+                case_id=case.pk, actor=_actor(case.handler, case.accountability_org, "inspector"),
+                organisation=org.pk, reason="该部门尚未开通系统账号，已书面征求意见并附卷。")
+            continue
+        services.consultation_reply(case_id=case.pk, actor=_actor(officer, org, "orgdept"), opinion="agree",
+                                    comment="同意问责部门的初步意见。")

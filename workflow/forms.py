@@ -163,6 +163,18 @@ class ConsultReplyForm(forms.Form):
     comment = forms.CharField(label="说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class ConsultWithdrawForm(forms.Form):
+    """The handler withdraws a consultation request that will not be answered."""
+
+    organisation = forms.ModelChoiceField(label="撤回哪个部门的会商请求", queryset=Organisation.objects.none(),
+                                          empty_label="请选择部门")
+    reason = forms.CharField(label="撤回理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args: object, pending_orgs: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = pending_orgs
+
+
 class ReasonForm(_RevisionForm):
     reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}))
 

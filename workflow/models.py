@@ -46,6 +46,13 @@ class Consultation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     replied_at = models.DateTimeField(null=True, blank=True)
+    # A request no longer awaiting a reply without one: withdrawn by the handler, or ended with its round
+    # (sent back, case withdrawn or closed). The reason is kept; the department's to-do list drops it.
+    closed_at = models.DateTimeField("撤回或终止时间", null=True, blank=True)
+    closed_reason = models.CharField("撤回或终止理由", max_length=2000, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = "会商"
@@ -56,6 +63,11 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return f"会商：{self.organisation}"
+
+    @property
+    def outstanding(self) -> bool:
+        """Still awaiting the department's reply: neither answered nor withdrawn/ended."""
+        return self.replied_at is None and self.closed_at is None
 
 
 class DecisionKind(models.TextChoices):
@@ -180,6 +192,7 @@ class HistoryAction(models.TextChoices):
     ADD_STATEMENT = "add_statement", "提交陈述"
     PROPOSE = "propose", "提出初步建议"
     CONSULT_REPLY = "consult_reply", "回复会商意见"
+    CONSULT_WITHDRAW = "consult_withdraw", "撤回会商请求"
     SEND_BACK = "send_back", "退回补充调查"
     RECUSE = "recuse", "申请回避"
     DECIDE = "decide", "集体研究决定"
@@ -253,6 +266,11 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     text = models.CharField(max_length=300)
+    # The action this notice asks the user to take ("" for information only). It is done, or ended
+    # with a reason, when the task is taken or the case can no longer need it.
+    task = models.CharField(max_length=40, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

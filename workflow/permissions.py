@@ -313,7 +313,7 @@ def has_pending_consultation(a: Access) -> bool:
     """The user's department was asked for its opinion on the latest proposal and has not replied."""
     proposal = a.latest_proposal
     return proposal is not None and proposal.consultations.filter(  # type: ignore[attr-defined]
-        organisation_id__in=a.scope.consult_org_ids, replied_at__isnull=True
+        organisation_id__in=a.scope.consult_org_ids, replied_at__isnull=True, closed_at__isnull=True
     ).exists()
 
 
@@ -373,6 +373,14 @@ def allowed_actions(user: User, case: Case) -> list[str]:
             continue
         allowed.append(name)
     return allowed
+
+
+def can_decide_but_for_consultations(user: User, case: Case) -> bool:
+    """A member who may decide, were it not for consultations still awaiting a reply."""
+    from .actions import ACTIONS
+
+    spec = ACTIONS["decide"]
+    return case.state in spec.sources and spec.rule.refusal_for(Access(user, case)) is None
 
 
 def can(user: User, action: str, case: Case) -> bool:

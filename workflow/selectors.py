@@ -104,6 +104,16 @@ def case_history_for(user: User, case: Case) -> tuple[list[HistoryEntry] | list[
     return list(rows), False
 
 
+def pending_consultations(case: Case) -> list[Any]:
+    """The latest proposal's consultation requests still awaiting a reply (neither answered nor withdrawn)."""
+    from .models import Consultation
+
+    return list(
+        Consultation.objects.filter(proposal__case=case, replied_at__isnull=True, closed_at__isnull=True)
+        .select_related("organisation").order_by("organisation__name")
+    )
+
+
 def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 

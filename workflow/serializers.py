@@ -75,6 +75,11 @@ class ConsultReplyInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class ConsultWithdrawInput(serializers.Serializer):
+    organisation = serializers.IntegerField(help_text="待回复会商请求所在部门的编号")
+    reason = serializers.CharField(max_length=2000)
+
+
 class ReasonInput(_Revision):
     reason = serializers.CharField()
 

@@ -63,7 +63,9 @@ def seed_application(world: Any, *, username: str = "cadre", title: str = "环�
     )
 
 
-def seed_proposed(world: Any, *, username: str = "cadre", tolerable: bool = True, title: str | None = None) -> Case:
+def seed_proposed(world: Any, *, username: str = "cadre", tolerable: bool = True, title: str | None = None,
+                  answered: bool = True) -> Case:
+    """A proposed case; ``answered``: the organisation department has replied, so the committee may decide."""
     from workflow import services
 
     case = seed_application(world, username=username, **({"title": title} if title else {}))
@@ -74,6 +76,8 @@ def seed_proposed(world: Any, *, username: str = "cadre", tolerable: bool = True
                                 reasoning="经调取会议纪要和现场执法记录核实。")
     services.case_propose(case_id=case.pk, actor=inspector, recommended_outcome="exempt" if tolerable else "refused",
                           opinion="建议依规认定。" if tolerable else "不属于所列容错情形，建议不予容错。")
+    if answered:
+        services.consultation_reply(case_id=case.pk, actor=actor(world, "orgdept"), opinion="agree", comment="同意。")
     case.refresh_from_db()
     return case
 
@@ -83,7 +87,6 @@ def seed_executed(world: Any, *, username: str = "cadre", tolerable: bool = True
     from workflow import services
 
     case = seed_proposed(world, username=username, tolerable=tolerable, title=title)
-    services.consultation_reply(case_id=case.pk, actor=actor(world, "orgdept"), opinion="agree", comment="同意。")
     services.case_decide(case_id=case.pk, actor=actor(world, "committee"),
                          outcome="exempt" if tolerable else "refused", meeting_date=timezone.localdate(),
                          resolution="经市委常委会集体研究，同意问责部门的意见。", **MEETING)

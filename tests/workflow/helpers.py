@@ -62,11 +62,17 @@ def meeting() -> dict[str, Any]:
     return {**MEETING, "meeting_date": timezone.localdate().isoformat()}
 
 
-def drive_to_proposed(api, world, *, tolerable: bool = True, subject: str = "cadre") -> dict[str, Any]:
+def drive_to_proposed(api, world, *, tolerable: bool = True, subject: str = "cadre",
+                      answered: bool = True) -> dict[str, Any]:
+    """A proposed case; ``answered``: the organisation department has replied, so the committee may decide."""
     case = create_case(api, world, subject=subject)
     assert act(api("inspector"), case["id"], "investigate").status_code == 200
     record_findings(api, case, findings_for(case, tolerable=tolerable))
     r = act(api("inspector"), case["id"], "propose", {
         "recommended_outcome": "exempt" if tolerable else "refused", "opinion": "建议意见。"})
     assert r.status_code == 200, r.json()
+    if answered:
+        reply = act(api("orgdept"), r.json()["id"], "consult_reply", {"opinion": "agree", "comment": "同意。"})
+        assert reply.status_code == 200, reply.json()
+        return reply.json()
     return r.json()

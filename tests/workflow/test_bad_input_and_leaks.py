@@ -26,7 +26,7 @@ def test_cadre_applies_through_the_api_without_a_subject_field(api, world):
 
 
 def test_subject_cadre_sees_steps_but_not_internal_reasoning_in_history(api, world, client):
-    case = drive_to_proposed(api, world)
+    case = drive_to_proposed(api, world, answered=False)
     act(api("orgdept"), case["id"], "consult_reply", {"opinion": "disagree", "comment": "组织部内部意见"})
     history = api("cadre").get(f"/api/cases/{case['id']}/history/").json()
     actions = [h["action"] for h in history]
@@ -111,7 +111,7 @@ def test_drafts_only_for_draftable_forms_the_user_may_submit(client, world, api)
 
 
 def test_stale_decision_keeps_the_typed_text_as_a_draft(client, world, api):
-    case = drive_to_proposed(api, world)
+    case = drive_to_proposed(api, world, answered=False)
     stale = Case.objects.get(pk=case["id"]).revision
     act(api("orgdept"), case["id"], "consult_reply", {"opinion": "agree"})
     client.force_login(world.users["committee"])

@@ -23,14 +23,16 @@ def _buttons(html: str) -> set[str]:
     return set(re.findall(r'action="/cases/\d+/act/(\w+)/"', html))
 
 
-@pytest.mark.parametrize(("username", "expected"), [
-    ("inspector", {"reassign", "withdraw"}),
-    ("committee", {"decide", "send_back", "recuse"}),
-    ("orgdept", {"consult_reply"}),  # consulted on the proposal, so it sees the case before the decision
-    ("cadre", set()),
+@pytest.mark.parametrize(("username", "expected", "answered"), [
+    ("inspector", {"reassign", "withdraw"}, True),
+    ("inspector", {"reassign", "withdraw", "consult_withdraw"}, False),
+    ("committee", {"decide", "send_back", "recuse"}, True),
+    ("committee", {"send_back", "recuse"}, False),  # no decision while a consultation is unanswered
+    ("orgdept", {"consult_reply"}, False),  # consulted on the proposal, so it sees the case before the decision
+    ("cadre", set(), True),
 ])
-def test_action_forms_on_the_page_are_exactly_the_allowed_actions(client, world, api, username, expected):
-    case = drive_to_proposed(api, world)
+def test_action_forms_on_the_page_are_exactly_the_allowed_actions(client, world, api, username, expected, answered):
+    case = drive_to_proposed(api, world, answered=answered)
     login(client, world, username)
     page = client.get(f"/cases/{case['id']}/")
     assert page.status_code == 200

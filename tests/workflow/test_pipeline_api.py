@@ -94,7 +94,9 @@ def test_refused_case_is_appealed_and_overturned(api, world):
     act(api("inspector"), case["id"], "execute", {"delivered_on": timezone.localdate().isoformat()})
 
     actions = [a for a in _actions(case["id"]) if a != "record_finding"]
-    assert actions == ["start", "investigate", "propose", "decide", "execute", "appeal", "review_appeal", "execute"]
+    # The organisation department replies before the committee decides (Zhangjiakou 第十一条(一)).
+    assert actions == ["start", "investigate", "propose", "consult_reply", "decide", "execute", "appeal", "review_appeal",
+                       "execute"]
     review = Decision.objects.get(case_id=case["id"], kind="appeal_review")
     assert review.override_reason == "申诉材料证明属于紧急处置。"
     assert review.appeal_result == "overturned"

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from cases.models import Case
 from rules.engine import evaluate_version
 from rules.loader import registry, version_from_snapshot
+from tests.factories import answer_consultations
 from workflow.history import history_verify
 from workflow.management.commands.rules_migrate_invented_versions import findings_from_trace
 from workflow.models import Decision, HistoryEntry, PinnedRuleSet, Proposal
@@ -57,6 +58,7 @@ def _decided_case(api, world, *, loss: int | None = None, drop: tuple[str, ...] 
     record_findings(api, case, findings)
     r = act(api("inspector"), case["id"], "propose", {"recommended_outcome": outcome, "opinion": "建议意见。"})
     assert r.status_code == 200, r.json()
+    answer_consultations(Case.objects.get(pk=case["id"]))
     r = act(api("committee"), case["id"], "decide",
             {"outcome": outcome, "resolution": "决定。", "override_reason": override_reason, **meeting()})
     assert r.status_code == 200, r.json()

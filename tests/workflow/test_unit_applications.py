@@ -18,6 +18,7 @@ from accounts.services import membership_grant, user_upsert
 from cases.models import Case
 from reports.models import Document, DocumentKind
 from tests.conftest import DEMO_PASSWORD
+from tests.factories import answer_consultations
 from tests.reports.conftest import _reports_setup, pdf_text  # noqa: F401 - documents rendered in-process
 from workflow.models import Appeal, HistoryEntry, Notification
 from workflow.selectors import PUBLIC_FIELDS
@@ -111,6 +112,7 @@ def test_refused_unit_application_feedback_reaches_the_unit_which_may_appeal(api
     assert act(api("inspector"), case["id"], "investigate").status_code == 200
     record_findings(api, case, findings_for(case, tolerable=False))
     act(api("inspector"), case["id"], "propose", {"recommended_outcome": "refused", "opinion": "不符合容错情形。"})
+    answer_consultations(Case.objects.get(pk=case["id"]))
     with django_capture_on_commit_callbacks(execute=True):
         decided = act(api("committee"), case["id"], "decide",
                       {"outcome": "refused", "resolution": "不予容错。", **meeting()})
@@ -190,6 +192,7 @@ def test_a_unit_held_accountable_is_the_party_its_officers_act_for(api, world, c
 
     record_findings(api, case, findings_for(case, tolerable=False))
     act(api("inspector"), case["id"], "propose", {"recommended_outcome": "refused", "opinion": "内部意见：不符合。"})
+    answer_consultations(Case.objects.get(pk=case["id"]))
     assert "内部意见" not in client.get(f"/cases/{case['id']}/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         act(api("committee"), case["id"], "decide", {"outcome": "refused", "resolution": "不予容错。", **meeting()})
@@ -327,6 +330,7 @@ def test_after_a_refusal_the_applying_unit_sees_neither_the_cadres_appeal_nor_re
     assert act(api("inspector"), case["id"], "investigate").status_code == 200
     record_findings(api, case, findings_for(case, tolerable=False))
     act(api("inspector"), case["id"], "propose", {"recommended_outcome": "refused", "opinion": "不符合。"})
+    answer_consultations(Case.objects.get(pk=case["id"]))
     assert act(api("committee_b"), case["id"], "recuse", {"reason": "回避理由：与当事人系同学。"}).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         act(api("committee"), case["id"], "decide", {"outcome": "refused", "resolution": "不予容错。", **meeting()})

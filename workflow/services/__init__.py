@@ -22,7 +22,14 @@ from .closing import (
     case_withdraw,
     cases_close_expired,
 )
-from .deliberation import case_decide, case_propose, case_recuse, case_send_back, consultation_reply
+from .deliberation import (
+    case_decide,
+    case_propose,
+    case_recuse,
+    case_send_back,
+    consultation_reply,
+    consultation_withdraw,
+)
 from .housekeeping import case_admin_correct, draft_discard, draft_save, notifications_mark_read
 from .investigation import case_investigate, evidence_add, finding_record, participant_add, statement_add
 from .kernel import Meeting, outbox_kick
@@ -33,6 +40,6 @@ __all__ = [
     "ALLOWED_UPLOAD_TYPES", "MAX_UPLOAD_BYTES", "InvalidInput", "Meeting", "NotAllowed", "StaleRevision",
     "WrongState", "appeal_review", "case_admin_correct", "case_appeal", "case_create", "case_decide",
     "case_execute", "case_investigate", "case_propose", "case_reassign", "case_recuse", "case_send_back",
-    "case_withdraw", "cases_close_expired", "consultation_reply", "draft_discard", "draft_save", "evidence_add",
+    "case_withdraw", "cases_close_expired", "consultation_reply", "consultation_withdraw", "draft_discard", "draft_save", "evidence_add",
     "finding_record", "notifications_mark_read", "outbox_kick", "participant_add", "statement_add",
 ]

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -18,9 +20,22 @@ from cases.models import Case, CaseState, Outcome
 from ..deadlines import appeal_window_days
 from ..errors import InvalidInput
 from ..history import Actor
-from ..models import Appeal, AppealResult, Decision, DecisionKind, HistoryAction, OutboxKind
+from ..models import Appeal, AppealResult, Decision, DecisionKind, HistoryAction, Notification, OutboxKind
+from ..timeline import cn_date, date_check
 from .deliberation import decision_record
-from .kernel import Meeting, as_date, choice, lock, members, notify, outbox, parties, require_text, save
+from .kernel import (
+    Meeting,
+    as_date,
+    choice,
+    consultations_close,
+    lock,
+    members,
+    notify,
+    outbox,
+    parties,
+    require_text,
+    save,
+)
 from .uploads import evidence_store, upload_check
 
 
@@ -32,11 +47,12 @@ def case_execute(*, case_id: int, actor: Actor, delivered_on: Any, expected_revi
     """
     case = lock(case_id, actor, HistoryAction.EXECUTE, expected_revision)
     delivered = as_date(delivered_on, "delivered_on", "送达日期")
-    decided_at = case.decisions.order_by("-sequence").values_list("decided_at", flat=True).first()
-    if delivered > timezone.localdate():
-        raise InvalidInput("送达日期不能晚于今天。", field="delivered_on")
-    if decided_at is not None and delivered < timezone.localdate(decided_at):
-        raise InvalidInput("送达日期不能早于决定日期。", field="delivered_on")
+    date_check(case, delivered, stage="delivery", field="delivered_on")
+    # After an overturned appeal the feedback is delivered again: not before the review meeting either.
+    latest_meeting = case.decisions.order_by("-sequence").values_list("meeting_date", flat=True).first()
+    if latest_meeting is not None and delivered < latest_meeting:
+        raise InvalidInput(f"送达日期（{cn_date(delivered)}）不能早于决定的会议日期（{cn_date(latest_meeting)}）。",
+                           field="delivered_on")
     case.delivered_on = delivered
     case.appeal_deadline = delivered + dt.timedelta(days=appeal_window_days())
     save(case, actor, HistoryAction.EXECUTE, to_state=CaseState.EXECUTED, fields=["delivered_on", "appeal_deadline"],
@@ -60,7 +76,7 @@ def case_appeal(*, case_id: int, actor: Actor, reasons: str, attachments: Sequen
         evidence_store(case=case, actor=actor, upload=upload, description="申诉附件")
     save(case, actor, HistoryAction.APPEAL, to_state=CaseState.APPEALED, reason=appeal.reasons)
     notify(members(case_authority(case.subject).committee, Role.COMMITTEE), case,
-           f"收到申诉：{case.subject.name}《{case.title}》")
+           f"收到申诉：{case.subject.name}《{case.title}》", task=HistoryAction.REVIEW_APPEAL)
     return appeal
 
 
@@ -85,10 +101,14 @@ def appeal_review(
     resolution = require_text(resolution, "resolution", "复核决定内容")
     meeting = Meeting.parse(meeting_kind=meeting_kind, meeting_date=meeting_date,
                             members_present=members_present, members_total=members_total)
+    date_check(case, meeting.date, stage="appeal_review", field="meeting_date")
     if result == AppealResult.OVERTURNED:
         new_outcome = choice(outcome, Outcome, "outcome", "新的结论")
         if new_outcome == Outcome.REFUSED:
             raise InvalidInput("撤销不予容错的决定时，须作出免责、从轻或减轻的结论。", field="outcome")
+    elif outcome:
+        # Upheld means the refusal stands: a new outcome beside it would contradict the record.
+        raise InvalidInput("维持原决定时不能另选结论；如需改变结论，请选择“撤销原决定”。", field="outcome")
     else:
         new_outcome = Outcome.REFUSED
     appeal = case.appeals.filter(result="").order_by("-filed_at").first()
@@ -139,10 +159,19 @@ def case_reassign(
         raise InvalidInput("新承办人须为本问责部门的纪检监察干部。", field="handler")
     if handler.pk == case.handler_id:
         raise InvalidInput("新承办人与当前承办人相同。", field="handler")
-    before = case.handler.display_name() if case.handler else ""
+    previous = case.handler
+    before = previous.display_name() if previous else ""
     case.handler = handler
     save(case, actor, HistoryAction.REASSIGN, fields=["handler"], reason=reason,
          changes={"handler": {"before": before, "after": handler.display_name()}})
+    if previous is not None:  # the previous handler's to-dos pass to the new one
+        moved = list(Notification.objects.filter(case=case, user=previous, done_at__isnull=True).exclude(task="")
+                     .values_list("task", flat=True))
+        Notification.objects.filter(case=case, user=previous, done_at__isnull=True).exclude(task="").update(
+            done_at=timezone.now(), done_reason=f"案件已转交{handler.display_name()}"[:200],
+            read_at=Coalesce(F("read_at"), timezone.now()))
+        for task in dict.fromkeys(moved):
+            notify([handler], case, f"转交给您的待办：{HistoryAction(task).label}《{case.title}》", task=task)
     notify([handler], case, f"{actor.name}将案件转交给您：{reason[:100]}")
     return case
 
@@ -151,5 +180,7 @@ def case_reassign(
 def case_withdraw(*, case_id: int, actor: Actor, reason: str, expected_revision: int | None = None) -> Case:
     """Withdraw a case before the decision (the department, or the applicant), with a reason."""
     case = lock(case_id, actor, HistoryAction.WITHDRAW, expected_revision)
-    reason = require_text(reason, "reason", "撤回理由")
-    return save(case, actor, HistoryAction.WITHDRAW, to_state=CaseState.WITHDRAWN, reason=reason)
+    reason = require_text(reason, "reason", "撤回理由", max_length=2000)
+    ended = consultations_close(case, by=actor.user, reason=f"案件已撤回：{reason}")
+    return save(case, actor, HistoryAction.WITHDRAW, to_state=CaseState.WITHDRAWN, reason=reason,
+                changes={"consultations_ended": ended} if ended else None)

@@ -32,7 +32,20 @@ from ..models import (
     Proposal,
     Recusal,
 )
-from .kernel import Meeting, choice, evaluation_dict, lock, members, notify, outbox, require_text, save
+from ..timeline import date_check
+from .kernel import (
+    Meeting,
+    choice,
+    consultations_close,
+    evaluation_dict,
+    lock,
+    members,
+    notify,
+    outbox,
+    require_text,
+    save,
+    tasks_settle,
+)
 
 VERDICT_LABELS = {"tolerable": "予以容错", "not_tolerable": "不予容错", "undetermined": "尚不能认定"}
 
@@ -81,9 +94,10 @@ def case_propose(
     recipients: list[User] = []
     for org in targets:
         recipients += members(org, Role.ORGDEPT if org.kind == OrgKind.ORGDEPT else Role.INSPECTOR)
-    notify(recipients, case, f"会商请求：{case.subject.name}《{case.title}》")
+    notify(recipients, case, f"会商请求：{case.subject.name}《{case.title}》", task=HistoryAction.CONSULT_REPLY)
     committee = case_authority(case.subject).committee
-    notify(members(committee, Role.COMMITTEE), case, f"待研究决定：{case.subject.name}《{case.title}》")
+    notify(members(committee, Role.COMMITTEE), case, f"待研究决定：{case.subject.name}《{case.title}》",
+           task=HistoryAction.DECIDE)
     return case
 
 
@@ -100,7 +114,8 @@ def consultation_reply(*, case_id: int, actor: Actor, opinion: str, comment: str
     proposal = case.proposals.order_by("-round").first()
     consultation = (
         Consultation.objects.select_for_update()
-        .filter(proposal=proposal, organisation_id__in=scope_of(actor.user).consult_org_ids, replied_at__isnull=True)
+        .filter(proposal=proposal, organisation_id__in=scope_of(actor.user).consult_org_ids, replied_at__isnull=True,
+                closed_at__isnull=True)
         .select_related("organisation")
         .first()
     )
@@ -113,6 +128,38 @@ def consultation_reply(*, case_id: int, actor: Actor, opinion: str, comment: str
     consultation.save(update_fields=["opinion", "comment", "replied_by", "replied_at"])
     save(case, actor, HistoryAction.CONSULT_REPLY,
          changes={"organisation": consultation.organisation.name, "opinion": opinion, "comment": comment})
+    # The department has answered: its other officers' notices are done too.
+    tasks_settle(case, done=HistoryAction.CONSULT_REPLY,
+                 users=members(consultation.organisation, Role.ORGDEPT) + members(consultation.organisation,
+                                                                                 Role.INSPECTOR))
+    return consultation
+
+
+@transaction.atomic
+def consultation_withdraw(*, case_id: int, actor: Actor, organisation: int, reason: str) -> Consultation:
+    """The handler withdraws a consultation request that will not be answered, with the reason on record.
+
+    A decision needs every request of the latest proposal answered or withdrawn (张家口 第十一条(一)).
+    """
+    case = lock(case_id, actor, HistoryAction.CONSULT_WITHDRAW, None)
+    reason = require_text(reason, "reason", "撤回会商请求的理由", max_length=2000)
+    consultation = (
+        Consultation.objects.select_for_update()
+        .filter(proposal__case=case, organisation_id=organisation, replied_at__isnull=True, closed_at__isnull=True)
+        .select_related("organisation")
+        .first()
+    )
+    if consultation is None:
+        raise InvalidInput("该部门没有待回复的会商请求。", field="organisation")
+    consultation.closed_at = timezone.now()
+    consultation.closed_reason = reason
+    consultation.closed_by = actor.user
+    consultation.save(update_fields=["closed_at", "closed_reason", "closed_by"])
+    save(case, actor, HistoryAction.CONSULT_WITHDRAW, reason=reason,
+         changes={"organisation": consultation.organisation.name})
+    tasks_settle(case, done=HistoryAction.CONSULT_REPLY,
+                 users=members(consultation.organisation, Role.ORGDEPT) + members(consultation.organisation,
+                                                                                 Role.INSPECTOR))
     return consultation
 
 
@@ -120,11 +167,12 @@ def consultation_reply(*, case_id: int, actor: Actor, opinion: str, comment: str
 def case_send_back(*, case_id: int, actor: Actor, reason: str, expected_revision: int | None = None) -> Case:
     """The committee returns the proposal for further investigation (退回补充调查)."""
     case = lock(case_id, actor, HistoryAction.SEND_BACK, expected_revision)
-    case.sent_back_reason = require_text(reason, "reason", "退回理由")
+    case.sent_back_reason = require_text(reason, "reason", "退回理由", max_length=2000)
+    ended = consultations_close(case, by=actor.user, reason="党委（党组）退回补充调查，本轮会商终止。")
     save(case, actor, HistoryAction.SEND_BACK, to_state=CaseState.INVESTIGATING, fields=["sent_back_reason"],
-         reason=case.sent_back_reason)
+         reason=case.sent_back_reason, changes={"consultations_ended": ended} if ended else None)
     if case.handler is not None:
-        notify([case.handler], case, f"案件被退回补充调查：{case.sent_back_reason[:100]}")
+        notify([case.handler], case, f"案件被退回补充调查：{case.sent_back_reason[:100]}", task=HistoryAction.PROPOSE)
     return case
 
 
@@ -200,6 +248,7 @@ def case_decide(
     outcome = choice(outcome, Outcome, "outcome", "结论")
     meeting = Meeting.parse(meeting_kind=meeting_kind, meeting_date=meeting_date,
                             members_present=members_present, members_total=members_total)
+    date_check(case, meeting.date, stage="decision", field="meeting_date")
     resolution = require_text(resolution, "resolution", "决定内容")
     decision = decision_record(case, actor, kind=DecisionKind.DECISION, outcome=outcome, meeting=meeting,
                                resolution=resolution, override_reason=override_reason)
@@ -214,5 +263,6 @@ def case_decide(
                   "verdict": decision.evaluation.get("verdict"), "override": bool(decision.override_reason)})
     outbox(case, OutboxKind.CASE_DECIDED, {"decision": decision.pk})
     if case.handler is not None:
-        notify([case.handler], case, f"党委已作出决定（{case.get_outcome_display()}），请执行并书面反馈")
+        notify([case.handler], case, f"党委已作出决定（{case.get_outcome_display()}），请执行并书面反馈",
+               task=HistoryAction.EXECUTE)
     return decision

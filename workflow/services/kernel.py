@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
@@ -26,7 +28,7 @@ from rules.errors import RuleError
 from ..deadlines import deadline_for
 from ..errors import InvalidInput, NotAllowed, StaleRevision, WrongState
 from ..history import Actor, history_append
-from ..models import MeetingKind, Notification, OutboxEvent, OutboxKind
+from ..models import HistoryAction, MeetingKind, Notification, OutboxEvent, OutboxKind
 
 logger = logging.getLogger(__name__)
 
@@ -158,15 +160,54 @@ def save(
         case_id=case.pk, actor=actor, action=action, from_state=from_state, to_state=case.state,
         reason=reason, changes=changes,
     )
+    because = HistoryAction(action).label + (f"：{reason}" if reason else "")
+    tasks_settle(case, done_by=actor.user, done=action, reason=because)
     return case
 
 
 # --- tell people, tell the system ----------------------------------------------------------------
 
-def notify(users: Iterable[User], case: Case, text: str) -> None:
-    """In-app notices, one per distinct user."""
+def notify(users: Iterable[User], case: Case, text: str, *, task: str = "") -> None:
+    """In-app notices, one per distinct user; ``task`` is the action the notice asks for, if any."""
     unique = {u.pk: u for u in users}.values()
-    Notification.objects.bulk_create([Notification(user=u, case=case, text=text[:300]) for u in unique])
+    Notification.objects.bulk_create(
+        [Notification(user=u, case=case, text=text[:300], task=task) for u in unique]
+    )
+
+
+def tasks_settle(case: Case, *, done_by: User | None = None, done: str = "", users: Iterable[User] = (),
+                 reason: str = "") -> int:
+    """Close the case's open to-do notices that no longer ask anything of anyone.
+
+    A notice is done when its own task was just taken (``done`` by ``done_by`` or by any of ``users``),
+    and ends with ``reason`` when the case has left every state in which its task is open.
+    """
+    from ..actions import ACTIONS  # the action table imports these services
+
+    now = timezone.now()
+    open_tasks = Notification.objects.filter(case=case, done_at__isnull=True).exclude(task="")
+    closed = 0
+    if done:
+        takers = {u.pk for u in users} | ({done_by.pk} if done_by is not None else set())
+        closed += open_tasks.filter(task=done, user_id__in=takers).update(
+            done_at=now, done_reason="已办理", read_at=Coalesce(F("read_at"), now))
+    still_open = [name for name, spec in ACTIONS.items() if case.state in spec.sources]
+    closed += open_tasks.exclude(task__in=still_open).update(
+        done_at=now, done_reason=(reason or f"案件已{case.get_state_display()}")[:200],
+        read_at=Coalesce(F("read_at"), now))
+    return closed
+
+
+def consultations_close(case: Case, *, by: User | None, reason: str) -> list[str]:
+    """End every consultation request of the case still awaiting a reply; returns the departments."""
+    from ..models import Consultation
+
+    pending = Consultation.objects.select_for_update().filter(
+        proposal__case=case, replied_at__isnull=True, closed_at__isnull=True
+    ).select_related("organisation")
+    names = [c.organisation.name for c in pending]
+    pending.update(closed_at=timezone.now(), closed_reason=reason[:2000], closed_by=by)
+    return names
 
 
 def members(org: Organisation | None, role: str) -> list[User]:

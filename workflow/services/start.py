@@ -165,7 +165,8 @@ def case_create(
         evidence_store(case=case, actor=actor, upload=upload, description="申请附件")
     if origin == Origin.APPLICATION:
         by = f"（{applicant_unit.name}代为申请）" if applicant_unit else ""
-        notify(members(accountability_org, Role.INSPECTOR), case, f"收到容错申请：{subject.name}《{title}》{by}")
+        notify(members(accountability_org, Role.INSPECTOR), case, f"收到容错申请：{subject.name}《{title}》{by}",
+               task=HistoryAction.INVESTIGATE)
         if applicant_unit is not None and subject.user_id:
             notify([subject.user], case, f"{applicant_unit.name}已为您提交容错申请《{title}》")
         outbox(case, OutboxKind.APPLICATION_SUBMITTED)

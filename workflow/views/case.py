@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cases.models import Case, MatterCategory
+from cases.models import Case, CaseState, MatterCategory
 from cases.selectors import case_evaluation
 from rules.errors import RuleError
 
@@ -26,6 +26,7 @@ from ..permissions import (
     allowed_actions,
     appeals_visible,
     can,
+    can_decide_but_for_consultations,
     evidence_visible,
     sees_evaluation,
     sees_internal,
@@ -35,6 +36,7 @@ from ..selectors import (
     case_get,
     case_history_for,
     case_or_404,
+    pending_consultations,
 )
 
 KIND_ORDER = [
@@ -157,6 +159,10 @@ def _case_page(
     if review:
         template = "workflow/review.html"
         ctx["review_action"] = next((a for a in ("decide", "review_appeal") if a in actions), None)
+        pending = pending_consultations(case) if case.state == CaseState.PROPOSED else []
+        if pending and "decide" not in actions and can_decide_but_for_consultations(user, case):
+            ctx["decision_blocked"] = "尚有会商意见未回复，须待其回复，或由承办人撤回会商请求并说明理由后，方可作出决定。"
+            ctx["pending_consultations"] = pending
         ctx["latest_proposal"] = proposals[-1] if proposals else None
     return render(request, template, ctx, status=status)
 

@@ -82,6 +82,8 @@ def home(request: HttpRequest) -> HttpResponse:
         consults = Consultation.objects.filter(
             organisation__in=[m.organisation for m in roles_of(request.user) if m.role == Role.ORGDEPT],
             replied_at__isnull=True,
+            closed_at__isnull=True,
+            proposal__case__state=CaseState.PROPOSED,
         ).select_related("proposal__case__subject")
         ctx["pending_consultations"] = consults
         return render(request, "workflow/inbox.html", ctx)

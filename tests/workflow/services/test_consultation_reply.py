@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_orgdept_replies_and_the_case_stays_proposed():
-    case = case_in_state(CaseState.PROPOSED)
+    case = case_in_state(CaseState.PROPOSED, answered=False)
     orgdept = case_authority(case.subject).orgdept
     officer = orgdept_officer(orgdept)
     before = footprint(case)
@@ -33,7 +33,7 @@ def test_the_orgdept_replies_and_the_case_stays_proposed():
 
 
 def test_disagreeing_needs_a_reason():
-    case = case_in_state(CaseState.PROPOSED)
+    case = case_in_state(CaseState.PROPOSED, answered=False)
     officer = orgdept_officer(case_authority(case.subject).orgdept)
     before = footprint(case)
 
@@ -46,7 +46,7 @@ def test_disagreeing_needs_a_reason():
 
 
 def test_a_department_replies_once():
-    case = case_in_state(CaseState.PROPOSED)
+    case = case_in_state(CaseState.PROPOSED, answered=False)
     officer = orgdept_officer(case_authority(case.subject).orgdept)
     services.consultation_reply(case_id=case.pk, actor=actor(officer), opinion="agree")
     before = footprint(case)
@@ -59,7 +59,7 @@ def test_a_department_replies_once():
 
 
 def test_a_department_not_consulted_cannot_reply():
-    case = case_in_state(CaseState.PROPOSED)
+    case = case_in_state(CaseState.PROPOSED, answered=False)
     stranger = orgdept_officer(OrgDeptFactory(parent=case_authority(case.subject).committee))
     before = footprint(case)
 
