@@ -36,4 +36,5 @@ def may_regenerate(user: User, case: Case) -> bool:
 
 
 def may_see_job(user: User, job: ExportJob) -> bool:
+    """An export holds many cases' filings: only whoever asked for it (or the admin) may see it."""
     return user.is_authenticated and (user.is_superuser or job.requested_by_id == user.pk)

@@ -20,6 +20,8 @@ from .permissions import may_see_job, may_use_filing_register, visible_kinds
 
 
 class PeriodError(ValueError):
+    """A date or period the user typed that cannot be used; ``field`` names the input ("from" or "to")."""
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -66,6 +68,7 @@ def document_by_token(token: str) -> Document | None:
 
 
 def parse_period(raw_from: Any, raw_to: Any, *, required: bool = False) -> tuple[dt.date | None, dt.date | None]:
+    """The period a page or the API was given, as dates; raises ``PeriodError`` naming the bad input."""
     def one(value: Any, field: str) -> dt.date | None:
         if value in (None, ""):
             if required:
@@ -127,6 +130,7 @@ def organisations_for_filter(user: User) -> list[Organisation]:
 
 
 def job_get(user: User, job_id: Any) -> ExportJob | None:
+    """One export job the user may see (their own, or any for the admin), or None: the door answers 404."""
     try:
         pk = int(job_id)
     except (TypeError, ValueError):
@@ -149,6 +153,7 @@ def job_progress(job: ExportJob) -> int:
 
 
 def first_decided(case_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each case was first decided (an appeal review later does not move the filing's date)."""
     rows = (
         Decision.objects.filter(case_id__in=case_ids, kind=DecisionKind.DECISION)
         .values("case_id").annotate(at=Min("decided_at"))
