@@ -27,23 +27,12 @@ from .selectors import (
     document_get,
     filing_list,
     job_get,
-    job_progress,
     organisations_for_filter,
     parse_period,
 )
+from .serializers import JobStatusOutput
 
 PAGE_SIZE = 50
-
-
-def _job_json(job: ExportJob) -> dict:
-    ready = job.status == ExportStatus.READY
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "status_label": job.get_status_display() + (f"：{job.error}" if job.error and not ready else ""),
-        "progress": job_progress(job),
-        "download_url": reverse("reports:job-download", args=[job.pk]) if ready else None,
-    }
 
 
 @login_required
@@ -70,7 +59,7 @@ def filing_register(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/filing_register.html", {
         "rows": rows, "page": page, "error": error, "date_from": raw_from, "date_to": raw_to,
         "organisation": org, "organisations": organisations_for_filter(request.user), "jobs": jobs,
-        "job_json": [(job, _job_json(job)) for job in jobs],
+        "job_json": [(job, JobStatusOutput(job).data) for job in jobs],
     })
 
 
@@ -100,7 +89,7 @@ def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
     job = job_get(request.user, job_id)
     if job is None:
         raise Http404("未找到该导出任务。")
-    return JsonResponse(_job_json(job))
+    return JsonResponse(JobStatusOutput(job).data)
 
 
 @login_required
