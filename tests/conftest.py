@@ -67,7 +67,7 @@ def needs_services() -> pytest.MarkDecorator:
 
 @pytest.fixture
 def world(db):
-    from accounts.services import demo_world_seed
+    from accounts.demo import demo_world_seed
 
     return demo_world_seed(password=DEMO_PASSWORD)
 
