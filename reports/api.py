@@ -19,6 +19,7 @@ from workflow.permissions import sees_internal
 from workflow.selectors import case_get
 
 from . import services
+from .downloads import document_file_response, job_file_response
 from .models import DocumentStatus, ExportStatus
 from .permissions import may_regenerate, may_use_filing_register
 from .selectors import (
@@ -28,6 +29,7 @@ from .selectors import (
     document_get,
     filing_list,
     job_get,
+    organisation_from_param,
     parse_period,
 )
 from .serializers import DocumentOutput, ExportInput, FilingOutput, JobOutput, RegenerateInput
@@ -50,11 +52,7 @@ def _period(raw_from: Any, raw_to: Any, *, required: bool) -> tuple[Any, Any]:
 def _organisation(raw: Any) -> Organisation | None:
     if raw in (None, ""):
         return None
-    text = str(raw).strip()
-    org = None
-    if isinstance(raw, int | str) and not isinstance(raw, bool) and text.isascii() and text.isdecimal() \
-            and len(text) < 19:
-        org = Organisation.objects.filter(pk=int(text)).first()
+    org = organisation_from_param(raw)
     if org is None:
         raise ValidationError({"organisation": ["organisation 应为存在的组织编号。"]})
     return org
@@ -91,8 +89,7 @@ class CaseDocumentFileApi(APIView):
         doc = document_get(request.user, document_id)
         if doc is None or doc.case_id != int(case_id) or doc.status != DocumentStatus.READY:
             raise Http404
-        services.document_download_record(document=doc, actor=actor_for(request.user, request, via="api"))
-        return FileResponse(doc.file.open("rb"), filename=doc.filename, content_type="application/pdf")
+        return document_file_response(doc, actor=actor_for(request.user, request, via="api"))
 
 
 class FilingPagination(TimeCursorPagination):
@@ -162,6 +159,4 @@ class JobFileApi(APIView):
         job = job_get(request.user, job_id)
         if job is None or job.status != ExportStatus.READY:
             raise Http404
-        services.export_download_record(job=job, actor=actor_for(request.user, request, via="api"))
-        return FileResponse(job.file.open("rb"), filename=f"备案材料-{job.date_from}-{job.date_to}.zip",
-                            as_attachment=True, content_type="application/zip")
+        return job_file_response(job, actor=actor_for(request.user, request, via="api"))

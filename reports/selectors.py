@@ -90,6 +90,15 @@ def parse_period(raw_from: Any, raw_to: Any, *, required: bool = False) -> tuple
     return start, end
 
 
+def organisation_from_param(raw: Any) -> Organisation | None:
+    """The organisation a query or form parameter names by id, or None (empty, not an id, or unknown)."""
+    text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    # An id longer than a bigint would make the database raise rather than find nothing.
+    if not (text.isascii() and text.isdecimal() and len(text) < 19):
+        return None
+    return Organisation.objects.filter(pk=int(text)).first()
+
+
 def filing_list(
     user: User, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
     organisation: Organisation | None = None,

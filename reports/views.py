@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organisation
 from workflow.doors import actor_for
 from workflow.errors import WorkflowError
 from workflow.selectors import case_get
 
 from . import services
+from .downloads import document_file_response, job_file_response
 from .models import DocumentKind, DocumentStatus, ExportJob, ExportStatus
 from .permissions import may_use_filing_register, visible_kinds
 from .selectors import (
@@ -27,6 +27,7 @@ from .selectors import (
     document_get,
     filing_list,
     job_get,
+    organisation_from_param,
     organisations_for_filter,
     parse_period,
 )
@@ -47,10 +48,7 @@ def filing_register(request: HttpRequest) -> HttpResponse:
         start, end = parse_period(raw_from, raw_to)
     except PeriodError as exc:
         error, start, end = exc.message, None, None
-    org = None
-    raw_org = request.GET.get("organisation") or ""
-    if raw_org.isascii() and raw_org.isdecimal() and len(raw_org) < 19:
-        org = Organisation.objects.filter(pk=int(raw_org)).first()
+    org = organisation_from_param(request.GET.get("organisation"))
     cases = filing_list(request.user, date_from=start, date_to=end, organisation=org) if not error else []
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     filings = current_filings([c.pk for c in page])
@@ -68,8 +66,7 @@ def filing_register(request: HttpRequest) -> HttpResponse:
 def filing_export(request: HttpRequest) -> HttpResponse:
     if not may_use_filing_register(request.user):
         raise PermissionDenied("只有组织部门可以导出备案材料。")
-    raw_org = request.POST.get("organisation") or ""
-    org = Organisation.objects.filter(pk=int(raw_org)).first() if (raw_org.isascii() and raw_org.isdecimal() and len(raw_org) < 19) else None
+    org = organisation_from_param(request.POST.get("organisation"))
     back = f"{reverse('reports:filing-register')}?from={request.POST.get('from', '')}&to={request.POST.get('to', '')}"
     try:
         start, end = parse_period(request.POST.get("from"), request.POST.get("to"), required=True)
@@ -97,9 +94,7 @@ def job_download(request: HttpRequest, job_id: int) -> FileResponse:
     job = job_get(request.user, job_id)
     if job is None or job.status != ExportStatus.READY:
         raise Http404("未找到该导出文件。")
-    services.export_download_record(job=job, actor=actor_for(request.user, request))
-    return FileResponse(job.file.open("rb"), as_attachment=True, content_type="application/zip",
-                        filename=f"备案材料-{job.date_from}-{job.date_to}.zip")
+    return job_file_response(job, actor=actor_for(request.user, request))
 
 
 @login_required
@@ -107,9 +102,8 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     doc = document_get(request.user, document_id)
     if doc is None or doc.status != DocumentStatus.READY:
         raise Http404("未找到该文书，或您无权查看。")
-    services.document_download_record(document=doc, actor=actor_for(request.user, request))
-    return FileResponse(doc.file.open("rb"), filename=doc.filename, content_type="application/pdf",
-                        as_attachment=request.GET.get("download") == "1")
+    return document_file_response(doc, actor=actor_for(request.user, request),
+                                  as_attachment=request.GET.get("download") == "1")
 
 
 @login_required
