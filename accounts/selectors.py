@@ -21,6 +21,7 @@ def roles_of(user: User) -> list[Membership]:
 
 
 def role_names(user: User) -> list[str]:
+    """The names of the user's roles, sorted; the system admin counts as the role ``admin``."""
     names = sorted({m.role for m in roles_of(user)})
     if user.is_authenticated and user.is_superuser and Role.ADMIN not in names:
         names.append(Role.ADMIN)
@@ -28,25 +29,24 @@ def role_names(user: User) -> list[str]:
 
 
 def orgs_with_role(user: User, role: str) -> list[Organisation]:
+    """The organisations in which the user holds a role (e.g. the departments where they are orgdept)."""
     return [m.organisation for m in roles_of(user) if m.role == role]
 
 
 def primary_organisation(user: User) -> Organisation | None:
+    """The organisation of the user's first membership (for display and the actor's organisation)."""
     memberships = roles_of(user)
     return memberships[0].organisation if memberships else None
 
 
 def person_of(user: User) -> Person | None:
+    """The cadre record linked to this login, if any."""
     if not user.is_authenticated:
         return None
     try:
         return user.person
     except Person.DoesNotExist:
         return None
-
-
-def _all_orgs() -> dict[int, Organisation]:
-    return {o.pk: o for o in Organisation.objects.all()}
 
 
 def subtree_ids(org: Organisation) -> set[int]:
@@ -82,6 +82,7 @@ def committee_of(org: Organisation) -> Organisation | None:
 
 
 def managing_committee(person: Person) -> Organisation | None:
+    """The committee with management authority over a person: their own, else their unit's."""
     if person.managing_committee_id:
         return person.managing_committee
     return committee_of(person.unit)
@@ -149,9 +150,9 @@ def people_visible_to(user: User) -> QuerySet[Person]:
     if user.is_superuser:
         return Person.objects.select_related("unit")
     org_ids: set[int] = set()
-    for m in roles_of(user):
-        if m.role in (Role.INSPECTOR, Role.COMMITTEE, Role.ORGDEPT):
-            committee = committee_of(m.organisation)
+    for role in (Role.INSPECTOR, Role.COMMITTEE, Role.ORGDEPT):
+        for org in orgs_with_role(user, role):
+            committee = committee_of(org)
             if committee is not None:
                 org_ids |= subtree_ids(committee)
     return Person.objects.filter(unit_id__in=org_ids).select_related("unit")

@@ -1,18 +1,14 @@
-"""Writes over users and organisations, including the demo world."""
+"""Writes over users, organisations, memberships and persons (cadres and unit parties)."""
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
-
-from django.db import transaction
-
-from .models import Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
+from .models import Membership, Organisation, PartyKind, Person, User
 
 
 def organisation_upsert(
     *, name: str, kind: str, level: str, jurisdiction: str, parent: Organisation | None = None, short_name: str = ""
 ) -> Organisation:
+    """Create or refresh an organisation, found by its name."""
     org, _ = Organisation.objects.update_or_create(
         name=name,
         defaults={"kind": kind, "level": level, "jurisdiction": jurisdiction, "parent": parent, "short_name": short_name},
@@ -21,6 +17,7 @@ def organisation_upsert(
 
 
 def user_upsert(*, username: str, password: str, full_name: str, is_superuser: bool = False) -> User:
+    """Create or refresh a login and set its password; the system admin is also staff (the admin site)."""
     user, created = User.objects.get_or_create(username=username, defaults={"full_name": full_name})
     user.full_name = full_name
     user.is_superuser = is_superuser
@@ -31,6 +28,7 @@ def user_upsert(*, username: str, password: str, full_name: str, is_superuser: b
 
 
 def membership_grant(*, user: User, organisation: Organisation, role: str) -> Membership:
+    """Give a user a role in an organisation (nothing changes if they hold it already)."""
     membership, _ = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
     return membership
 
@@ -38,6 +36,7 @@ def membership_grant(*, user: User, organisation: Organisation, role: str) -> Me
 def person_upsert(
     *, name: str, unit: Organisation, position: str, rank: str, user: User | None = None
 ) -> Person:
+    """Create or refresh a cadre, found by name and unit, optionally linked to their login."""
     person, _ = Person.objects.update_or_create(
         name=name, unit=unit, kind=PartyKind.CADRE, defaults={"position": position, "rank": rank, "user": user}
     )
@@ -52,140 +51,10 @@ def unit_party_ensure(unit: Organisation) -> Person:
     return person
 
 
-DEMO_LOGINS: list[tuple[str, str]] = [
-    ("admin", "系统管理员"),
-    ("inspector", "张家口市纪委监委 纪检监察干部"),
-    ("committee", "中共张家口市委 常委"),
-    ("orgdept", "中共张家口市委组织部 干部"),
-    ("cadre", "张家口市生态环境局 干部（王某）"),
-    ("cadre2", "张家口市生态环境局 干部（李某）"),
-    ("inspector2", "郑州市纪委监委 纪检监察干部（河南）"),
-    ("inspector_b", "张家口市纪委监委 纪检监察干部（转交对象）"),
-    ("committee_b", "中共张家口市委 常委（回避、复核）"),
-    ("committee2", "中共郑州市委 常委（河南）"),
-    ("inspector3", "呼和浩特市纪委监委 纪检监察干部"),
-    ("committee3", "中共呼和浩特市委 常委"),
-    ("unit", "张家口市住房和城乡建设局 单位经办人（代干部申请容错）"),
-]
+def __getattr__(name: str) -> object:
+    # Until seed_demo (workflow/management/commands) imports the demo world from accounts.demo.
+    if name in {"DEMO_LOGINS", "DemoWorld", "demo_world_seed"}:
+        from . import demo
 
-
-@dataclass
-class DemoWorld:
-    password: str
-    generated: bool
-    orgs: dict[str, Organisation]
-    users: dict[str, User]
-    people: dict[str, Person]
-
-
-@transaction.atomic
-def demo_world_seed(*, password: str | None = None) -> DemoWorld:
-    """Create (or refresh) the demo organisations, cadres and logins. Safe to run repeatedly."""
-    generated = password is None
-    password = password or secrets.token_urlsafe(9)
-    o: dict[str, Organisation] = {}
-    o["hebei"] = organisation_upsert(
-        name="中共河北省委", kind=OrgKind.COMMITTEE, level=OrgLevel.PROVINCE, jurisdiction="zhangjiakou", short_name="冀"
-    )
-    o["hebei_dc"] = organisation_upsert(
-        name="河北省纪委监委", kind=OrgKind.DISCIPLINE, level=OrgLevel.PROVINCE, jurisdiction="zhangjiakou",
-        parent=o["hebei"], short_name="冀纪",
-    )
-    o["hebei_od"] = organisation_upsert(
-        name="中共河北省委组织部", kind=OrgKind.ORGDEPT, level=OrgLevel.PROVINCE, jurisdiction="zhangjiakou",
-        parent=o["hebei"], short_name="冀组",
-    )
-    o["zjk"] = organisation_upsert(
-        name="中共张家口市委", kind=OrgKind.COMMITTEE, level=OrgLevel.CITY, jurisdiction="zhangjiakou",
-        parent=o["hebei"], short_name="张",
-    )
-    o["zjk_dc"] = organisation_upsert(
-        name="张家口市纪委监委", kind=OrgKind.DISCIPLINE, level=OrgLevel.CITY, jurisdiction="zhangjiakou",
-        parent=o["zjk"], short_name="张纪容",
-    )
-    o["zjk_od"] = organisation_upsert(
-        name="中共张家口市委组织部", kind=OrgKind.ORGDEPT, level=OrgLevel.CITY, jurisdiction="zhangjiakou",
-        parent=o["zjk"], short_name="张组",
-    )
-    o["zjk_audit"] = organisation_upsert(
-        name="张家口市审计局", kind=OrgKind.FUNCTIONAL, level=OrgLevel.CITY, jurisdiction="zhangjiakou",
-        parent=o["zjk"], short_name="张审",
-    )
-    o["zjk_env"] = organisation_upsert(
-        name="张家口市生态环境局", kind=OrgKind.UNIT, level=OrgLevel.CITY, jurisdiction="zhangjiakou", parent=o["zjk"]
-    )
-    o["zjk_housing"] = organisation_upsert(
-        name="张家口市住房和城乡建设局", kind=OrgKind.UNIT, level=OrgLevel.CITY, jurisdiction="zhangjiakou",
-        parent=o["zjk"],
-    )
-    o["henan"] = organisation_upsert(
-        name="中共河南省委", kind=OrgKind.COMMITTEE, level=OrgLevel.PROVINCE, jurisdiction="henan", short_name="豫"
-    )
-    o["zz"] = organisation_upsert(
-        name="中共郑州市委", kind=OrgKind.COMMITTEE, level=OrgLevel.CITY, jurisdiction="henan", parent=o["henan"],
-        short_name="郑",
-    )
-    o["zz_dc"] = organisation_upsert(
-        name="郑州市纪委监委", kind=OrgKind.DISCIPLINE, level=OrgLevel.CITY, jurisdiction="henan", parent=o["zz"],
-        short_name="郑纪容",
-    )
-    o["zz_od"] = organisation_upsert(
-        name="中共郑州市委组织部", kind=OrgKind.ORGDEPT, level=OrgLevel.CITY, jurisdiction="henan", parent=o["zz"],
-        short_name="郑组",
-    )
-    o["zz_transport"] = organisation_upsert(
-        name="郑州市交通运输局", kind=OrgKind.UNIT, level=OrgLevel.CITY, jurisdiction="henan", parent=o["zz"]
-    )
-
-    o["hohhot"] = organisation_upsert(
-        name="中共呼和浩特市委", kind=OrgKind.COMMITTEE, level=OrgLevel.CITY, jurisdiction="hohhot", short_name="呼"
-    )
-    o["hohhot_dc"] = organisation_upsert(
-        name="呼和浩特市纪委监委", kind=OrgKind.DISCIPLINE, level=OrgLevel.CITY, jurisdiction="hohhot",
-        parent=o["hohhot"], short_name="呼纪容",
-    )
-    o["hohhot_od"] = organisation_upsert(
-        name="中共呼和浩特市委组织部", kind=OrgKind.ORGDEPT, level=OrgLevel.CITY, jurisdiction="hohhot",
-        parent=o["hohhot"], short_name="呼组",
-    )
-    o["hohhot_water"] = organisation_upsert(
-        name="呼和浩特市水务局", kind=OrgKind.UNIT, level=OrgLevel.CITY, jurisdiction="hohhot", parent=o["hohhot"]
-    )
-
-    u: dict[str, User] = {}
-    u["admin"] = user_upsert(username="admin", password=password, full_name="系统管理员", is_superuser=True)
-    u["inspector"] = user_upsert(username="inspector", password=password, full_name="赵纪检")
-    u["committee"] = user_upsert(username="committee", password=password, full_name="钱常委")
-    u["committee_b"] = user_upsert(username="committee_b", password=password, full_name="孙常委")
-    u["orgdept"] = user_upsert(username="orgdept", password=password, full_name="周组工")
-    u["cadre"] = user_upsert(username="cadre", password=password, full_name="王某")
-    u["cadre2"] = user_upsert(username="cadre2", password=password, full_name="李某")
-    u["inspector2"] = user_upsert(username="inspector2", password=password, full_name="吴纪检")
-    u["inspector_b"] = user_upsert(username="inspector_b", password=password, full_name="冯纪检")
-    u["committee2"] = user_upsert(username="committee2", password=password, full_name="郑常委")
-    u["inspector3"] = user_upsert(username="inspector3", password=password, full_name="韩纪检")
-    u["committee3"] = user_upsert(username="committee3", password=password, full_name="杨常委")
-    u["unit"] = user_upsert(username="unit", password=password, full_name="马经办")
-    membership_grant(user=u["inspector"], organisation=o["zjk_dc"], role=Role.INSPECTOR)
-    membership_grant(user=u["committee"], organisation=o["zjk"], role=Role.COMMITTEE)
-    membership_grant(user=u["committee_b"], organisation=o["zjk"], role=Role.COMMITTEE)
-    membership_grant(user=u["orgdept"], organisation=o["zjk_od"], role=Role.ORGDEPT)
-    membership_grant(user=u["cadre"], organisation=o["zjk_env"], role=Role.CADRE)
-    membership_grant(user=u["cadre2"], organisation=o["zjk_env"], role=Role.CADRE)
-    membership_grant(user=u["inspector2"], organisation=o["zz_dc"], role=Role.INSPECTOR)
-    membership_grant(user=u["inspector_b"], organisation=o["zjk_dc"], role=Role.INSPECTOR)
-    membership_grant(user=u["committee2"], organisation=o["zz"], role=Role.COMMITTEE)
-    membership_grant(user=u["inspector3"], organisation=o["hohhot_dc"], role=Role.INSPECTOR)
-    membership_grant(user=u["committee3"], organisation=o["hohhot"], role=Role.COMMITTEE)
-    membership_grant(user=u["unit"], organisation=o["zjk_housing"], role=Role.UNIT)
-
-    p: dict[str, Person] = {}
-    p["cadre"] = person_upsert(name="王某", unit=o["zjk_env"], position="执法科科长", rank="四级调研员", user=u["cadre"])
-    p["cadre2"] = person_upsert(name="李某", unit=o["zjk_env"], position="监测站站长", rank="一级主任科员", user=u["cadre2"])
-    p["housing1"] = person_upsert(name="张某", unit=o["zjk_housing"], position="城建科科长", rank="四级调研员")
-    p["housing2"] = person_upsert(name="刘某", unit=o["zjk_housing"], position="副局长", rank="二级调研员")
-    p["zz1"] = person_upsert(name="陈某", unit=o["zz_transport"], position="规划处处长", rank="三级调研员")
-    p["zz2"] = person_upsert(name="周某", unit=o["zz_transport"], position="建设科科长", rank="一级主任科员")
-    p["hh1"] = person_upsert(name="高某", unit=o["hohhot_water"], position="供水科科长", rank="四级调研员")
-    p["housing_unit"] = unit_party_ensure(o["zjk_housing"])
-    return DemoWorld(password=password, generated=generated, orgs=o, users=u, people=p)
+        return getattr(demo, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -73,7 +73,7 @@ def children_of(pid: int) -> list[int]:
 def seed_decided_case():
     from django.utils import timezone
 
-    from accounts.services import demo_world_seed
+    from accounts.demo import demo_world_seed
     from tests.conftest import DEMO_PASSWORD
     from tests.reports.conftest import decide, drive_to_proposed
 

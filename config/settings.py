@@ -168,7 +168,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Keyset pages (next / previous cursors) everywhere: page numbers cost a COUNT and an OFFSET per request.
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -182,6 +183,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "OutcomeEnum": "cases.models.Outcome",
+        "DocumentStatusEnum": "reports.models.DocumentStatus",
+        "ExportStatusEnum": "reports.models.ExportStatus",
     },
 }
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, Http404
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,10 +15,12 @@ from accounts.models import Organisation
 from cases.models import Case
 from workflow.doors import actor_for
 from workflow.pagination import TimeCursorPagination
+from workflow.permissions import sees_internal
 from workflow.selectors import case_get
 
 from . import services
-from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from .downloads import document_file_response, job_file_response
+from .models import DocumentStatus, ExportStatus
 from .permissions import may_regenerate, may_use_filing_register
 from .selectors import (
     PeriodError,
@@ -29,9 +29,10 @@ from .selectors import (
     document_get,
     filing_list,
     job_get,
-    job_progress,
+    organisation_from_param,
     parse_period,
 )
+from .serializers import DocumentOutput, ExportInput, FilingOutput, JobOutput, RegenerateInput
 
 
 def _case_or_404(request: Request, case_id: Any) -> Case:
@@ -39,81 +40,6 @@ def _case_or_404(request: Request, case_id: Any) -> Case:
     if case is None:
         raise Http404
     return case
-
-
-def document_output(doc: Document, *, internal: bool = True) -> dict[str, Any]:
-    ready = doc.status == DocumentStatus.READY
-    return {
-        "id": doc.pk,
-        "kind": doc.kind,
-        "kind_label": doc.get_kind_display(),
-        "number": doc.number,
-        "version": doc.version,
-        "current": doc.current,
-        "status": doc.status,
-        "status_label": doc.get_status_display(),
-        "error": doc.error if internal else ("生成失败，问责部门已知悉。" if doc.status == DocumentStatus.FAILED else ""),
-        "sha256": doc.sha256,
-        "size": doc.size,
-        "created_at": doc.created_at,
-        "generated_at": doc.generated_at,
-        "download_url": reverse("reports_api:case-document-file", args=[doc.case_id, doc.pk]) if ready else None,
-    }
-
-
-def job_output(job: ExportJob) -> dict[str, Any]:
-    ready = job.status == ExportStatus.READY
-    return {
-        "id": job.pk,
-        "job": job.pk,
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "progress": job_progress(job),
-        "total": job.total,
-        "from": job.date_from,
-        "to": job.date_to,
-        "organisation": job.organisation_id,
-        "error": job.error,
-        "sha256": job.sha256 if ready else "",
-        "created_at": job.created_at,
-        "download_url": reverse("reports_api:job-file", args=[job.pk]) if ready else None,
-    }
-
-
-class DocumentOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    number = serializers.CharField()
-    version = serializers.IntegerField()
-    current = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=DocumentStatus.choices)
-    sha256 = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    download_url = serializers.CharField(allow_null=True)
-
-
-class RegenerateInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    reason = serializers.CharField(max_length=200)
-
-
-class ExportInput(serializers.Serializer):
-    from_ = serializers.CharField(help_text="YYYY-MM-DD")
-    to = serializers.CharField(help_text="YYYY-MM-DD")
-    organisation = serializers.IntegerField(required=False, allow_null=True)
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
-
-
-class JobOutput(serializers.Serializer):
-    job = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=ExportStatus.choices)
-    status_label = serializers.CharField()
-    progress = serializers.IntegerField(min_value=0, max_value=100)
-    download_url = serializers.CharField(allow_null=True)
 
 
 def _period(raw_from: Any, raw_to: Any, *, required: bool) -> tuple[Any, Any]:
@@ -126,11 +52,7 @@ def _period(raw_from: Any, raw_to: Any, *, required: bool) -> tuple[Any, Any]:
 def _organisation(raw: Any) -> Organisation | None:
     if raw in (None, ""):
         return None
-    text = str(raw).strip()
-    org = None
-    if isinstance(raw, int | str) and not isinstance(raw, bool) and text.isascii() and text.isdecimal() \
-            and len(text) < 19:
-        org = Organisation.objects.filter(pk=int(text)).first()
+    org = organisation_from_param(raw)
     if org is None:
         raise ValidationError({"organisation": ["organisation 应为存在的组织编号。"]})
     return org
@@ -140,10 +62,10 @@ class CaseDocumentsApi(APIView):
     @extend_schema(summary="案件文书列表（各版本）", responses={200: DocumentOutput(many=True)})
     def get(self, request: Request, case_id: int) -> Response:
         case = _case_or_404(request, case_id)
-        from workflow.permissions import sees_internal
-
-        internal = sees_internal(request.user, case)
-        return Response([document_output(d, internal=internal) for d in case_documents(request.user, case)])
+        # A case has a handful of documents (kinds x versions): the list is not paged.
+        documents = case_documents(request.user, case)
+        context = {"internal": sees_internal(request.user, case)}
+        return Response(DocumentOutput(documents, many=True, context=context).data)
 
     @extend_schema(summary="更正后重新生成文书（新版本，保留旧版本）", request=RegenerateInput,
                    responses={201: DocumentOutput})
@@ -158,7 +80,7 @@ class CaseDocumentsApi(APIView):
             actor=actor_for(request.user, request, via="api"),
         )
         doc.refresh_from_db()
-        return Response(document_output(doc), status=201)
+        return Response(DocumentOutput(doc).data, status=201)
 
 
 class CaseDocumentFileApi(APIView):
@@ -167,8 +89,7 @@ class CaseDocumentFileApi(APIView):
         doc = document_get(request.user, document_id)
         if doc is None or doc.case_id != int(case_id) or doc.status != DocumentStatus.READY:
             raise Http404
-        services.document_download_record(document=doc, actor=actor_for(request.user, request, via="api"))
-        return FileResponse(doc.file.open("rb"), filename=doc.filename, content_type="application/pdf")
+        return document_file_response(doc, actor=actor_for(request.user, request, via="api"))
 
 
 class FilingPagination(TimeCursorPagination):
@@ -180,6 +101,9 @@ class FilingPagination(TimeCursorPagination):
 
 
 class FilingListApi(APIView):
+    # Read by the schema generator, which then shows the cursor page around FilingOutput.
+    pagination_class = FilingPagination
+
     @extend_schema(
         summary="备案登记",
         parameters=[
@@ -189,32 +113,18 @@ class FilingListApi(APIView):
             OpenApiParameter("page_size", int, description="每页条数，默认 100，最多 500"),
             OpenApiParameter("cursor", str, description="翻页游标：取自上一页的 next / previous 链接"),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: FilingOutput(many=True)},
     )
     def get(self, request: Request) -> Response:
         if not may_use_filing_register(request.user):
             raise PermissionDenied("只有组织部门可以查看备案登记。")
         start, end = _period(request.query_params.get("from"), request.query_params.get("to"), required=False)
         org = _organisation(request.query_params.get("organisation"))
-        paginator = FilingPagination()
+        paginator = self.pagination_class()
         cases = paginator.paginate_queryset(
             filing_list(request.user, date_from=start, date_to=end, organisation=org), request, view=self)
-        docs = current_filings([c.pk for c in cases])
-        rows = []
-        for case in cases:
-            doc = docs.get(case.pk)
-            rows.append({
-                "case": case.pk,
-                "reference": case.reference,
-                "title": case.title,
-                "person": case.subject.name,
-                "unit": case.subject.unit.name,
-                "accountability_org": case.accountability_org.name,
-                "outcome": case.outcome,
-                "outcome_label": case.get_outcome_display(),
-                "decided_at": case.decided_at,
-                "filing": document_output(doc) if doc is not None else None,
-            })
+        context = {"filings": current_filings([c.pk for c in cases])}
+        rows = FilingOutput(cases, many=True, context=context).data
         return paginator.get_paginated_response(rows)
 
 
@@ -231,7 +141,7 @@ class FilingExportApi(APIView):
         job = services.export_job_create(actor=actor_for(request.user, request, via="api"), date_from=start,
                                          date_to=end, organisation=org)
         job.refresh_from_db()
-        return Response(job_output(job), status=202)
+        return Response(JobOutput(job).data, status=202)
 
 
 class JobApi(APIView):
@@ -240,7 +150,7 @@ class JobApi(APIView):
         job = job_get(request.user, job_id)
         if job is None:
             raise Http404
-        return Response(job_output(job))
+        return Response(JobOutput(job).data)
 
 
 class JobFileApi(APIView):
@@ -249,6 +159,4 @@ class JobFileApi(APIView):
         job = job_get(request.user, job_id)
         if job is None or job.status != ExportStatus.READY:
             raise Http404
-        services.export_download_record(job=job, actor=actor_for(request.user, request, via="api"))
-        return FileResponse(job.file.open("rb"), filename=f"备案材料-{job.date_from}-{job.date_to}.zip",
-                            as_attachment=True, content_type="application/zip")
+        return job_file_response(job, actor=actor_for(request.user, request, via="api"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import Role, User
-from accounts.selectors import roles_of
+from accounts.selectors import orgs_with_role
 from cases.models import Case
 from workflow.permissions import is_party, scope_of, sees_internal
 
@@ -25,7 +25,7 @@ def may_use_filing_register(user: User) -> bool:
     """The organisation department receives filings (第十条); the system admin may look too."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or any(m.role == Role.ORGDEPT for m in roles_of(user))
+    return user.is_superuser or bool(orgs_with_role(user, Role.ORGDEPT))
 
 
 def may_regenerate(user: User, case: Case) -> bool:
@@ -36,4 +36,5 @@ def may_regenerate(user: User, case: Case) -> bool:
 
 
 def may_see_job(user: User, job: ExportJob) -> bool:
+    """An export holds many cases' filings: only whoever asked for it (or the admin) may see it."""
     return user.is_authenticated and (user.is_superuser or job.requested_by_id == user.pk)

@@ -20,6 +20,8 @@ from .permissions import may_see_job, may_use_filing_register, visible_kinds
 
 
 class PeriodError(ValueError):
+    """A date or period the user typed that cannot be used; ``field`` names the input ("from" or "to")."""
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -66,6 +68,7 @@ def document_by_token(token: str) -> Document | None:
 
 
 def parse_period(raw_from: Any, raw_to: Any, *, required: bool = False) -> tuple[dt.date | None, dt.date | None]:
+    """The period a page or the API was given, as dates; raises ``PeriodError`` naming the bad input."""
     def one(value: Any, field: str) -> dt.date | None:
         if value in (None, ""):
             if required:
@@ -85,6 +88,15 @@ def parse_period(raw_from: Any, raw_to: Any, *, required: bool = False) -> tuple
     if start and end and start > end:
         raise PeriodError("from", "起始日期不能晚于截止日期。")
     return start, end
+
+
+def organisation_from_param(raw: Any) -> Organisation | None:
+    """The organisation a query or form parameter names by id, or None (empty, not an id, or unknown)."""
+    text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    # An id longer than a bigint would make the database raise rather than find nothing.
+    if not (text.isascii() and text.isdecimal() and len(text) < 19):
+        return None
+    return Organisation.objects.filter(pk=int(text)).first()
 
 
 def filing_list(
@@ -127,6 +139,7 @@ def organisations_for_filter(user: User) -> list[Organisation]:
 
 
 def job_get(user: User, job_id: Any) -> ExportJob | None:
+    """One export job the user may see (their own, or any for the admin), or None: the door answers 404."""
     try:
         pk = int(job_id)
     except (TypeError, ValueError):
@@ -149,6 +162,7 @@ def job_progress(job: ExportJob) -> int:
 
 
 def first_decided(case_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each case was first decided (an appeal review later does not move the filing's date)."""
     rows = (
         Decision.objects.filter(case_id__in=case_ids, kind=DecisionKind.DECISION)
         .values("case_id").annotate(at=Min("decided_at"))

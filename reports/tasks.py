@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
-from django.utils import timezone
 
 from . import services
 
@@ -15,6 +14,7 @@ MAX_RETRIES = 5
 
 
 def _backoff(retries: int) -> int:
+    """Seconds before the next retry: doubling from 10 s, at most 10 minutes."""
     return min(10 * 2**retries, 600)
 
 
@@ -27,6 +27,7 @@ def outbox_dispatch() -> int:
 @shared_task(bind=True, name="reports.tasks.document_generate", ignore_result=True, max_retries=MAX_RETRIES,
              acks_late=True, reject_on_worker_lost=True)
 def document_generate(self: Task, document_id: int) -> None:
+    """Render one document; retry with backoff, and after the last retry mark it failed."""
     try:
         services.document_generate(document_id=document_id, task_id=self.request.id or "")
     except Exception as exc:
@@ -43,24 +44,17 @@ def document_generate(self: Task, document_id: int) -> None:
 @shared_task(bind=True, name="reports.tasks.export_build", ignore_result=True, max_retries=MAX_RETRIES,
              acks_late=True, reject_on_worker_lost=True)
 def export_build(self: Task, job_id: int) -> str:
+    """Run one step of an export and queue the next while filings are still being rendered."""
     try:
         state = services.export_build(job_id=job_id)
     except Exception as exc:
         if self.request.is_eager or self.request.retries >= self.max_retries:
             logger.exception("export %s failed", job_id)
-            from .models import ExportJob, ExportStatus
-
-            ExportJob.objects.filter(pk=job_id).exclude(status=ExportStatus.READY).update(
-                status=ExportStatus.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
-            return "failed"
+            return services.export_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     if state == "waiting" and self.request.is_eager:
         # In-process mode renders synchronously: still waiting means something is stuck, so say so.
-        from .models import ExportJob, ExportStatus
-
-        ExportJob.objects.filter(pk=job_id).exclude(status=ExportStatus.READY).update(
-            status=ExportStatus.FAILED, error="备案表未能全部生成，请稍后重试。", finished_at=timezone.now())
-        return "failed"
+        return services.export_fail(job_id=job_id, error="备案表未能全部生成，请稍后重试。")
     if state == "waiting":
         # Filings are still being rendered by the workers; look again shortly instead of blocking one.
         services.export_queue(job_id, countdown=1)

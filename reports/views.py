@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organisation
 from workflow.doors import actor_for
 from workflow.errors import WorkflowError
 from workflow.selectors import case_get
 
 from . import services
+from .downloads import document_file_response, job_file_response
 from .models import DocumentKind, DocumentStatus, ExportJob, ExportStatus
 from .permissions import may_use_filing_register, visible_kinds
 from .selectors import (
@@ -27,23 +27,13 @@ from .selectors import (
     document_get,
     filing_list,
     job_get,
-    job_progress,
+    organisation_from_param,
     organisations_for_filter,
     parse_period,
 )
+from .serializers import JobStatusOutput
 
 PAGE_SIZE = 50
-
-
-def _job_json(job: ExportJob) -> dict:
-    ready = job.status == ExportStatus.READY
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "status_label": job.get_status_display() + (f"：{job.error}" if job.error and not ready else ""),
-        "progress": job_progress(job),
-        "download_url": reverse("reports:job-download", args=[job.pk]) if ready else None,
-    }
 
 
 @login_required
@@ -58,10 +48,7 @@ def filing_register(request: HttpRequest) -> HttpResponse:
         start, end = parse_period(raw_from, raw_to)
     except PeriodError as exc:
         error, start, end = exc.message, None, None
-    org = None
-    raw_org = request.GET.get("organisation") or ""
-    if raw_org.isascii() and raw_org.isdecimal() and len(raw_org) < 19:
-        org = Organisation.objects.filter(pk=int(raw_org)).first()
+    org = organisation_from_param(request.GET.get("organisation"))
     cases = filing_list(request.user, date_from=start, date_to=end, organisation=org) if not error else []
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     filings = current_filings([c.pk for c in page])
@@ -70,7 +57,7 @@ def filing_register(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/filing_register.html", {
         "rows": rows, "page": page, "error": error, "date_from": raw_from, "date_to": raw_to,
         "organisation": org, "organisations": organisations_for_filter(request.user), "jobs": jobs,
-        "job_json": [(job, _job_json(job)) for job in jobs],
+        "job_json": [(job, JobStatusOutput(job).data) for job in jobs],
     })
 
 
@@ -79,8 +66,7 @@ def filing_register(request: HttpRequest) -> HttpResponse:
 def filing_export(request: HttpRequest) -> HttpResponse:
     if not may_use_filing_register(request.user):
         raise PermissionDenied("只有组织部门可以导出备案材料。")
-    raw_org = request.POST.get("organisation") or ""
-    org = Organisation.objects.filter(pk=int(raw_org)).first() if (raw_org.isascii() and raw_org.isdecimal() and len(raw_org) < 19) else None
+    org = organisation_from_param(request.POST.get("organisation"))
     back = f"{reverse('reports:filing-register')}?from={request.POST.get('from', '')}&to={request.POST.get('to', '')}"
     try:
         start, end = parse_period(request.POST.get("from"), request.POST.get("to"), required=True)
@@ -100,7 +86,7 @@ def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
     job = job_get(request.user, job_id)
     if job is None:
         raise Http404("未找到该导出任务。")
-    return JsonResponse(_job_json(job))
+    return JsonResponse(JobStatusOutput(job).data)
 
 
 @login_required
@@ -108,9 +94,7 @@ def job_download(request: HttpRequest, job_id: int) -> FileResponse:
     job = job_get(request.user, job_id)
     if job is None or job.status != ExportStatus.READY:
         raise Http404("未找到该导出文件。")
-    services.export_download_record(job=job, actor=actor_for(request.user, request))
-    return FileResponse(job.file.open("rb"), as_attachment=True, content_type="application/zip",
-                        filename=f"备案材料-{job.date_from}-{job.date_to}.zip")
+    return job_file_response(job, actor=actor_for(request.user, request))
 
 
 @login_required
@@ -118,9 +102,8 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     doc = document_get(request.user, document_id)
     if doc is None or doc.status != DocumentStatus.READY:
         raise Http404("未找到该文书，或您无权查看。")
-    services.document_download_record(document=doc, actor=actor_for(request.user, request))
-    return FileResponse(doc.file.open("rb"), filename=doc.filename, content_type="application/pdf",
-                        as_attachment=request.GET.get("download") == "1")
+    return document_file_response(doc, actor=actor_for(request.user, request),
+                                  as_attachment=request.GET.get("download") == "1")
 
 
 @login_required

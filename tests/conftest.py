@@ -1,4 +1,4 @@
-"""Shared fixtures: the demo world, API clients, and the real services CI insists on."""
+"""Shared fixtures: the demo world, API clients, the real services CI insists on, and the schema check."""
 
 from __future__ import annotations
 
@@ -34,6 +34,32 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"REQUIRE_SERVICES=1 but Redis is unreachable: {exc}", returncode=1)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import schema_check
+
+    schema_check.install()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a test whose API responses (fixtures' included) do not match the published schema."""
+    from tests import schema_check
+
+    result = yield  # a test that failed already keeps its own failure
+    mismatches = schema_check.take()
+    if mismatches:
+        pytest.fail("API responses that do not match the OpenAPI schema (see tests/schema_check.py):\n  "
+                    + "\n  ".join(mismatches), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from tests import schema_check
+
+    schema_check.reset()
+
+
 def needs_services() -> pytest.MarkDecorator:
     """Skip locally when PostgreSQL/Redis are not configured; CI sets them (and fails if unreachable)."""
     ok = "postgresql" in settings.DATABASES["default"]["ENGINE"] and bool(settings.REDIS_URL)
@@ -53,7 +79,7 @@ def require_programs(*names: str) -> None:
 
 @pytest.fixture
 def world(db):
-    from accounts.services import demo_world_seed
+    from accounts.demo import demo_world_seed
 
     return demo_world_seed(password=DEMO_PASSWORD)
 

@@ -180,3 +180,17 @@ def test_verification_page_is_public_and_says_genuine_and_current(decided, clien
     assert feedback.number in detail and feedback.sha256 in detail
 
     assert client.get("/verify/not-a-real-token/").status_code == 404
+
+
+def test_api_pages_with_cursors_by_default_and_the_register_schema_shows_the_cursor_page():
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.pagination import CursorPagination
+    from rest_framework.settings import api_settings
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert issubclass(api_settings.DEFAULT_PAGINATION_CLASS, CursorPagination)
+    page = schema["paths"]["/api/filings/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    component = schema["components"]["schemas"][page["$ref"].rsplit("/", 1)[1]]
+    assert set(component["properties"]) == {"next", "previous", "results"}  # no count: keyset pages
+    assert component["properties"]["results"]["items"]["$ref"].endswith("/FilingOutput")

@@ -1,0 +1,149 @@
+"""What reports answers with, and what it accepts: each output serializer is both the response and its schema.
+
+The API views serialize with these classes and name the same classes in ``@extend_schema``, so the
+published schema cannot miss a key the response carries. Timestamps are given in UTC (``...Z``), as
+the API has always given them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.models import Case, Outcome
+
+from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from .selectors import job_progress
+
+# What a party (the cadre or the applying unit) reads instead of an internal error message.
+PARTY_FAILURE_NOTE = "生成失败，问责部门已知悉。"
+
+
+def _utc() -> serializers.DateTimeField:
+    return serializers.DateTimeField(default_timezone=dt.UTC)
+
+
+class FromKeyword:
+    """A serializer whose field ``from`` (a Python keyword) is declared as ``from_``."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()  # type: ignore[misc]
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class DocumentOutput(serializers.Serializer):
+    """One version of a case's document. Context ``internal=False`` (a party asking) hides the error text."""
+
+    id = serializers.IntegerField(source="pk")
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    kind_label = serializers.CharField(source="get_kind_display")
+    number = serializers.CharField()
+    version = serializers.IntegerField()
+    current = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=DocumentStatus.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    error = serializers.SerializerMethodField()
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    created_at = _utc()
+    generated_at = serializers.DateTimeField(default_timezone=dt.UTC, allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    def get_error(self, doc: Document) -> str:
+        if self.context.get("internal", True):
+            return doc.error
+        return PARTY_FAILURE_NOTE if doc.status == DocumentStatus.FAILED else ""
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_download_url(self, doc: Document) -> str | None:
+        if doc.status != DocumentStatus.READY:
+            return None
+        return reverse("reports_api:case-document-file", args=[doc.case_id, doc.pk])
+
+
+class FilingOutput(serializers.Serializer):
+    """One row of the filing register: a decided case and its current filing report (if requested yet).
+
+    Context ``filings`` maps case id to that case's current filing document (``selectors.current_filings``).
+    """
+
+    case = serializers.IntegerField(source="pk")
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    person = serializers.CharField(source="subject.name")
+    unit = serializers.CharField(source="subject.unit.name")
+    accountability_org = serializers.CharField(source="accountability_org.name")
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True)
+    outcome_label = serializers.CharField(source="get_outcome_display")
+    decided_at = _utc()
+    filing = serializers.SerializerMethodField()
+
+    @extend_schema_field(DocumentOutput(allow_null=True))
+    def get_filing(self, case: Case) -> dict[str, Any] | None:
+        doc = self.context["filings"].get(case.pk)
+        return DocumentOutput(doc).data if doc is not None else None
+
+
+class JobStatusOutput(serializers.Serializer):
+    """An export job as the filing register page polls it (``/jobs/<id>/``): the error is in the label."""
+
+    download_route = "reports:job-download"
+
+    id = serializers.IntegerField(source="pk")
+    status = serializers.ChoiceField(choices=ExportStatus.choices)
+    status_label = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_status_label(self, job: ExportJob) -> str:
+        failed_note = f"：{job.error}" if job.error and job.status != ExportStatus.READY else ""
+        return job.get_status_display() + failed_note
+
+    @extend_schema_field(serializers.IntegerField(min_value=0, max_value=100))
+    def get_progress(self, job: ExportJob) -> int:
+        return job_progress(job)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_download_url(self, job: ExportJob) -> str | None:
+        if job.status != ExportStatus.READY:
+            return None
+        return reverse(self.download_route, args=[job.pk])
+
+
+class JobOutput(FromKeyword, JobStatusOutput):
+    """An export job as the API gives it: the period, the error on its own, and the archive's SHA-256."""
+
+    download_route = "reports_api:job-file"
+
+    job = serializers.IntegerField(source="pk", help_text="同 id（早期客户端使用）")
+    status_label = serializers.CharField(source="get_status_display")
+    total = serializers.IntegerField()
+    from_ = serializers.DateField(source="date_from")
+    to = serializers.DateField(source="date_to")
+    organisation = serializers.IntegerField(source="organisation_id", allow_null=True)
+    error = serializers.CharField()
+    sha256 = serializers.SerializerMethodField()
+    created_at = _utc()
+
+    def get_sha256(self, job: ExportJob) -> str:
+        return job.sha256 if job.status == ExportStatus.READY else ""
+
+
+class RegenerateInput(serializers.Serializer):
+    """Reissue a document after a correction: which kind, and why (goes into the history)."""
+
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    reason = serializers.CharField(max_length=200)
+
+
+class ExportInput(FromKeyword, serializers.Serializer):
+    """The period (decision dates) and optional organisation subtree of a filing export."""
+
+    from_ = serializers.CharField(help_text="YYYY-MM-DD")
+    to = serializers.CharField(help_text="YYYY-MM-DD")
+    organisation = serializers.IntegerField(required=False, allow_null=True)

@@ -1,0 +1,61 @@
+"""Every change of state in reports, one module per concern; every door imports them from here.
+
+- ``numbers``: gap-free document numbers per issuing organisation and year;
+- ``documents``: requesting, queuing, generating, failing, reissuing and auditing documents;
+- ``outbox``: turning workflow's outbox events into the documents they call for;
+- ``exports``: bulk export jobs of the filing register, step by step;
+- ``archive``: writing an export's ZIP (PDFs, XLSX register, manifest, checksums).
+"""
+
+from .documents import (
+    CLAIM_LEASE,
+    NUMBERED_KINDS,
+    REQUEUE_AFTER,
+    SYSTEM,
+    _claim,
+    document_download_record,
+    document_fail,
+    document_generate,
+    document_note_error,
+    document_queue,
+    document_regenerate,
+    document_render,
+    document_request,
+    documents_requeue_stale,
+)
+from .exports import (
+    EXPORT_WAIT_LIMIT,
+    export_build,
+    export_download_record,
+    export_fail,
+    export_job_create,
+    export_queue,
+)
+from .numbers import number_format, number_next
+from .outbox import outbox_dispatch
+
+__all__ = [
+    "CLAIM_LEASE",
+    "EXPORT_WAIT_LIMIT",
+    "NUMBERED_KINDS",
+    "REQUEUE_AFTER",
+    "SYSTEM",
+    "_claim",
+    "document_download_record",
+    "document_fail",
+    "document_generate",
+    "document_note_error",
+    "document_queue",
+    "document_regenerate",
+    "document_render",
+    "document_request",
+    "documents_requeue_stale",
+    "export_build",
+    "export_download_record",
+    "export_fail",
+    "export_job_create",
+    "export_queue",
+    "number_format",
+    "number_next",
+    "outbox_dispatch",
+]
