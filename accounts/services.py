@@ -49,12 +49,3 @@ def unit_party_ensure(unit: Organisation) -> Person:
         kind=PartyKind.UNIT, unit=unit, defaults={"name": unit.name, "position": "", "rank": "", "user": None}
     )
     return person
-
-
-def __getattr__(name: str) -> object:
-    # Until seed_demo (workflow/management/commands) imports the demo world from accounts.demo.
-    if name in {"DEMO_LOGINS", "DemoWorld", "demo_world_seed"}:
-        from . import demo
-
-        return getattr(demo, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

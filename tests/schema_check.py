@@ -29,7 +29,7 @@ from typing import Any
 CHECKED_PATHS: tuple[str, ...] = (
     r"/api/filings/",  # the filing register and its export (reports)
     r"/api/jobs/",  # export jobs (reports)
-    r"/api/cases/\d+/documents/",  # a case's documents (reports)
+    r"/api/cases/",  # cases, their actions, findings, evidence, history and documents (workflow, reports)
     # The rules API but for evaluate and compare, whose EvaluationOutputSerializer (rules/serializers.py)
     # misses keys the engine returns; once it lists them, these two lines become r"/api/rulesets/".
     r"/api/rulesets/$",

@@ -158,8 +158,6 @@ class HistoryApi(APIView):
     @extend_schema(summary="操作记录（哈希链）", responses={200: s.HistoryOutput(many=True)})
     def get(self, request: Request, case_id: int) -> Response:
         case = case_or_404(request.user, case_id)
-        entries, full = case_history_for(request.user, case)
-        if full:
-            return Response(s.HistoryOutput(entries, many=True).data)
-        # The subject cadre sees the steps of their case, without internal reasoning or changes.
-        return Response([{**e, "at": e["at"].isoformat()} for e in entries])
+        entries, _ = case_history_for(request.user, case)
+        # A party's entries carry only the public fields; the serializer leaves the rest out.
+        return Response(s.HistoryOutput(entries, many=True).data)

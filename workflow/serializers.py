@@ -214,8 +214,27 @@ class EvidenceOutput(serializers.ModelSerializer):
         fields = ["id", "original_name", "description", "clause_id", "content_type", "size", "sha256", "uploaded_at"]
 
 
-class HistoryOutput(serializers.ModelSerializer):
-    class Meta:
-        model = HistoryEntry
-        fields = ["id", "actor_name", "role", "organisation", "at", "action", "from_state", "to_state", "reason",
-                  "changes", "ip", "via", "prev_hash", "hash"]
+class HistoryOutput(serializers.Serializer):
+    """One history entry. Officials get the whole hash-chained entry; the case's parties get the steps
+    only (the fields marked optional are left out for them)."""
+
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    action = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    actor_name = serializers.CharField()
+    via = serializers.CharField()
+    role = serializers.CharField(required=False)
+    organisation = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+    changes = serializers.JSONField(required=False)
+    ip = serializers.IPAddressField(required=False, allow_null=True)
+    prev_hash = serializers.CharField(required=False)
+    hash = serializers.CharField(required=False)
+
+    def to_representation(self, entry: Any) -> dict[str, Any]:
+        data = super().to_representation(entry)
+        if isinstance(entry, dict):  # a party's view: only the public fields were read
+            return {k: v for k, v in data.items() if k in entry}
+        return data

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.services import DEMO_LOGINS, demo_world_seed
+from accounts.demo import DEMO_LOGINS, demo_world_seed
 from cases.models import Case
 from workflow.demo import demo_cases_seed
 
