@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from rules import serializers as s
 from rules.diff import diff_versions
-from rules.engine import compare, evaluate
 from rules.errors import (
     DateBeforeFirstVersionError,
     FactError,
@@ -24,8 +23,9 @@ from rules.errors import (
     UnknownRuleSetError,
     UnknownVersionError,
 )
-from rules.loader import registry
+from rules.registry import registry
 from rules.selectors import family_detail, family_summary
+from rules.temporal import compare, evaluate
 
 
 def _family(ruleset_id: str):

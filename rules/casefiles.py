@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from rules.definitions import KINDS, OUTCOME_LABELS, STATUS_LABELS, VERDICT_LABELS
-from rules.engine import Evaluation, evaluate
-from rules.loader import RULESETS_DIR, Registry, parse_yaml, registry
+from rules.presentation import Evaluation
+from rules.registry import RULESETS_DIR, Registry, registry
+from rules.temporal import evaluate
+from rules.yamlread import parse_yaml
 
 CASES_DIR = RULESETS_DIR / "cases"
 STATUS_WORDS = {

@@ -200,9 +200,6 @@ class RuleSetVersion:
     def requirements(self) -> list[Clause]:
         return self.of_kind("R")
 
-    def mitigations(self) -> list[Clause]:
-        return self.of_kind("M")
-
     def requirements_for(self, situation_id: str) -> list[Clause]:
         return [c for c in self.clauses if c.kind == "R" and c.applies_to == situation_id]
 
