@@ -39,7 +39,14 @@ def _engine_inputs(data: dict[str, Any]) -> dict[str, Any]:
     facts = {k: data[k] for k in ("loss_amount", "disposition", "prior_same_matter") if k in data}
     if facts.get("prior_same_matter"):
         facts["prior_same_matter"] = [
-            {"case": p["case"], "date": p["date"].isoformat()} for p in facts["prior_same_matter"] if p
+            {
+                "case": p["case"],
+                "date": p["date"].isoformat(),
+                "measure": p.get("measure"),
+                "measure_date": p["measure_date"].isoformat() if p.get("measure_date") else None,
+            }
+            for p in facts["prior_same_matter"]
+            if p
         ]
     return {
         "findings": data.get("findings") or {},

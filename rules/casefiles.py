@@ -137,7 +137,15 @@ def _facts(case: Case) -> dict[str, Any] | None:
     facts = dict(case.facts)
     prior = facts.get("prior_same_matter")
     if prior is not None:
-        facts["prior_same_matter"] = [{"case": str(p.get("case", "")), "date": str(p["date"])} for p in prior]
+        facts["prior_same_matter"] = [
+            {
+                "case": str(p.get("case", "")),
+                "date": str(p["date"]),
+                "measure": p.get("measure"),
+                "measure_date": str(p["measure_date"]) if p.get("measure_date") else None,
+            }
+            for p in prior
+        ]
     return facts
 
 

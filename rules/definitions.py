@@ -32,9 +32,12 @@ VERDICT_LABELS = {"tolerable": "予以容错", "not_tolerable": "不予容错", 
 DERIVATION_SOURCES = {
     "major_loss": "记录的损失金额与本规则集的重大损失数额参数比较",
     "repeat_same_matter": "本人此前同类事由的案件记录",
+    "repeat_after_accountability": "本人此前同类事由的案件中记录的问责或组织提醒及其日期",
     "disposition_third_fourth": "本案记录的“四种形态”处理方式",
 }
 DISPOSITIONS = {"first": "第一种形态", "second": "第二种形态", "third": "第三种形态", "fourth": "第四种形态"}
+# What an earlier case of the same matter ended in for the cadre (for "在被问责或组织提醒后").
+MEASURES = {"accountability": "问责", "reminder": "组织提醒", "none": "未问责、未组织提醒"}
 ANSWER_VALUES = ("yes", "no")
 ANSWER_LABELS = {"yes": "是", "no": "否"}
 

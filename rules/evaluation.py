@@ -52,8 +52,8 @@ def evaluate_version(
     conduct = to_date(conduct_date, "行为日期") if conduct_date is not None else None
     statuses, attested, ignored = _read_findings(comp, version, findings, strict)
     answered, notes = _apply_answers(comp, answers, statuses, attested) if answers else ({}, {})
-    parsed_facts = parse_facts(facts, conduct) if facts is not None else None
-    derived = _apply_derivations(comp, version, parsed_facts, statuses, attested, answered, notes)
+    parsed_facts = parse_facts(facts) if facts is not None else None
+    derived = _apply_derivations(comp, version, parsed_facts, conduct, statuses, attested, answered, notes)
     _combine_parts(comp, statuses, attested)
     counts, possible, holds = _tally(comp, statuses)
     verdict = _verdict(*counts)
@@ -168,6 +168,7 @@ def _apply_derivations(
     comp: Compiled,
     version: RuleSetVersion,
     facts: dict[str, Any] | None,
+    conduct: dt.date | None,
     statuses: list[int],
     attested: dict[int, Finding],
     answered: dict[int, tuple[int, list[tuple[str, str]]]],
@@ -179,13 +180,17 @@ def _apply_derivations(
         return derived
     unfavourable = comp.unfavourable
     for i, source, if_true, if_false in comp.derived:
-        truth, basis = derive(version, source, facts)
+        truth, basis = derive(version, source, facts, conduct)
         if truth is None:
+            if basis:  # the record cannot say: the trace shows why the clause stays unknown
+                derived[i] = (UNKNOWN, basis)
             continue
         outcome = if_true if truth else if_false
         d = CODES[outcome] if outcome else UNKNOWN
         derived[i] = (d, basis)
         if not d:
+            if i not in attested and statuses[i] == UNKNOWN:
+                notes[i] = "系统派生的事实不足以认定本条，须调查认定"
             continue
         finding = attested.get(i)
         if finding is None:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from rules.definitions import DISPOSITIONS
+from rules.definitions import DISPOSITIONS, MEASURES
 
 
 class PriorCaseSerializer(serializers.Serializer):
     case = serializers.CharField(help_text="前案编号")
-    date = serializers.DateField(help_text="前案问责或组织提醒的日期")
+    date = serializers.DateField(help_text="前案的行为日期")
+    measure = serializers.ChoiceField(
+        choices=list(MEASURES), required=False, allow_null=True,
+        help_text="前案对当事人问责（accountability）、组织提醒（reminder）或两者皆无（none）；不填表示未记录",
+    )
+    measure_date = serializers.DateField(required=False, allow_null=True, help_text="问责或组织提醒的日期")
 
 
 class EvaluateInputSerializer(serializers.Serializer):

@@ -108,38 +108,122 @@ def test_attested_finding_records_who_and_why():
     assert "张三" in trace["zhangjiakou.S9"]["source"]["label"]
 
 
-def test_repeat_is_derived_from_earlier_cases_before_the_conduct():
+# 张家口 附件2 二、第9项：「在被问责或组织提醒后,仍因同一事由重复出现重大失误或过错的」
+X9_TEXT = "在被问责或组织提醒后,仍因同一事由重复出现重大失误或过错的"
+
+
+def _x9(ev):
+    return next(t for t in ev.trace() if t["clause"] == "zhangjiakou.X9")
+
+
+def _without_x9(**overrides):
     findings = zjk(**{"zhangjiakou.S3": "met"})
     del findings["zhangjiakou.X9"]
-    prior = [{"case": "A-1", "date": "2019-01-01"}, {"case": "B-2", "date": "2022-01-01"}]
-    ev = evaluate("zhangjiakou", findings, "2021-01-01", facts={"prior_same_matter": prior})
-    x9 = next(t for t in ev.trace() if t["clause"] == "zhangjiakou.X9")
-    assert x9["status"] == "met"
-    assert x9["source"]["type"] == "derived"
-    assert "A-1" in x9["source"]["label"] and "B-2" not in x9["source"]["label"]
-    ev = evaluate(
-        "zhangjiakou",
-        findings,
-        "2018-06-01" if False else "2020-01-01",
-        facts={"prior_same_matter": [{"case": "B-2", "date": "2022-01-01"}]},
-    )
+    return findings | overrides
+
+
+def test_x9_earlier_case_that_ended_without_accountability_or_reminder_is_no_repeat():
+    assert registry().version("zhangjiakou", "2019").clause("zhangjiakou.X9").text == X9_TEXT
+    # The earlier case was tolerated and exempt: the cadre was never "被问责或组织提醒".
+    prior = [{"case": "A-1", "date": "2019-05-01", "measure": "none"}]
+    ev = evaluate("zhangjiakou", _without_x9(), "2021-01-01", facts={"prior_same_matter": prior})
     assert ev.status("zhangjiakou.X9") == "not_met"
+    assert ev.verdict == "tolerable"
+
+
+def test_x9_earlier_case_without_a_recorded_measure_leaves_x9_unknown_not_met():
+    prior = [{"case": "A-1", "date": "2019-05-01"}]
+    ev = evaluate("zhangjiakou", _without_x9(), "2021-01-01", facts={"prior_same_matter": prior})
+    x9 = _x9(ev)
+    assert x9["status"] == "unknown"
+    assert x9["source"]["type"] == "derived"
+    assert "未记录是否问责或组织提醒" in x9["source"]["label"]
+    assert ev.verdict == "undetermined"
+    prior = [{"case": "A-1", "date": "2019-05-01", "measure": "reminder"}]  # measured, but no date
+    ev = evaluate("zhangjiakou", _without_x9(), "2021-01-01", facts={"prior_same_matter": prior})
+    assert ev.status("zhangjiakou.X9") == "unknown"
+    assert "未记录日期" in _x9(ev)["source"]["label"]
+
+
+def test_x9_compares_the_new_conduct_with_the_date_of_the_accountability_not_of_the_earlier_conduct():
+    # Earlier conduct 2020-06, but the accountability came only on 2021-03, after this conduct.
+    prior = [{"case": "B-2", "date": "2020-06-01", "measure": "accountability", "measure_date": "2021-03-01"}]
+    ev = evaluate("zhangjiakou", _without_x9(), "2021-01-01", facts={"prior_same_matter": prior})
+    assert ev.status("zhangjiakou.X9") == "not_met"
+
+
+def test_x9_accountability_before_the_conduct_needs_a_finding_that_the_new_error_is_major():
+    prior = [
+        {"case": "A-1", "date": "2019-01-01", "measure": "accountability", "measure_date": "2019-03-01"},
+        {"case": "B-2", "date": "2022-01-01", "measure": "reminder", "measure_date": "2022-02-01"},
+    ]
+    facts = {"prior_same_matter": prior}
+    ev = evaluate("zhangjiakou", _without_x9(), "2021-01-01", facts=facts)
+    x9 = _x9(ev)
+    # Not assumed met: whether this error is "重大失误或过错" is the investigator's finding.
+    assert x9["status"] == "unknown"
+    assert "A-1" in x9["source"]["label"] and "B-2" not in x9["source"]["label"]
+    assert "重大失误或过错" in x9["source"]["label"]
+    assert ev.verdict == "undetermined"
+    assert [m["clause"] for m in ev.missing] == ["zhangjiakou.X9"]
+    found = _without_x9(**{"zhangjiakou.X9": {"status": "met", "reasoning": "再次出现同类重大失误"}})
+    ev = evaluate("zhangjiakou", found, "2021-01-01", facts=facts)
+    assert ev.verdict == "not_tolerable" and ev.decisive == ["zhangjiakou.X9"]
+    ev = evaluate("zhangjiakou", _without_x9(**{"zhangjiakou.X9": "not_met"}), "2021-01-01", facts=facts)
+    assert ev.verdict == "tolerable"
+
+
+def test_repeat_of_the_same_matter_is_derived_from_earlier_cases_before_the_conduct():
+    # 河南 二(二)4「同类问题连续出现失误过错的」: any earlier case of the same matter, by its date.
+    findings = {f"henan.P{i}": "met" for i in (1, 2, 3)} | {"henan.S3": "met"}
+    findings |= {f"henan.X{i}": "not_met" for i in (1, 2, 3)}
+    prior = [{"case": "A-1", "date": "2019-01-01"}, {"case": "B-2", "date": "2022-01-01"}]
+    ev = evaluate("henan", findings, "2021-01-01", facts={"prior_same_matter": prior})
+    x4 = next(t for t in ev.trace() if t["clause"] == "henan.X4")
+    assert x4["status"] == "met"
+    assert x4["source"]["type"] == "derived"
+    assert "A-1" in x4["source"]["label"] and "B-2" not in x4["source"]["label"]
+    ev = evaluate("henan", findings, "2020-01-01", facts={"prior_same_matter": prior[1:]})
+    assert ev.status("henan.X4") == "not_met"
+
+
+def _zjg(**overrides):
+    findings = {f"zhangjiagang.P{i}": "met" for i in (1, 2, 3, 5, 6)} | {"zhangjiagang.S1": "met"}
+    return findings | overrides
+
+
+def test_zhangjiagang_p4_an_earlier_case_alone_does_not_defeat_it():
+    # 张家港 前置条件第4项：「未在同一工作、同一问题上重复出现失误且造成较大损失或较坏影响」
+    p4 = registry().version("zhangjiagang", "2017").clause("zhangjiagang.P4")
+    assert p4.text == "未在同一工作、同一问题上重复出现失误且造成较大损失或较坏影响"
+    facts = {"prior_same_matter": [{"case": "张港纪〔2017〕21号", "date": "2017-09-01"}]}
+    ev = evaluate("zhangjiagang", _zjg(), "2018-06-01", facts=facts)
+    assert ev.status("zhangjiagang.P4") == "unknown"  # the repeat must also have caused 较大损失或较坏影响
+    assert ev.verdict == "undetermined"
+    assert [m["clause"] for m in ev.missing] == ["zhangjiagang.P4"]
+    no_harm = _zjg(**{"zhangjiagang.P4": "met"})
+    assert evaluate("zhangjiagang", no_harm, "2018-06-01", facts=facts).verdict == "tolerable"
+    harm = _zjg(**{"zhangjiagang.P4": "not_met"})
+    assert evaluate("zhangjiagang", harm, "2018-06-01", facts=facts).verdict == "not_tolerable"
+    ev = evaluate("zhangjiagang", _zjg(), "2018-06-01", facts={"prior_same_matter": []})
+    assert ev.status("zhangjiagang.P4") == "met"
 
 
 def test_overriding_derived_met_with_not_met_requires_a_reason():
     facts = {"prior_same_matter": [{"case": "A-1", "date": "2019-01-01"}]}
-    findings = zjk(**{"zhangjiakou.S3": "met"})
+    findings = {f"henan.P{i}": "met" for i in (1, 2, 3)} | {"henan.S3": "met"}
+    findings |= {f"henan.X{i}": "not_met" for i in (1, 2, 3, 4)}
     with pytest.raises(FindingError) as exc:
-        evaluate("zhangjiakou", findings, "2021-01-01", facts=facts)
-    assert exc.value.clause_id == "zhangjiakou.X9"
+        evaluate("henan", findings, "2021-01-01", facts=facts)
+    assert exc.value.clause_id == "henan.X4"
     assert "须写明理由" in str(exc.value)
-    findings["zhangjiakou.X9"] = {"status": "not_met", "reasoning": "前案事由与本案不同", "by": "调查组"}
-    ev = evaluate("zhangjiakou", findings, "2021-01-01", facts=facts)
+    findings["henan.X4"] = {"status": "not_met", "reasoning": "前案事由与本案不同", "by": "调查组"}
+    ev = evaluate("henan", findings, "2021-01-01", facts=facts)
     assert ev.verdict == "tolerable"
-    x9 = next(t for t in ev.trace() if t["clause"] == "zhangjiakou.X9")
-    assert x9["source"]["type"] == "attested_over_derived"
-    assert x9["source"]["derived"]["status"] == "met"
-    assert x9["source"]["attested"]["reasoning"] == "前案事由与本案不同"
+    x4 = next(t for t in ev.trace() if t["clause"] == "henan.X4")
+    assert x4["source"]["type"] == "attested_over_derived"
+    assert x4["source"]["derived"]["status"] == "met"
+    assert x4["source"]["attested"]["reasoning"] == "前案事由与本案不同"
 
 
 def test_attesting_an_earlier_warning_outside_the_records_needs_no_reason():
