@@ -161,6 +161,9 @@ class RuleSetVersion:
     parameters: dict[str, Parameter] = field(default_factory=dict)
     notes: str = ""
     example: bool = False
+    # Whether this version applies to conduct before the first version took effect, and where it says so.
+    governs_earlier_conduct: bool = False
+    earlier_conduct_basis: str = ""
     path: str = ""
     content_hash: str = ""
     _by_id: dict[str, Clause] = field(default_factory=dict, repr=False)
@@ -214,7 +217,7 @@ class RuleSetVersion:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the evaluation depends on, as plain data; its hash pins this version."""
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "version": self.version,
             "title": self.title,
@@ -236,6 +239,11 @@ class RuleSetVersion:
             "example": self.example,
             "clauses": [c.as_dict() for c in self.clauses],
         }
+        # Keys added later are written only when set, so versions without them keep their old hash.
+        if self.governs_earlier_conduct:
+            data["governs_earlier_conduct"] = True
+            data["earlier_conduct_basis"] = self.earlier_conduct_basis
+        return data
 
 
 def content_hash_of(snapshot: dict[str, Any]) -> str:

@@ -32,7 +32,8 @@ SLUG_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 TOP_KEYS = {
     "id", "version", "title", "issuer", "doc_number", "jurisdiction", "effective_from",
     "effective_from_approximate", "effective_to", "supersedes", "extends", "source", "outcomes",
-    "outcomes_citation", "parameters", "notes", "example", "clauses",
+    "outcomes_citation", "parameters", "notes", "example", "clauses", "governs_earlier_conduct",
+    "governs_earlier_conduct_basis",
 }
 REQUIRED_TOP = ("id", "version", "title", "issuer", "jurisdiction", "effective_from", "clauses")
 CLAUSE_KEYS = {
@@ -118,9 +119,17 @@ class FileChecker:
         if doc_number is not None and not isinstance(doc_number, str):
             self.problem(data, "doc_number", "doc_number 应为文本或 null")
             doc_number = None
-        for flag in ("effective_from_approximate", "example"):
+        for flag in ("effective_from_approximate", "example", "governs_earlier_conduct"):
             if flag in data and not isinstance(data[flag], bool):
                 self.problem(data, flag, f"{flag} 应为 true 或 false")
+        governs_earlier = data.get("governs_earlier_conduct") is True
+        earlier_basis = self._str(data, "governs_earlier_conduct_basis", required=False) or ""
+        if governs_earlier and not earlier_basis:
+            self.problem(
+                data, "governs_earlier_conduct", "governs_earlier_conduct: true 须写明 governs_earlier_conduct_basis（文件中的依据）"
+            )
+        if earlier_basis and not governs_earlier:
+            self.problem(data, "governs_earlier_conduct_basis", "只有 governs_earlier_conduct: true 时才写依据")
         if not isinstance(data.get("clauses"), list):
             if "clauses" in data:
                 self.problem(data, "clauses", "clauses 应为列表")
@@ -143,6 +152,8 @@ class FileChecker:
             "parameters": parameters,
             "notes": str(data.get("notes") or "").strip(),
             "example": bool(data.get("example", False)),
+            "governs_earlier_conduct": governs_earlier,
+            "earlier_conduct_basis": earlier_basis,
         }
 
     def _extends(self, data: Node) -> tuple[str, str] | None:

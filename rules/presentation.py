@@ -171,6 +171,8 @@ class Evaluation:
         """One Chinese sentence: the verdict, under which version, on which clauses."""
         v = self.version
         head = f"依据 {v.title}（{v.id}@{v.version}），{VERDICT_LABELS[self.verdict]}"
+        if self.version_choice and self.version_choice.get("conduct_version") is None:
+            head = f"行为早于本规则集施行，依其适用于施行前行为的规定（{v.earlier_conduct_basis}），{head}"
         if self.verdict == TOLERABLE:
             return f"{head}：所依据的容错情形 {'、'.join(self.decisive)}；可作出{'、'.join(OUTCOME_LABELS[o] for o in self.outcomes)}的处理。"
         if self.verdict == NOT_TOLERABLE:

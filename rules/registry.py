@@ -77,6 +77,30 @@ class Registry:
             raise NoVersionInForceError(ruleset_id, on_date)
         return found
 
+    def version_applying(
+        self, ruleset_id: str, conduct: dt.date | str, decision: dt.date | str | None = None
+    ) -> tuple[RuleSetVersion, bool]:
+        """The version whose clauses apply to conduct on ``conduct``, and whether it applies as one
+        that governs conduct before the first version (then: the version in force on ``decision``,
+        if it declares ``governs_earlier_conduct``). Otherwise the same refusals as ``version_for``."""
+        conduct = to_date(conduct)
+        family = self.family(ruleset_id)
+        first = family.versions[0]
+        if conduct >= first.effective_from:
+            found = family.in_force(conduct)
+            if found is None:
+                raise NoVersionInForceError(ruleset_id, conduct)
+            return found, False
+        current = family.in_force(to_date(decision)) if decision is not None else None
+        if current is not None and current.governs_earlier_conduct:
+            return current, True
+        if decision is None and any(v.governs_earlier_conduct for v in family.versions):
+            raise DateBeforeFirstVersionError(
+                ruleset_id, conduct, first.effective_from, "该规则集适用于施行前的行为，须给出决定日期以确定适用的版本"
+            )
+        # A predecessor the documents name but whose text is not held stays an error naming it.
+        raise DateBeforeFirstVersionError(ruleset_id, conduct, first.effective_from, first.supersedes or "")
+
     def pinned(self, ruleset_id: str, label: str, content_hash: str) -> RuleSetVersion:
         """The version a stored evaluation used, refused if its file has changed since."""
         found = self.version(ruleset_id, label)

@@ -64,6 +64,8 @@ def version_from_snapshot(snapshot: dict[str, Any], *, expected_hash: str | None
         },
         notes=snapshot["notes"],
         example=snapshot["example"],
+        governs_earlier_conduct=snapshot.get("governs_earlier_conduct", False),
+        earlier_conduct_basis=snapshot.get("earlier_conduct_basis", ""),
         path="(snapshot)",
     )
     if version.content_hash != actual:  # the rebuilt object must hash as the stored data did

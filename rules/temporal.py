@@ -20,6 +20,8 @@ from rules.presentation import Evaluation
 from rules.registry import Registry, registry
 from rules.snapshot import version_from_snapshot
 
+EARLIER_CONDUCT = "施行前的行为"
+
 
 def evaluate(
     ruleset_id: str,
@@ -32,15 +34,20 @@ def evaluate(
     reg: Registry | None = None,
 ) -> Evaluation:
     """Evaluate under the version in force on the conduct date (从旧), or a later, more favourable
-    version in force on the decision date (兼从轻), in which case both evaluations are returned."""
+    version in force on the decision date (兼从轻), in which case both evaluations are returned.
+
+    Conduct before the first version is evaluated under the version in force on the decision date
+    when that version declares it governs earlier conduct; ``version_choice`` says so."""
     reg = reg or registry()
     conduct = to_date(conduct_date, "行为日期")
-    old = reg.version_for(ruleset_id, conduct)
-    if decision_date is None:
-        return evaluate_version(old, findings, facts, conduct_date=conduct, answers=answers)
-    decision = to_date(decision_date, "决定日期")
-    if decision < conduct:
+    decision = to_date(decision_date, "决定日期") if decision_date is not None else None
+    if decision is not None and decision < conduct:
         raise RuleError(f"决定日期 {decision} 早于行为日期 {conduct}")
+    old, earlier = reg.version_applying(ruleset_id, conduct, decision)
+    if earlier:
+        return _earlier_conduct(reg, old, findings, facts, conduct, decision, answers)
+    if decision is None:
+        return evaluate_version(old, findings, facts, conduct_date=conduct, answers=answers)
     new = reg.version_for(ruleset_id, decision)
     if new is old:
         return evaluate_version(old, findings, facts, conduct_date=conduct, answers=answers)
@@ -74,6 +81,33 @@ def evaluate(
     )
     ev_old.version_choice = choice
     return ev_old
+
+
+def _earlier_conduct(
+    reg: Registry,
+    version: RuleSetVersion,
+    findings: Mapping[str, Any],
+    facts: Mapping[str, Any] | None,
+    conduct: dt.date,
+    decision: dt.date | None,
+    answers: Mapping[str, str] | None,
+) -> Evaluation:
+    """Conduct before the first version, under the version in force at the decision, saying why."""
+    first = reg.family(version.id).versions[0]
+    ev = evaluate_version(version, findings, facts, conduct_date=conduct, answers=answers)
+    ev.version_choice = {
+        "principle": EARLIER_CONDUCT,
+        "conduct_version": None,
+        "decision_version": version.version,
+        "applied": version.version,
+        "basis": version.earlier_conduct_basis,
+        "explanation": (
+            f"行为日期 {conduct} 早于规则集 {version.id} 第一个收录版本的施行日期 {first.effective_from}，"
+            f"行为时无收录的版本；决定时（{decision}）施行的版本 {version.version} 适用于施行前的行为"
+            f"（{version.earlier_conduct_basis}），故依该版本评估。"
+        ),
+    }
+    return ev
 
 
 def pinned_version(

@@ -419,3 +419,42 @@ def test_verbatim_clause_texts_appear_in_their_source_documents():
                 if re.sub(r"\s+", "", text) not in _normalised_source(source):
                     problems.append(f"{clause.id}: {clause.text}")
     assert not problems, "条文与原文不一致：" + "；".join(problems)
+
+
+def test_hohhot_conduct_before_the_eighteenth_congress_is_evaluated_and_m1_can_apply():
+    # 呼和浩特 二、10.：「對于違規違紀違法行為發生在黨的十八大以前,本人有深刻檢討并主動改正的」… 予以從輕減輕處理
+    version = registry().version("hohhot", "2019")
+    assert "發生在黨的十八大以前" in version.clause("hohhot.M1").text
+    assert version.governs_earlier_conduct
+    findings = {"hohhot.S2": "met", "hohhot.X2": "not_met", "hohhot.X3": "not_met", "hohhot.M1": "met"}
+    ev = evaluate("hohhot", findings, "2011-05-01", facts={"disposition": "first"}, decision_date="2020-01-01")
+    assert ev.version.version == "2019"
+    assert ev.verdict == "tolerable"
+    assert ev.mitigation == ["hohhot.M1"]
+    data = ev.to_dict()
+    assert data["version_choice"]["principle"] == "施行前的行为"
+    assert data["version_choice"]["applied"] == "2019"
+    assert "十八大以前" in data["version_choice"]["explanation"]
+    assert "行为早于本规则集施行" in data["summary"]
+
+
+def test_conduct_before_a_version_that_governs_earlier_conduct_needs_the_decision_date():
+    with pytest.raises(DateBeforeFirstVersionError) as exc:
+        evaluate("hohhot", {}, "2011-05-01")
+    assert "决定日期" in str(exc.value)
+
+
+def test_conduct_before_zhangjiakou_stays_an_error_naming_the_2017_interim_rules():
+    # 张家口 第二十条：「…《张家口市激励干部担当干事的暂行规定》(张字〔2017〕17号)同时废止」: text not held.
+    with pytest.raises(DateBeforeFirstVersionError) as exc:
+        evaluate("zhangjiakou", {}, "2018-01-01", decision_date="2023-06-01")
+    assert "张字〔2017〕17号" in str(exc.value)
+
+
+def test_snapshot_of_a_version_governing_earlier_conduct_round_trips():
+    version = registry().version("hohhot", "2019")
+    snapshot = json.loads(json.dumps(version.snapshot()))
+    rebuilt = pinned_version("hohhot", "2019", version.content_hash, snapshot=snapshot)
+    assert rebuilt.governs_earlier_conduct and rebuilt.earlier_conduct_basis == version.earlier_conduct_basis
+    # Versions that do not declare it keep the hash their stored snapshots were pinned with.
+    assert "governs_earlier_conduct" not in registry().version("henan", "2017").snapshot()

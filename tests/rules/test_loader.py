@@ -169,3 +169,11 @@ def test_system_check_reports_file_line_problems(tmp_path, monkeypatch):
     errors = checks.check_rulesets()
     assert errors and errors[0].id == "rules.E001"
     assert "demo-2020.yaml:" in errors[0].msg
+
+
+def test_governing_earlier_conduct_needs_its_basis_with_file_and_line(tmp_path):
+    write(tmp_path, "demo-2020.yaml", end="governs_earlier_conduct: true")
+    found = problems(tmp_path)
+    assert any("demo-2020.yaml:7: " in p and "governs_earlier_conduct_basis" in p for p in found), found
+    write(tmp_path, "demo-2020.yaml", end="governs_earlier_conduct: yes")
+    assert any("demo-2020.yaml:7: governs_earlier_conduct 应为 true 或 false" in p for p in problems(tmp_path))
