@@ -40,6 +40,7 @@ class Compiled:
         "situation_of",
         "order",
         "questions",
+        "default",
     )
 
     def __init__(self, version: RuleSetVersion) -> None:
@@ -70,6 +71,7 @@ class Compiled:
             for question, mapping in c.answers:
                 self.answers.setdefault(question, []).append((i, {k: CODES[v] for k, v in mapping}))
         self.questions = frozenset(self.answers)
+        self.default = [bool(c.default_rule) for c in clauses]
         # The status that goes against the cadre: overriding a derived one of these needs a reason.
         self.unfavourable = [MET if k == "X" else NOT_MET for k in self.kinds]
         # Order in which `missing` is listed: prerequisites, exclusions, then situations with requirements.

@@ -79,6 +79,9 @@ class Clause:
     note: str = ""
     example: bool = False
     source: str = ""
+    # Non-empty when the document states this kind of clause as a default (一般 / 原则上), not an
+    # absolute: the words that say so. A verdict resting only on such clauses says it does.
+    default_rule: str = ""
     line: int = 0
 
     @property
@@ -93,7 +96,7 @@ class Clause:
         return {question: dict(values) for question, values in self.answers}
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
             "title": self.title,
@@ -122,6 +125,9 @@ class Clause:
             "example": self.example,
             "source": self.source,
         }
+        if self.default_rule:  # written only when set, so other clauses keep their snapshots' hash
+            data["default_rule"] = self.default_rule
+        return data
 
 
 @dataclass(frozen=True, slots=True)

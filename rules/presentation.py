@@ -70,6 +70,28 @@ class Evaluation:
             return ["refused"]
         return []
 
+    @property
+    def default_clauses(self) -> list[str]:
+        """The decisive clauses the document states only as defaults (一般 / 原则上)."""
+        if self.verdict != NOT_TOLERABLE:
+            return []
+        comp = compiled(self.version)
+        return [c for c in self.decisive if comp.default[comp.index[c]]]
+
+    @property
+    def rests_on_default(self) -> bool:
+        """True when the refusal rests only on default rules: the decider may depart, giving reasons."""
+        defaults = self.default_clauses
+        return bool(defaults) and len(defaults) == len(self.decisive)
+
+    def default_rule(self) -> dict[str, Any] | None:
+        """The default rules the refusal rests on, with the document's words, or ``None``."""
+        clauses = self.default_clauses
+        if not clauses:
+            return None
+        basis = list(dict.fromkeys(self.version.clause(c).default_rule for c in clauses))
+        return {"clauses": clauses, "basis": basis, "only": self.rests_on_default}
+
     def status(self, clause_id: str) -> str:
         """The status (met / not_met / unknown) a clause came out with."""
         return NAMES[self.statuses[compiled(self.version).index[clause_id]]]
@@ -176,7 +198,11 @@ class Evaluation:
         if self.verdict == TOLERABLE:
             return f"{head}：所依据的容错情形 {'、'.join(self.decisive)}；可作出{'、'.join(OUTCOME_LABELS[o] for o in self.outcomes)}的处理。"
         if self.verdict == NOT_TOLERABLE:
-            return f"{head}：决定性条款 {'、'.join(self.decisive)}。"
+            text = f"{head}：决定性条款 {'、'.join(self.decisive)}。"
+            if self.rests_on_default:
+                words = "；".join(self.default_rule()["basis"])  # type: ignore[index]
+                text += f"上述条款为原则性规定（{words}）。"
+            return text
         return f"{head}：尚缺 {len(self._missing)} 项可能改变结论的认定。"
 
     def to_dict(self) -> dict[str, Any]:
@@ -197,6 +223,8 @@ class Evaluation:
             "decisive": list(self.decisive),
             "missing": self.missing,
             "mitigation": list(self.mitigation),
+            "rests_on_default": self.rests_on_default,
+            "default_rule": self.default_rule(),
             "summary": self.summary(),
             "trace": self.trace(),
             "facts": self.facts,

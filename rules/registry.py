@@ -167,8 +167,10 @@ def _check_files(
         checker = FileChecker(rel, data, questions)
         header = checker.header()
         clauses: list[Clause] = []
+        # Not a version field: the clauses carry it, so a version that extends this one inherits it.
+        default_rules = header.pop("default_rules") if header is not None else {}
         if header is not None and header["id"]:
-            clauses = checker.clauses(header["id"], header["parameters"])
+            clauses = checker.clauses(header["id"], header["parameters"], default_rules)
             if path.stem != f"{header['id']}-{header['version']}" and path.stem != header["id"]:
                 checker.problem(
                     data, "id", f"文件名应为 {header['id']}-{header['version']}.yaml（规则集 id 与版本）"

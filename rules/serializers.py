@@ -81,6 +81,12 @@ class EvaluationOutputSerializer(serializers.Serializer):
     decisive = serializers.ListField(child=serializers.CharField())
     missing = MissingSerializer(many=True)
     mitigation = serializers.ListField(child=serializers.CharField())
+    rests_on_default = serializers.BooleanField(
+        help_text="不予容错仅依据文件表述为“一般”“原则上”的条款：决定机关可说明理由后作出不同决定"
+    )
+    default_rule = serializers.DictField(
+        allow_null=True, help_text="{clauses: 所依据的原则性条款, basis: 文件原话, only: 是否仅依据这些条款}"
+    )
     summary = serializers.CharField()
     trace = TraceItemSerializer(many=True)
     version_choice = serializers.DictField(allow_null=True)

@@ -34,6 +34,7 @@ def _clause(c: dict[str, Any]) -> Clause:
         example=c["example"],
         # Keys added after the first snapshots were stored: absent means the default.
         source=c.get("source", ""),
+        default_rule=c.get("default_rule", ""),
     )
 
 

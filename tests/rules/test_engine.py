@@ -458,3 +458,28 @@ def test_snapshot_of_a_version_governing_earlier_conduct_round_trips():
     assert rebuilt.governs_earlier_conduct and rebuilt.earlier_conduct_basis == version.earlier_conduct_basis
     # Versions that do not declare it keep the hash their stored snapshots were pinned with.
     assert "governs_earlier_conduct" not in registry().version("henan", "2017").snapshot()
+
+
+def test_zhangjiagang_refusal_on_a_prerequisite_says_it_rests_on_a_default_rule():
+    # 张家港 报道：「容错免责一般应同时具备6项“前置条件”」「如果突破了这6条“红线”,原则上不进行容错免责」
+    source = _normalised_source("zhangjiagang-2017-report.txt")
+    assert "容错免责一般应同时具备6项“前置条件”" in source
+    assert "如果突破了这6条“红线”,原则上不进行容错免责" in source
+    ev = evaluate("zhangjiagang", _zjg(**{"zhangjiagang.P3": "not_met", "zhangjiagang.P4": "met"}), "2018-06-01")
+    assert ev.verdict == "not_tolerable" and ev.decisive == ["zhangjiagang.P3"]
+    data = ev.to_dict()
+    assert data["rests_on_default"] is True
+    assert data["default_rule"]["clauses"] == ["zhangjiagang.P3"]
+    assert any("原则上不进行容错免责" in b for b in data["default_rule"]["basis"])
+    assert "原则性规定" in data["summary"]
+
+
+def test_refusal_also_resting_on_an_absolute_clause_does_not_rest_on_a_default():
+    findings = _zjg(**{"zhangjiagang.P3": "not_met", "zhangjiagang.P4": "met", "zhangjiagang.S1": "not_met"})
+    data = evaluate("zhangjiagang", findings, "2018-06-01").to_dict()
+    assert data["decisive"] == ["zhangjiagang.P3", "zhangjiagang.S1"]
+    assert data["rests_on_default"] is False
+    assert data["default_rule"]["clauses"] == ["zhangjiagang.P3"] and data["default_rule"]["only"] is False
+    # Rule sets whose documents state no default never rest on one.
+    ev = evaluate("zhangjiakou", {"zhangjiakou.P1": "not_met"}, "2020-05-01")
+    assert ev.to_dict()["rests_on_default"] is False and ev.to_dict()["default_rule"] is None
