@@ -100,6 +100,19 @@ class ClauseChecks:
             out.extend(parts)
         return out
 
+    def check_borrowed_citations(self, clauses: list[Clause], file_source: str) -> None:
+        """A clause quoted from another document than the file's must name that document in its
+        citation (《…》 or its 文号), since pages and documents show only the citation."""
+        for c in clauses:
+            if c.source and c.source != file_source and "《" not in c.citation and "〔" not in c.citation:
+                self.problems.append(
+                    RuleFileProblem(
+                        self.path,
+                        c.line,
+                        f"条款 {c.id} 引自 {c.source}，其 citation 须写明所引文件的名称或文号及条目",
+                    )
+                )
+
     def _parts(self, node: Node, clause: Clause, rid: str, parameters: dict[str, Parameter]) -> list[Clause]:
         raw_parts = node.get("parts")
         if raw_parts is None:

@@ -180,6 +180,9 @@ class Evaluation:
                     or (self.version.clause(clause.parent).citation if clause.parent else ""),
                     "text": clause.text,
                     "verbatim": clause.verbatim,
+                    # Shown with the clause wherever it appears: an illustration, not a document's rule.
+                    "example": clause.example,
+                    "default_rule": clause.default_rule or None,
                     "corrections": [
                         {"original": c.original, "corrected": c.corrected, "note": c.note}
                         for c in clause.corrections

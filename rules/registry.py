@@ -171,6 +171,7 @@ def _check_files(
         default_rules = header.pop("default_rules") if header is not None else {}
         if header is not None and header["id"]:
             clauses = checker.clauses(header["id"], header["parameters"], default_rules)
+            checker.check_borrowed_citations(clauses, header["source"])
             if path.stem != f"{header['id']}-{header['version']}" and path.stem != header["id"]:
                 checker.problem(
                     data, "id", f"文件名应为 {header['id']}-{header['version']}.yaml（规则集 id 与版本）"

@@ -57,9 +57,11 @@ class TraceItemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=["met", "not_met", "unknown"])
     source = serializers.DictField()
-    citation = serializers.CharField()
+    citation = serializers.CharField(help_text="出处：所引文件及条目")
     text = serializers.CharField()
     note = serializers.CharField()
+    example = serializers.BooleanField(help_text="示例条款（非任何文件的原有条目）")
+    default_rule = serializers.CharField(allow_null=True, help_text="文件表述为原则性规定时的原话")
 
 
 class MissingSerializer(serializers.Serializer):

@@ -483,3 +483,27 @@ def test_refusal_also_resting_on_an_absolute_clause_does_not_rest_on_a_default()
     # Rule sets whose documents state no default never rest on one.
     ev = evaluate("zhangjiakou", {"zhangjiakou.P1": "not_met"}, "2020-05-01")
     assert ev.to_dict()["rests_on_default"] is False and ev.to_dict()["default_rule"] is None
+
+
+def test_zhejiang_three_distinctions_citation_names_the_henan_document_and_article():
+    # 豫办〔2017〕28号 一(一)：「把干部在推进改革中因缺乏经验、先行先试出现的失误错误,同明知故犯的违纪违法行为区分开来」
+    assert "因缺乏经验、先行先试出现的失误错误,同明知故犯的违纪违法行为区分开来" in _normalised_source(
+        "henan-2017-yuban-28.txt"
+    )
+    ev = evaluate("zhejiang", {}, "2019-01-01")
+    trace = {t["clause"]: t for t in ev.to_dict()["trace"]}
+    for cid in ("zhejiang.S1", "zhejiang.S2", "zhejiang.S3", "zhejiang.X1", "zhejiang.X2", "zhejiang.X3"):
+        assert "豫办〔2017〕28号" in trace[cid]["citation"], cid
+        assert "一(一)" in trace[cid]["citation"], cid
+
+
+def test_department_example_negative_items_are_shown_as_examples_not_as_a_negative_list():
+    # 浙江报道「选人用人释放强烈信号」一节：「有些干部不作为,虽然嘴上讲实干,行动上却不如此」— not a negative list.
+    assert "有些干部不作为,虽然嘴上讲实干,行动上却不如此" in _normalised_source("zhejiang-2018-opinions-report.txt")
+    ev = evaluate("zhejiang-dept-example", {}, "2019-01-01")
+    trace = {t["clause"]: t for t in ev.to_dict()["trace"]}
+    for cid in ("zhejiang-dept-example.X1", "zhejiang-dept-example.X2", "zhejiang-dept-example.X3"):
+        assert trace[cid]["example"] is True
+        assert "示例" in trace[cid]["citation"] and "非负面清单原文" in trace[cid]["citation"]
+        assert "选人用人释放强烈信号" in trace[cid]["citation"]
+    assert trace["zhejiang.P1"]["example"] is False
