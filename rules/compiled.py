@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rules.definitions import RuleSetVersion
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 
 # Small ints rather than strings: the evaluation loop compares them many times per call.
 UNKNOWN, MET, NOT_MET = 0, 1, 2
@@ -74,13 +74,15 @@ class Compiled:
         self.default = [bool(c.default_rule) for c in clauses]
         # The status that goes against the cadre: overriding a derived one of these needs a reason.
         self.unfavourable = [MET if k == "X" else NOT_MET for k in self.kinds]
-        # Order in which `missing` is listed: prerequisites, exclusions, then situations with requirements.
+        # Order in which `missing` is listed: prerequisites, exclusions, then situations with requirements
+        # (a compound clause before its parts: it is listed itself only when attested whole as unknown).
         order: list[int] = []
         for i in self.p + self.x:
-            order.extend(self.parts.get(i, [i]))
+            order.extend([i, *self.parts.get(i, ())])
         for i in self.s:
-            order.extend(self.parts.get(i, [i]))
-            order.extend(self.reqs[i])
+            order.extend([i, *self.parts.get(i, ())])
+            for r in self.reqs[i]:
+                order.extend([r, *self.parts.get(r, ())])
         self.order = order
 
 

@@ -58,7 +58,7 @@ def evaluate_version(
     counts, possible, holds = _tally(comp, statuses)
     verdict = _verdict(*counts)
     decisive = _decisive(comp, statuses, verdict, counts, holds)
-    missing = _missing(comp, statuses, counts, possible, holds) if verdict == UNDETERMINED else []
+    missing = _missing(comp, statuses, attested, counts, possible, holds) if verdict == UNDETERMINED else []
     mitigation = [comp.ids[i] for i in comp.m if statuses[i] == MET]
     return Evaluation(
         version,
@@ -294,20 +294,59 @@ def _decisive(
 def _missing(
     comp: Compiled,
     statuses: list[int],
+    attested: dict[int, Finding],
     counts: Counts,
     possible: dict[int, bool],
     holds: dict[int, bool],
 ) -> list[tuple[int, str, str]]:
-    """The unknown clauses still worth a finding, each with the verdict if met and if not met."""
+    """The unknown clauses that belong to some smallest set of findings that would settle the verdict,
+    each with the verdict if it alone were met and if it alone were not met.
+
+    A verdict is settled (tolerable or not_tolerable) by one of: a prerequisite not met (one finding),
+    an exclusion met (one finding per unknown part), every still-possible situation ruled out (one
+    finding each), or all prerequisites met, all exclusions not met and one situation holding (one
+    finding per unknown clause or part involved). The cheapest of these fix the size of a smallest set.
+    """
+
+    def units(i: int) -> list[int]:
+        # The clauses a finding can be recorded on: a compound clause's unknown parts, unless attested whole.
+        if i in comp.parts and i not in attested:
+            return [p for p in comp.parts[i] if statuses[p] == UNKNOWN]
+        return [i]
+
     s_hold = counts[4]
+    options: list[tuple[int, list[int]]] = []
+    unknown_p = [i for i in comp.p if statuses[i] == UNKNOWN]
+    unknown_x = [i for i in comp.x if statuses[i] == UNKNOWN]
+    for i in unknown_p:  # one part not met refuses
+        options.append((1, units(i)))
+    for i in unknown_x:  # every unknown part met refuses
+        options.append((len(units(i)), units(i)))
+    # A situation that may still hold but does not yet: the findings it needs to hold (all of them),
+    # any one of which could instead rule it out.
+    open_s = {
+        i: [u for c in (i, *comp.reqs[i]) if statuses[c] == UNKNOWN for u in units(c)]
+        for i in comp.s
+        if possible[i] and not holds[i]
+    }
+    if not s_hold and open_s:  # rule out every situation that could still hold: one finding each
+        options.append((len(open_s), [u for us in open_s.values() for u in us]))
+    base = sum(len(units(i)) for i in unknown_p) + len(unknown_x)
+    base_units = [u for i in unknown_p + unknown_x for u in units(i)]
+    if s_hold:
+        options.append((base, base_units))
+    elif open_s:
+        cheapest = min(len(us) for us in open_s.values())
+        chosen = [u for us in open_s.values() if len(us) == cheapest for u in us]
+        options.append((base + cheapest, base_units + chosen))
+    smallest = min(cost for cost, _u in options)
+    wanted = {u for cost, us in options if cost == smallest for u in us}
     missing: list[tuple[int, str, str]] = []
     for i in comp.order:
-        if statuses[i] != UNKNOWN:
+        if i not in wanted:
             continue
         parent = comp.parent[i]
         top = i if parent < 0 else parent
-        if parent >= 0 and statuses[parent] != UNKNOWN:
-            continue
         if parent >= 0:
             siblings = [statuses[p] for p in comp.parts[parent] if p != i]
             top_if_met = _and([*siblings, MET])
@@ -315,14 +354,7 @@ def _missing(
             top_if_met = MET
         if_met = _what_if(comp, statuses, counts, possible, top, top_if_met)
         if_not = _what_if(comp, statuses, counts, possible, top, NOT_MET)
-        kind = comp.kinds[top]
-        relevant = kind in ("P", "X")
-        if kind == "S":
-            relevant = not s_hold and possible[top]
-        elif kind == "R":
-            relevant = not s_hold and possible[comp.situation_of[top]]
-        if relevant:
-            missing.append((i, if_met, if_not))
+        missing.append((i, if_met, if_not))
     return missing
 
 

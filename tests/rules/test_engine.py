@@ -42,7 +42,8 @@ def test_situation_with_failed_requirement_does_not_hold():
     base.update({f"henan.X{i}": "not_met" for i in range(1, 5)})
     ev = evaluate("henan", {**base, "henan.S1": "met", "henan.R1": "not_met"}, "2018-01-01")
     assert ev.verdict == "undetermined"  # S2-S4 could still hold
-    assert [m["clause"] for m in ev.missing] == ["henan.S2", "henan.R2", "henan.S3", "henan.S4"]
+    # One finding settles it (S3 or S4 met: tolerable); S2 would also need R2, so it is not in a smallest set.
+    assert [m["clause"] for m in ev.missing] == ["henan.S3", "henan.S4"]
     ev = evaluate(
         "henan",
         {
@@ -81,7 +82,7 @@ def test_undetermined_is_never_a_guess_and_says_what_each_finding_would_do():
     assert ev.verdict == "undetermined"
     assert ev.outcomes == []
     kinds = {m["kind"] for m in ev.missing}
-    assert kinds == {"P", "S", "X"}
+    assert kinds == {"P", "X"}  # one prerequisite not met or one exclusion met settles it; no situation does
     p5 = next(m for m in ev.missing if m["clause"] == "zhangjiakou.P5")
     assert p5["if_not_met"] == "not_tolerable"
 
@@ -507,3 +508,21 @@ def test_department_example_negative_items_are_shown_as_examples_not_as_a_negati
         assert "示例" in trace[cid]["citation"] and "非负面清单原文" in trace[cid]["citation"]
         assert "选人用人释放强烈信号" in trace[cid]["citation"]
     assert trace["zhejiang.P1"]["example"] is False
+
+
+def test_missing_with_p5_unknown_and_no_situation_lists_only_what_can_settle_the_verdict():
+    # rules/README.md: `missing` lists the unknown clauses in some smallest set of findings that settles the verdict.
+    findings = zjk()
+    del findings["zhangjiakou.P5"]
+    ev = evaluate("zhangjiakou", findings, "2020-05-01")
+    assert ev.verdict == "undetermined"
+    assert [m["clause"] for m in ev.missing] == ["zhangjiakou.P5"]  # not S1-S12: none settles it alone
+    ev = evaluate("zhangjiakou", zjk(), "2020-05-01")  # P5 now met: each situation alone would settle it
+    assert [m["clause"] for m in ev.missing] == [f"zhangjiakou.S{i}" for i in range(1, 13)]
+
+
+def test_missing_when_no_single_finding_settles_lists_the_smallest_pairs():
+    base = {f"henan.P{i}": "met" for i in (1, 2, 3)} | {f"henan.X{i}": "not_met" for i in range(1, 5)}
+    ev = evaluate("henan", base | {"henan.S3": "not_met", "henan.S4": "not_met"}, "2018-01-01")
+    # S1+R1 or S2+R2 (tolerable), or one of S1/R1 with one of S2/R2 not met (not tolerable): two findings.
+    assert [m["clause"] for m in ev.missing] == ["henan.S1", "henan.R1", "henan.S2", "henan.R2"]
