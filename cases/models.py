@@ -70,6 +70,14 @@ class Disposition(models.TextChoices):
     FOURTH = "fourth", "第四种形态"
 
 
+class AccountabilityMeasure(models.TextChoices):
+    """What the case ended in for the person; a later case of the same matter reads it (张家口 附件2 二、第9项)."""
+
+    ACCOUNTABILITY = "accountability", "问责"
+    REMINDER = "reminder", "组织提醒"
+    NONE = "none", "未问责、未组织提醒"
+
+
 class FindingStatus(models.TextChoices):
     MET = "met", "符合"
     NOT_MET = "not_met", "不符合"
@@ -111,6 +119,11 @@ class Case(models.Model):
     claimed_situations = models.JSONField("申请人认为适用的容错情形", default=list, blank=True)
     loss_amount = models.DecimalField("损失金额（元）", max_digits=16, decimal_places=2, null=True, blank=True)
     disposition = models.CharField("处置形态", max_length=10, choices=Disposition.choices, blank=True)
+    accountability_measure = models.CharField(
+        "问责或组织提醒", max_length=20, choices=AccountabilityMeasure.choices, blank=True,
+        help_text="本案最终对当事人问责、组织提醒，或两者皆无；空白表示未记录",
+    )
+    accountability_measure_date = models.DateField("问责或组织提醒日期", null=True, blank=True)
     origin = models.CharField("启动方式", max_length=20, choices=Origin.choices, default=Origin.ACCOUNTABILITY)
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, blank=True, on_delete=models.PROTECT,

@@ -15,8 +15,9 @@ from .models import Case, CaseState
 _ACCOUNTED_STATES = (CaseState.DECIDED, CaseState.EXECUTED, CaseState.APPEALED, CaseState.CLOSED)
 
 
-def prior_same_matter(case: Case) -> list[dict[str, str]]:
-    """Earlier decided cases of the same person in the same matter category (the "repeat" clauses)."""
+def prior_same_matter(case: Case) -> list[dict[str, str | None]]:
+    """Earlier decided cases of the same person in the same matter category (the "repeat" clauses),
+    each with the accountability measure or reminder it recorded and its date (``None``: not recorded)."""
     earlier = (
         Case.objects.filter(
             subject_id=case.subject_id,
@@ -26,9 +27,17 @@ def prior_same_matter(case: Case) -> list[dict[str, str]]:
         )
         .exclude(pk=case.pk)
         .order_by("conduct_date")
-        .only("id", "created_at", "conduct_date")
+        .only("id", "created_at", "conduct_date", "accountability_measure", "accountability_measure_date")
     )
-    return [{"case": c.reference, "date": c.conduct_date.isoformat()} for c in earlier]
+    return [
+        {
+            "case": c.reference,
+            "date": c.conduct_date.isoformat(),
+            "measure": c.accountability_measure or None,
+            "measure_date": c.accountability_measure_date.isoformat() if c.accountability_measure_date else None,
+        }
+        for c in earlier
+    ]
 
 
 def case_facts(case: Case) -> dict[str, Any]:

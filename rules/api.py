@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from rules import serializers as s
 from rules.diff import diff_versions
-from rules.engine import compare, evaluate
 from rules.errors import (
     DateBeforeFirstVersionError,
     FactError,
@@ -24,8 +23,9 @@ from rules.errors import (
     UnknownRuleSetError,
     UnknownVersionError,
 )
-from rules.loader import registry
+from rules.registry import registry
 from rules.selectors import family_detail, family_summary
+from rules.temporal import compare, evaluate
 
 
 def _family(ruleset_id: str):
@@ -39,7 +39,14 @@ def _engine_inputs(data: dict[str, Any]) -> dict[str, Any]:
     facts = {k: data[k] for k in ("loss_amount", "disposition", "prior_same_matter") if k in data}
     if facts.get("prior_same_matter"):
         facts["prior_same_matter"] = [
-            {"case": p["case"], "date": p["date"].isoformat()} for p in facts["prior_same_matter"] if p
+            {
+                "case": p["case"],
+                "date": p["date"].isoformat(),
+                "measure": p.get("measure"),
+                "measure_date": p["measure_date"].isoformat() if p.get("measure_date") else None,
+            }
+            for p in facts["prior_same_matter"]
+            if p
         ]
     return {
         "findings": data.get("findings") or {},

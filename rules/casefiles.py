@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from rules.definitions import KINDS, OUTCOME_LABELS, STATUS_LABELS, VERDICT_LABELS
-from rules.engine import Evaluation, evaluate
-from rules.loader import RULESETS_DIR, Registry, parse_yaml, registry
+from rules.presentation import Evaluation
+from rules.registry import RULESETS_DIR, Registry, registry
+from rules.temporal import evaluate
+from rules.yamlread import parse_yaml
 
 CASES_DIR = RULESETS_DIR / "cases"
 STATUS_WORDS = {
@@ -135,7 +137,15 @@ def _facts(case: Case) -> dict[str, Any] | None:
     facts = dict(case.facts)
     prior = facts.get("prior_same_matter")
     if prior is not None:
-        facts["prior_same_matter"] = [{"case": str(p.get("case", "")), "date": str(p["date"])} for p in prior]
+        facts["prior_same_matter"] = [
+            {
+                "case": str(p.get("case", "")),
+                "date": str(p["date"]),
+                "measure": p.get("measure"),
+                "measure_date": str(p["measure_date"]) if p.get("measure_date") else None,
+            }
+            for p in prior
+        ]
     return facts
 
 

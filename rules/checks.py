@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.checks import Error, register
 
-from rules.loader import check_directory
+from rules.registry import check_directory
 
 
 @register("rules")

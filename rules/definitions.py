@@ -32,9 +32,12 @@ VERDICT_LABELS = {"tolerable": "予以容错", "not_tolerable": "不予容错", 
 DERIVATION_SOURCES = {
     "major_loss": "记录的损失金额与本规则集的重大损失数额参数比较",
     "repeat_same_matter": "本人此前同类事由的案件记录",
+    "repeat_after_accountability": "本人此前同类事由的案件中记录的问责或组织提醒及其日期",
     "disposition_third_fourth": "本案记录的“四种形态”处理方式",
 }
 DISPOSITIONS = {"first": "第一种形态", "second": "第二种形态", "third": "第三种形态", "fourth": "第四种形态"}
+# What an earlier case of the same matter ended in for the cadre (for "在被问责或组织提醒后").
+MEASURES = {"accountability": "问责", "reminder": "组织提醒", "none": "未问责、未组织提醒"}
 ANSWER_VALUES = ("yes", "no")
 ANSWER_LABELS = {"yes": "是", "no": "否"}
 
@@ -76,6 +79,9 @@ class Clause:
     note: str = ""
     example: bool = False
     source: str = ""
+    # Non-empty when the document states this kind of clause as a default (一般 / 原则上), not an
+    # absolute: the words that say so. A verdict resting only on such clauses says it does.
+    default_rule: str = ""
     line: int = 0
 
     @property
@@ -90,7 +96,7 @@ class Clause:
         return {question: dict(values) for question, values in self.answers}
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
             "title": self.title,
@@ -119,6 +125,9 @@ class Clause:
             "example": self.example,
             "source": self.source,
         }
+        if self.default_rule:  # written only when set, so other clauses keep their snapshots' hash
+            data["default_rule"] = self.default_rule
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +167,9 @@ class RuleSetVersion:
     parameters: dict[str, Parameter] = field(default_factory=dict)
     notes: str = ""
     example: bool = False
+    # Whether this version applies to conduct before the first version took effect, and where it says so.
+    governs_earlier_conduct: bool = False
+    earlier_conduct_basis: str = ""
     path: str = ""
     content_hash: str = ""
     _by_id: dict[str, Clause] = field(default_factory=dict, repr=False)
@@ -200,9 +212,6 @@ class RuleSetVersion:
     def requirements(self) -> list[Clause]:
         return self.of_kind("R")
 
-    def mitigations(self) -> list[Clause]:
-        return self.of_kind("M")
-
     def requirements_for(self, situation_id: str) -> list[Clause]:
         return [c for c in self.clauses if c.kind == "R" and c.applies_to == situation_id]
 
@@ -214,7 +223,7 @@ class RuleSetVersion:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the evaluation depends on, as plain data; its hash pins this version."""
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "version": self.version,
             "title": self.title,
@@ -236,6 +245,11 @@ class RuleSetVersion:
             "example": self.example,
             "clauses": [c.as_dict() for c in self.clauses],
         }
+        # Keys added later are written only when set, so versions without them keep their old hash.
+        if self.governs_earlier_conduct:
+            data["governs_earlier_conduct"] = True
+            data["earlier_conduct_basis"] = self.earlier_conduct_basis
+        return data
 
 
 def content_hash_of(snapshot: dict[str, Any]) -> str:

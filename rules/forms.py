@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from rules.definitions import DISPOSITIONS
-from rules.loader import registry
+from rules.registry import registry
 
 ANSWER_CHOICES = [("", "不明"), ("yes", "是"), ("no", "否")]
 DEFAULT_RULESETS = ["zhangjiakou", "henan", "hohhot"]

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from rules.definitions import OUTCOME_LABELS, STATUS_LABELS, VERDICT_LABELS
-from rules.engine import Evaluation
 from rules.errors import FactError, FindingError
+from rules.presentation import Evaluation
 
 FACT_KEYS = ("loss_amount", "disposition", "prior_same_matter")
 PAYLOAD_KEYS = {"findings", "answers", "conduct_date", "decision_date", "date", "rulesets", *FACT_KEYS}

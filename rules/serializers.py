@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from rules.definitions import DISPOSITIONS
+from rules.definitions import DISPOSITIONS, MEASURES
 
 
 class PriorCaseSerializer(serializers.Serializer):
     case = serializers.CharField(help_text="前案编号")
-    date = serializers.DateField(help_text="前案问责或组织提醒的日期")
+    date = serializers.DateField(help_text="前案的行为日期")
+    measure = serializers.ChoiceField(
+        choices=list(MEASURES), required=False, allow_null=True,
+        help_text="前案对当事人问责（accountability）、组织提醒（reminder）或两者皆无（none）；不填表示未记录",
+    )
+    measure_date = serializers.DateField(required=False, allow_null=True, help_text="问责或组织提醒的日期")
 
 
 class EvaluateInputSerializer(serializers.Serializer):
@@ -52,9 +57,11 @@ class TraceItemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=["met", "not_met", "unknown"])
     source = serializers.DictField()
-    citation = serializers.CharField()
+    citation = serializers.CharField(help_text="出处：所引文件及条目")
     text = serializers.CharField()
     note = serializers.CharField()
+    example = serializers.BooleanField(help_text="示例条款（非任何文件的原有条目）")
+    default_rule = serializers.CharField(allow_null=True, help_text="文件表述为原则性规定时的原话")
 
 
 class MissingSerializer(serializers.Serializer):
@@ -76,6 +83,12 @@ class EvaluationOutputSerializer(serializers.Serializer):
     decisive = serializers.ListField(child=serializers.CharField())
     missing = MissingSerializer(many=True)
     mitigation = serializers.ListField(child=serializers.CharField())
+    rests_on_default = serializers.BooleanField(
+        help_text="不予容错仅依据文件表述为“一般”“原则上”的条款：决定机关可说明理由后作出不同决定"
+    )
+    default_rule = serializers.DictField(
+        allow_null=True, help_text="{clauses: 所依据的原则性条款, basis: 文件原话, only: 是否仅依据这些条款}"
+    )
     summary = serializers.CharField()
     trace = TraceItemSerializer(many=True)
     version_choice = serializers.DictField(allow_null=True)

@@ -8,11 +8,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from rules.diff import diff_versions
-from rules.engine import compare
 from rules.errors import RuleError, UnknownRuleSetError
 from rules.forms import DEFAULT_RULESETS, CompareForm
-from rules.loader import registry
+from rules.registry import registry
 from rules.selectors import clauses_by_kind
+from rules.temporal import compare
 
 
 @login_required

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from accounts.models import Organisation, Person, User
 from cases.models import Case, Disposition, Evidence, FindingStatus, MatterCategory, Outcome
-from workflow.models import AppealResult, ConsultationOpinion, HistoryEntry, MeetingKind
+from workflow.models import AppealResult, ConsultationOpinion, MeetingKind
 
 from .permissions import allowed_actions, sees_internal
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from cases.models import CaseState
+from cases.models import Case, CaseState
 from cases.selectors import case_evaluation, case_facts, case_findings, prior_same_matter
 from tests.factories import (
     CaseFactory,
@@ -44,7 +44,9 @@ def test_an_earlier_decided_case_in_the_same_matter_is_a_prior():
 
     case = CaseFactory(subject=person, conduct_date=days_ago(30))
 
-    assert prior_same_matter(case) == [{"case": earlier.reference, "date": days_ago(300).isoformat()}]
+    # No accountability measure was recorded on the earlier case, so the record says nothing of one.
+    assert prior_same_matter(case) == [{"case": earlier.reference, "date": days_ago(300).isoformat(),
+                                        "measure": None, "measure_date": None}]
     assert case_facts(case)["prior_same_matter"] == prior_same_matter(case)
 
 
@@ -104,16 +106,25 @@ def test_evaluation_follows_the_recorded_findings(verdict, expected, outcomes):
     assert evaluation.outcomes == outcomes
 
 
-def test_a_prior_decided_case_turns_the_repeat_exclusion_on():
+def test_a_prior_case_counts_for_the_repeat_exclusion_only_after_accountability_or_a_reminder():
+    # 张家口 附件2 三(九): 「在被问责或组织提醒后,仍因同一事由重复出现重大失误或过错的」.
     person = PersonFactory()
-    case_in_state(CaseState.DECIDED, subject=person, conduct_date=days_ago(300))
+    earlier = case_in_state(CaseState.DECIDED, subject=person, conduct_date=days_ago(300))
     case = case_in_state(CaseState.INVESTIGATING, subject=person)
     findings = findings_for(case, verdict="tolerable")
     findings.pop("zhangjiakou.X9")  # derived from the system's own records
     for clause_id, status in findings.items():
         FindingFactory(case=case, clause_id=clause_id, status=status)
 
+    # The earlier case does not say whether the cadre was held accountable: X9 is unknown, not met.
     evaluation = case_evaluation(case)
+    assert evaluation.verdict == "undetermined"
+    assert "zhangjiakou.X9" in [m["clause"] for m in evaluation.to_dict()["missing"]]
 
+    # Held accountable before this conduct: X9 turns on once the new error is found to be a major one.
+    Case.objects.filter(pk=earlier.pk).update(accountability_measure="accountability",
+                                              accountability_measure_date=days_ago(200))
+    FindingFactory(case=case, clause_id="zhangjiakou.X9", status="met")
+    evaluation = case_evaluation(Case.objects.get(pk=case.pk))
     assert evaluation.verdict == "not_tolerable"
     assert "zhangjiakou.X9" in evaluation.decisive

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rules import loader
+from rules import registry as registry_module
 from rules.loader import Registry, load_registry
 
 FIXTURE_VERSIONS = Path(__file__).resolve().parent / "fixtures" / "versions"
@@ -25,5 +25,5 @@ def testland() -> Registry:
 @pytest.fixture
 def testland_registry(testland: Registry, monkeypatch: pytest.MonkeyPatch) -> Registry:
     """Make the process-wide registry the fixture one, for the API and pages."""
-    monkeypatch.setattr(loader, "_registry", testland)
+    monkeypatch.setattr(registry_module, "_registry", testland)
     return testland

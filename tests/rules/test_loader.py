@@ -180,3 +180,22 @@ def test_system_check_reports_file_line_problems(tmp_path, monkeypatch):
     errors = checks.check_rulesets()
     assert errors and errors[0].id == "rules.E001"
     assert "demo-2020.yaml:" in errors[0].msg
+
+
+def test_governing_earlier_conduct_needs_its_basis_with_file_and_line(tmp_path):
+    write(tmp_path, "demo-2020.yaml", end="governs_earlier_conduct: true")
+    found = problems(tmp_path)
+    assert any("demo-2020.yaml:7: " in p and "governs_earlier_conduct_basis" in p for p in found), found
+    write(tmp_path, "demo-2020.yaml", end="governs_earlier_conduct: yes")
+    assert any("demo-2020.yaml:7: governs_earlier_conduct 应为 true 或 false" in p for p in problems(tmp_path))
+
+
+def test_clause_quoted_from_another_document_must_name_it_in_its_citation(tmp_path):
+    clauses = CLAUSES.format(s1="情形一的原文").replace(
+        "    citation: 第二条\n", "    citation: 第二条\n    source: other-document.txt\n"
+    )
+    write(tmp_path, "demo-2020.yaml", clauses=clauses)
+    found = problems(tmp_path)
+    assert any("demo-2020.yaml:14: 条款 demo.S1 引自 other-document.txt" in p for p in found), found
+    write(tmp_path, "demo-2020.yaml", clauses=clauses.replace("citation: 第二条", "citation: 某文〔2017〕1号 第二条"))
+    assert problems(tmp_path) == []

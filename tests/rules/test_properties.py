@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import itertools
+
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rules.engine import evaluate_version
@@ -63,3 +65,56 @@ def test_missing_clauses_are_unknown_and_could_change_the_verdict(vf):
     assert ev.missing, "尚不能认定时必须说明缺哪些认定"
     for item in ev.missing:
         assert ev.status(item["clause"]) == "unknown"
+
+
+def _leaves(version):
+    return [c for c in version.clauses if not c.parts]
+
+
+@st.composite
+def few_unknowns(draw, versions=VERSIONS, most=6):
+    """Findings on every attestable clause but a few (left unknown), shaped like real cases."""
+    version = draw(st.sampled_from(versions))
+    leaves = _leaves(version)
+    open_ids = draw(st.sets(st.sampled_from([c.id for c in leaves]), max_size=most))
+    findings = {}
+    for c in leaves:
+        if c.id in open_ids:
+            continue
+        favourable = "not_met" if c.kind == "X" else "met"
+        findings[c.id] = draw(st.sampled_from([favourable] * 6 + ["met", "not_met"]))
+    return version, findings, sorted(open_ids)
+
+
+def _smallest_settling_sets(version, findings, open_ids):
+    """By brute force: the unknown clauses in some smallest set of findings that settles the verdict."""
+    best, members = None, set()
+    for values in itertools.product(("unknown", "met", "not_met"), repeat=len(open_ids)):
+        chosen = {cid: v for cid, v in zip(open_ids, values, strict=True) if v != "unknown"}
+        if best is not None and len(chosen) > best:
+            continue
+        if evaluate_version(version, {**findings, **chosen}).verdict == "undetermined":
+            continue
+        if best is None or len(chosen) < best:
+            best, members = len(chosen), set()
+        members |= set(chosen)
+    return members
+
+
+HENAN = registry().version("henan", "2017")
+
+
+@settings(max_examples=150, deadline=None)
+@given(few_unknowns())
+@example(  # P1 unknown, no situation established: only P1 settles the verdict in one finding
+    (HENAN, {c.id: ("not_met" if c.kind == "X" else "met") for c in _leaves(HENAN) if c.kind in "PXR"}
+     | {"henan.P1": "unknown"}, ["henan.P1", "henan.S1", "henan.S2", "henan.S3", "henan.S4"])
+)
+def test_missing_is_exactly_the_clauses_of_the_smallest_settling_finding_sets(case):
+    version, findings, open_ids = case
+    ev = evaluate_version(version, findings)
+    listed = {m["clause"] for m in ev.missing}
+    if ev.verdict != "undetermined":
+        assert listed == set()
+        return
+    assert listed == _smallest_settling_sets(version, findings, open_ids)

@@ -134,12 +134,16 @@ def test_decision_reproduces_under_its_pinned_snapshot_even_without_rule_files(a
     assert PinnedRuleSet.objects.filter(content_hash=decision.ruleset_hash).exists()
 
     # The rule files on disk are not consulted: the snapshot alone reproduces the verdict.
-    import rules.loader
+    import rules.registry
+    import rules.temporal
 
     def no_files():
         raise AssertionError("rule files must not be read")
 
-    monkeypatch.setattr(rules.loader, "registry", no_files)
+    # The registry reads the files once: both the cached one and the lookup the engine uses are gone.
+    monkeypatch.setattr(rules.registry, "_registry", None)
+    monkeypatch.setattr(rules.registry, "load_registry", lambda *a, **k: no_files())
+    monkeypatch.setattr(rules.temporal, "registry", no_files)
     ok, message = decision_reproduce(decision)
     assert ok, message
     call_command("verify_decisions")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from rules.loader import RULESETS_DIR, check_directory, load_registry
+from rules.registry import RULESETS_DIR, check_directory, load_registry
 
 
 class Command(BaseCommand):

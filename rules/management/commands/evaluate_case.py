@@ -13,9 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from rules.engine import evaluate
 from rules.errors import RuleError
 from rules.inputs import render_text, split_payload
+from rules.temporal import evaluate
 
 
 def _fail(message: str) -> None:
