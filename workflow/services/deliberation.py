@@ -32,7 +32,7 @@ from ..models import (
     Proposal,
     Recusal,
 )
-from .kernel import Meeting, choice, evaluation_dict, lock, members, notify, outbox, require_text, save
+from .kernel import Meeting, choice, evaluation_dict, limited_text, lock, members, notify, outbox, save
 
 VERDICT_LABELS = {"tolerable": "予以容错", "not_tolerable": "不予容错", "undetermined": "尚不能认定"}
 
@@ -65,7 +65,7 @@ def case_propose(
     """The preliminary opinion (初步意见), with the evaluation it rests on; consultation requests go out."""
     case = lock(case_id, actor, HistoryAction.PROPOSE, expected_revision)
     outcome = choice(recommended_outcome, Outcome, "recommended_outcome", "建议结论")
-    opinion = require_text(opinion, "opinion", "初步意见")
+    opinion = limited_text(opinion, "proposal.opinion")
     evaluation = evaluation_dict(case)
     targets = _consultation_targets(case, consult)
     round_no = case.proposals.count() + 1
@@ -94,7 +94,7 @@ def consultation_reply(*, case_id: int, actor: Actor, opinion: str, comment: str
 
     case = lock(case_id, actor, HistoryAction.CONSULT_REPLY, None)
     opinion = choice(opinion, ConsultationOpinion, "opinion", "会商意见")
-    comment = (comment or "").strip()
+    comment = limited_text(comment, "consultation.comment", required=False)
     if opinion == ConsultationOpinion.DISAGREE and not comment:
         raise InvalidInput("不同意时须说明理由。", field="comment")
     proposal = case.proposals.order_by("-round").first()
@@ -120,7 +120,7 @@ def consultation_reply(*, case_id: int, actor: Actor, opinion: str, comment: str
 def case_send_back(*, case_id: int, actor: Actor, reason: str, expected_revision: int | None = None) -> Case:
     """The committee returns the proposal for further investigation (退回补充调查)."""
     case = lock(case_id, actor, HistoryAction.SEND_BACK, expected_revision)
-    case.sent_back_reason = require_text(reason, "reason", "退回理由")
+    case.sent_back_reason = limited_text(reason, "action.reason", label="退回理由")
     save(case, actor, HistoryAction.SEND_BACK, to_state=CaseState.INVESTIGATING, fields=["sent_back_reason"],
          reason=case.sent_back_reason)
     if case.handler is not None:
@@ -132,7 +132,7 @@ def case_send_back(*, case_id: int, actor: Actor, reason: str, expected_revision
 def case_recuse(*, case_id: int, actor: Actor, reason: str) -> Recusal:
     """A committee member declares a conflict (回避) and is excluded from this case's decisions."""
     case = lock(case_id, actor, HistoryAction.RECUSE, None)
-    recusal = Recusal.objects.create(case=case, member=actor.user, reason=require_text(reason, "reason", "回避事由"))
+    recusal = Recusal.objects.create(case=case, member=actor.user, reason=limited_text(reason, "action.reason", label="回避事由"))
     save(case, actor, HistoryAction.RECUSE, reason=recusal.reason)
     return recusal
 
@@ -158,7 +158,7 @@ def decision_record(
                   "snapshot": result.version.snapshot()},
     )
     departs = outcome not in (evaluation.get("outcomes") or [])
-    override_reason = (override_reason or "").strip()
+    override_reason = limited_text(override_reason, "decision.override_reason", required=False)
     verdict = evaluation.get("verdict", "")
     if departs and not override_reason:
         raise InvalidInput(
@@ -200,7 +200,7 @@ def case_decide(
     outcome = choice(outcome, Outcome, "outcome", "结论")
     meeting = Meeting.parse(meeting_kind=meeting_kind, meeting_date=meeting_date,
                             members_present=members_present, members_total=members_total)
-    resolution = require_text(resolution, "resolution", "决定内容")
+    resolution = limited_text(resolution, "decision.resolution")
     decision = decision_record(case, actor, kind=DecisionKind.DECISION, outcome=outcome, meeting=meeting,
                                resolution=resolution, override_reason=override_reason)
     case.outcome = outcome
