@@ -62,11 +62,23 @@ class CaseCreateInput(serializers.Serializer):
         return org
 
 
-class FindingInput(serializers.Serializer):
-    # Required, no default: a clause has no finding until someone chooses one.
-    status = serializers.ChoiceField(choices=FindingStatus.choices, error_messages={
+class StatusField(serializers.ChoiceField):
+    """A finding's status: required, no default, and an empty choice is "not chosen", not an invalid one."""
+
+    default_error_messages = {
         "required": "请选择认定：符合、不符合或待查明。", "null": "请选择认定：符合、不符合或待查明。",
-        "invalid_choice": "认定无效：{input}，应为 met（符合）、not_met（不符合）或 unknown（待查明）。"})
+        "invalid_choice": "认定无效：{input}，应为 met（符合）、not_met（不符合）或 unknown（待查明）。",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        if data == "":
+            self.fail("required")
+        return super().to_internal_value(data)
+
+
+class FindingInput(serializers.Serializer):
+    # A clause has no finding until someone chooses one: nothing here may default to 符合.
+    status = StatusField(choices=FindingStatus.choices)
     reasoning = limited("finding.reasoning", required=False)
     revision = serializers.IntegerField(required=False, allow_null=True)
 
