@@ -48,8 +48,6 @@ def limited(key: str, *, label: str | None = None, **kwargs: Any) -> TextField:
     limit = LIMITS[key]
     label = label or limit.label
     messages = {"max_length": f"{label}不能超过 %(limit_value)s 字（现为 %(show_value)s 字）。"}
-    if kwargs.get("required", True):
-        messages["required"] = f"请填写{label}。"
     return TextField(label=label, max_length=limit.max_length, error_messages=messages, **kwargs)
 
 

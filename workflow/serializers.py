@@ -25,9 +25,7 @@ def limited(key: str, *, required: bool = True, **kwargs: Any) -> TextField:
     """A free-text input whose ``max_length`` is the limit in ``LIMITS``, refused in Chinese naming the field."""
     limit = LIMITS[key]
     messages = {"max_length": f"{limit.label}不能超过 {{max_length}} 字。"}
-    if required:
-        messages |= {"required": f"请填写{limit.label}。", "blank": f"请填写{limit.label}。"}
-    else:
+    if not required:
         kwargs = {"required": False, "allow_blank": True, "default": "", **kwargs}
     return TextField(max_length=limit.max_length, error_messages=messages, **kwargs)
 
