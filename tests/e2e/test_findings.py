@@ -36,10 +36,10 @@ def test_an_unrecorded_exclusion_is_not_saved_as_met_by_a_careless_click(site: S
     page, panel = _findings_tab(site, case)
     clause = panel.locator(f"[id='clause-{exclusion}']")
 
-    expect(clause.locator(".clause-head")).to_contain_text("待查明（未记录认定）")
     status = clause.get_by_label(f"{exclusion} 认定")
     expect(status).to_have_value("")
     expect(status.locator("option:checked")).to_have_text("请选择")
+    expect(clause.locator(".clause-head")).to_contain_text("待查明（未记录认定）")
 
     clause.get_by_role("button", name="保存认定").click()  # the browser asks for a choice first
     assert status.evaluate("s => s.validity.valueMissing") is True
@@ -62,10 +62,11 @@ def test_saving_one_clause_keeps_what_was_typed_in_another(site: Site) -> None:
     with page.expect_response(lambda r: r.url.endswith(f"/cases/{case.pk}/evaluation/")):
         clause_b.get_by_role("button", name="保存认定").click()
 
-    expect(clause_b.locator("[data-result]")).to_have_text("已保存")
-    expect(clause_b.locator(".clause-head")).to_contain_text("已认定：不符合")
+    expect(clause_b.locator(".clause-head")).to_contain_text("不符合")  # the evaluation has been refreshed
     expect(clause_a.get_by_label(f"{a} 理由")).to_have_value("会议纪要显示系集体研究，尚未保存。")
     expect(clause_a.get_by_label(f"{a} 认定")).to_have_value("met")
+    expect(clause_b.locator("[data-result]")).to_have_text("已保存")
+    expect(clause_b.locator(".clause-head")).to_contain_text("已认定：不符合")
     expect(clause_a.locator(".clause-head")).to_contain_text("待查明（未记录认定）")
     finding = Finding.objects.get(case=case)
     assert (finding.clause_id, finding.status, finding.reasoning) == (b, "not_met", "经核实，未发现谋取私利。")
