@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Person
 from cases.models import Disposition, FindingStatus, MatterCategory, Outcome
+from workflow.limits import LIMITS
 from workflow.models import AppealResult, ConsultationOpinion, MeetingKind
 
 
@@ -34,17 +36,33 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class TextField(forms.CharField):
+    """Free text with line breaks as the browser counts them (one character), as the services count them."""
+
+    def to_python(self, value: Any) -> str:
+        return super().to_python(value).replace("\r\n", "\n")
+
+
+def limited(key: str, *, label: str | None = None, **kwargs: Any) -> TextField:
+    """A free-text field whose ``max_length`` (and so the HTML ``maxlength``) is the limit in ``LIMITS``."""
+    limit = LIMITS[key]
+    label = label or limit.label
+    messages = {"max_length": f"{label}不能超过 %(limit_value)s 字（现为 %(show_value)s 字）。"}
+    return TextField(label=label, max_length=limit.max_length, error_messages=messages, **kwargs)
+
+
 class CaseCreateForm(forms.Form):
     """An inspector opening a case (依职权启动)."""
 
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    title = forms.CharField(label="事项名称", max_length=200)
+    title = limited("case.title")
     subject = forms.ModelChoiceField(label="当事干部", queryset=Person.objects.none())
     accountability_org = forms.ModelChoiceField(label="问责部门", queryset=Organisation.objects.none())
     conduct_date = forms.DateField(label="行为发生日期", widget=DateInput)
     matter_category = forms.ChoiceField(label="事项类别", choices=MatterCategory.choices)
-    summary = forms.CharField(label="基本情况", widget=forms.Textarea)
-    remedial_measures = forms.CharField(label="已采取的补救措施", widget=forms.Textarea, required=False)
+    summary = limited("case.summary", widget=forms.Textarea)
+    remedial_measures = limited("case.remedial_measures", label="已采取的补救措施", widget=forms.Textarea,
+                                required=False)
     loss_amount = forms.DecimalField(label="损失金额（元）", required=False, min_value=0, decimal_places=2)
     disposition = forms.ChoiceField(label="处置形态（四种形态）", choices=[("", "（未处置）"), *Disposition.choices],
                                     required=False)
@@ -67,16 +85,17 @@ class ApplicationForm(forms.Form):
     """A cadre's written application (书面申请), guided by the rule set's situations."""
 
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    title = forms.CharField(label="被问责事项", max_length=200)
+    title = limited("case.title", label="被问责事项")
     accountability_org = forms.ModelChoiceField(label="向哪个问责部门申请", queryset=Organisation.objects.none())
     conduct_date = forms.DateField(label="事情发生日期", widget=DateInput)
     matter_category = forms.ChoiceField(label="事项类别", choices=MatterCategory.choices)
-    summary = forms.CharField(label="发生了什么", widget=forms.Textarea,
-                              help_text="请说明工作背景、您当时的做法和出发点、造成的后果。")
+    summary = limited("case.summary", label="发生了什么", widget=forms.Textarea,
+                      help_text="请说明工作背景、您当时的做法和出发点、造成的后果。")
     claimed_situations = forms.MultipleChoiceField(
         label="您认为适用的容错情形", required=False, widget=forms.CheckboxSelectMultiple
     )
-    remedial_measures = forms.CharField(label="已采取的补救措施", widget=forms.Textarea, required=False)
+    remedial_measures = limited("case.remedial_measures", label="已采取的补救措施", widget=forms.Textarea,
+                                required=False)
     attachments = MultipleFileField(label="附件（可多选）", required=False)
 
     def __init__(self, *args: object, orgs: object, situations: list[tuple[str, str]], people: object = None,
@@ -105,14 +124,19 @@ class ApplicationForm(forms.Form):
 
 
 class FindingForm(forms.Form):
-    status = forms.ChoiceField(label="认定", choices=FindingStatus.choices)
-    reasoning = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    # No status is preselected: a clause has no finding until someone chooses one.
+    status = forms.ChoiceField(
+        label="认定", choices=[("", "请选择"), *FindingStatus.choices],
+        error_messages={"required": "请选择认定：符合、不符合或待查明。",
+                        "invalid_choice": "认定无效，应为符合、不符合或待查明。"},
+    )
+    reasoning = limited("finding.reasoning", label="理由", widget=forms.Textarea(attrs={"rows": 2}), required=False)
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class EvidenceForm(forms.Form):
     file = forms.FileField(label="文件")
-    description = forms.CharField(label="说明", max_length=500, required=False)
+    description = limited("evidence.description", label="说明", required=False)
     clause_id = forms.ChoiceField(label="关联条款", required=False)
 
     def __init__(self, *args: object, clauses: list[tuple[str, str]], **kwargs: object) -> None:
@@ -121,17 +145,17 @@ class EvidenceForm(forms.Form):
 
 
 class StatementForm(forms.Form):
-    text = forms.CharField(label="陈述内容", widget=forms.Textarea)
+    text = limited("statement.text", widget=forms.Textarea)
 
 
 class ParticipantForm(forms.Form):
-    name = forms.CharField(label="姓名", max_length=50)
+    name = limited("participant.name")
     kind = forms.ChoiceField(label="身份", choices=[
         ("npc_deputy", "人大代表"), ("cppcc_member", "政协委员"), ("expert", "专家学者"),
         ("third_party", "第三方社会组织"), ("service_object", "服务对象"),
     ])
-    affiliation = forms.CharField(label="单位", max_length=100, required=False)
-    opinion = forms.CharField(label="意见", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    affiliation = limited("participant.affiliation", required=False)
+    opinion = limited("participant.opinion", label="意见", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
 class _RevisionForm(forms.Form):
@@ -144,7 +168,7 @@ class InvestigateForm(_RevisionForm):
 
 class ProposeForm(_RevisionForm):
     recommended_outcome = forms.ChoiceField(label="建议结论", choices=Outcome.choices)
-    opinion = forms.CharField(label="初步意见", widget=forms.Textarea)
+    opinion = limited("proposal.opinion", widget=forms.Textarea)
     consult = forms.ModelMultipleChoiceField(
         label="另需会商的职能部门", queryset=Organisation.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple, help_text="组织部门自动参与会商。",
@@ -160,7 +184,7 @@ class ProposeForm(_RevisionForm):
 
 class ConsultReplyForm(forms.Form):
     opinion = forms.ChoiceField(label="会商意见", choices=ConsultationOpinion.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label="说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    comment = limited("consultation.comment", label="说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 class ConsultWithdrawForm(forms.Form):
@@ -168,7 +192,8 @@ class ConsultWithdrawForm(forms.Form):
 
     organisation = forms.ModelChoiceField(label="撤回哪个部门的会商请求", queryset=Organisation.objects.none(),
                                           empty_label="请选择部门")
-    reason = forms.CharField(label="撤回理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = forms.CharField(label="撤回理由", widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=LIMITS["action.reason"].max_length)
 
     def __init__(self, *args: object, pending_orgs: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -176,7 +201,7 @@ class ConsultWithdrawForm(forms.Form):
 
 
 class ReasonForm(_RevisionForm):
-    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = limited("action.reason", widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class _MeetingForm(_RevisionForm):
@@ -184,9 +209,9 @@ class _MeetingForm(_RevisionForm):
     meeting_date = forms.DateField(label="会议日期", widget=DateInput)
     members_present = forms.IntegerField(label="到会人数", min_value=0, max_value=1000)
     members_total = forms.IntegerField(label="应到人数", min_value=1, max_value=1000)
-    resolution = forms.CharField(label="决定内容", widget=forms.Textarea)
-    override_reason = forms.CharField(
-        label="与规则评估不一致的理由", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+    resolution = limited("decision.resolution", widget=forms.Textarea)
+    override_reason = limited(
+        "decision.override_reason", widget=forms.Textarea(attrs={"rows": 2}), required=False,
         help_text="所选结论不在规则评估给出的可选结论之内时必填。",
     )
 
@@ -209,12 +234,12 @@ class ExecuteForm(_RevisionForm):
 
 
 class AppealForm(forms.Form):
-    reasons = forms.CharField(label="申诉理由", widget=forms.Textarea)
+    reasons = limited("appeal.reasons", widget=forms.Textarea)
 
 
 class ReassignForm(_RevisionForm):
     handler = forms.ModelChoiceField(label="新承办人", queryset=None)  # type: ignore[arg-type]
-    reason = forms.CharField(label="转交理由", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = limited("action.reason", label="转交理由", widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: object, handlers: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

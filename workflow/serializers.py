@@ -8,21 +8,38 @@ from rest_framework import serializers
 
 from accounts.models import Organisation, Person, User
 from cases.models import Case, Disposition, Evidence, FindingStatus, MatterCategory, Outcome
+from workflow.limits import LIMITS
 from workflow.models import AppealResult, ConsultationOpinion, MeetingKind
 
 from .permissions import allowed_actions, sees_internal
 
 
+class TextField(serializers.CharField):
+    """Free text with CRLF line breaks counted as one character, as the pages and the services count them."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return super().to_internal_value(data).replace("\r\n", "\n")
+
+
+def limited(key: str, *, required: bool = True, **kwargs: Any) -> TextField:
+    """A free-text input whose ``max_length`` is the limit in ``LIMITS``, refused in Chinese naming the field."""
+    limit = LIMITS[key]
+    messages = {"max_length": f"{limit.label}不能超过 {{max_length}} 字。"}
+    if not required:
+        kwargs = {"required": False, "allow_blank": True, "default": "", **kwargs}
+    return TextField(max_length=limit.max_length, error_messages=messages, **kwargs)
+
+
 class CaseCreateInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = limited("case.title")
     subject = serializers.IntegerField(required=False, allow_null=True, default=None,
                                        help_text="当事人编号（干部，或被问责单位）：问责部门启动或单位申请时必填；干部本人申请时忽略")
     accountability_org = serializers.IntegerField(help_text="问责部门编号")
     ruleset = serializers.SlugField(required=False, allow_blank=True, help_text="默认取问责部门的适用规则")
     conduct_date = serializers.DateField()
     matter_category = serializers.ChoiceField(choices=MatterCategory.choices)
-    summary = serializers.CharField()
-    remedial_measures = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = limited("case.summary")
+    remedial_measures = limited("case.remedial_measures", required=False)
     claimed_situations = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     loss_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True,
                                            min_value=0)
@@ -43,15 +60,30 @@ class CaseCreateInput(serializers.Serializer):
         return org
 
 
+class StatusField(serializers.ChoiceField):
+    """A finding's status: required, no default, and an empty choice is "not chosen", not an invalid one."""
+
+    default_error_messages = {
+        "required": "请选择认定：符合、不符合或待查明。", "null": "请选择认定：符合、不符合或待查明。",
+        "invalid_choice": "认定无效：{input}，应为 met（符合）、not_met（不符合）或 unknown（待查明）。",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        if data == "":
+            self.fail("required")
+        return super().to_internal_value(data)
+
+
 class FindingInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=FindingStatus.choices)
-    reasoning = serializers.CharField(required=False, allow_blank=True, default="")
+    # A clause has no finding until someone chooses one: nothing here may default to 符合.
+    status = StatusField(choices=FindingStatus.choices)
+    reasoning = limited("finding.reasoning", required=False)
     revision = serializers.IntegerField(required=False, allow_null=True)
 
 
 class EvidenceInput(serializers.Serializer):
     file = serializers.FileField()
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    description = limited("evidence.description", required=False)
     clause_id = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -65,23 +97,23 @@ class InvestigateInput(_Revision):
 
 class ProposeInput(_Revision):
     recommended_outcome = serializers.ChoiceField(choices=Outcome.choices)
-    opinion = serializers.CharField()
+    opinion = limited("proposal.opinion")
     consult = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
                                     help_text="除组织部门外另需会商的部门编号")
 
 
 class ConsultReplyInput(serializers.Serializer):
     opinion = serializers.ChoiceField(choices=ConsultationOpinion.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = limited("consultation.comment", required=False)
 
 
 class ConsultWithdrawInput(serializers.Serializer):
     organisation = serializers.IntegerField(help_text="待回复会商请求所在部门的编号")
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=LIMITS["action.reason"].max_length)
 
 
 class ReasonInput(_Revision):
-    reason = serializers.CharField()
+    reason = limited("action.reason")
 
 
 class _MeetingInput(_Revision):
@@ -89,8 +121,8 @@ class _MeetingInput(_Revision):
     meeting_date = serializers.DateField()
     members_present = serializers.IntegerField(min_value=0, max_value=1000)
     members_total = serializers.IntegerField(min_value=1, max_value=1000)
-    resolution = serializers.CharField()
-    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    resolution = limited("decision.resolution")
+    override_reason = limited("decision.override_reason", required=False)
 
 
 class DecideInput(_MeetingInput):
@@ -102,7 +134,7 @@ class ExecuteInput(_Revision):
 
 
 class AppealInput(serializers.Serializer):
-    reasons = serializers.CharField()
+    reasons = limited("appeal.reasons")
 
 
 class ReviewAppealInput(_MeetingInput):
@@ -112,7 +144,7 @@ class ReviewAppealInput(_MeetingInput):
 
 class ReassignInput(_Revision):
     handler = serializers.CharField(help_text="新承办人的用户名或编号")
-    reason = serializers.CharField()
+    reason = limited("action.reason")
 
     def validate_handler(self, value: str) -> User:
         user = User.objects.filter(username=value).first()

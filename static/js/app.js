@@ -22,23 +22,84 @@
       history.replaceState(null, "", "?tab=" + t.dataset.tab);
     });
   });
-  // Findings: save inline and refresh the live evaluation without leaving the page.
+  // A live character count under each limited textarea; the limit is its maxlength, which the page
+  // forms take from workflow/limits.py (the number the server checks).
+  var counted = 0;
+  function counters(root) {
+    root.querySelectorAll("textarea[maxlength]").forEach(function (area) {
+      if (area.dataset.counted === "1") { return; }
+      area.dataset.counted = "1";
+      var max = parseInt(area.getAttribute("maxlength"), 10);
+      var out = document.createElement("div");
+      counted += 1;
+      out.id = (area.id || "text-" + counted) + "-count";
+      out.className = "char-count";
+      var described = area.getAttribute("aria-describedby");
+      area.setAttribute("aria-describedby", described ? described + " " + out.id : out.id);
+      function update() {
+        var n = area.value.length;
+        out.textContent = "已输入 " + n + " / " + max + " 字";
+        out.classList.toggle("char-count-near", n >= max * 0.9);
+      }
+      area.addEventListener("input", update);
+      area.insertAdjacentElement("afterend", out);
+      update();
+    });
+  }
+  counters(document);
+  // Findings: save one clause inline, then refresh only what a finding changes (the verdict, each
+  // clause's status and source). The other clauses' forms are left alone, so unsaved text stays.
+  function findingValues(panel, except) {
+    var kept = {};
+    panel.querySelectorAll("form.finding-form").forEach(function (f) {
+      if (f === except) { return; }
+      kept[f.getAttribute("action")] = { status: f.elements.status.value, reasoning: f.elements.reasoning.value };
+    });
+    return kept;
+  }
+  function refreshEvaluation(panel, html, saved) {
+    var fresh = document.createElement("template");
+    fresh.innerHTML = html;
+    var parts = fresh.content.querySelectorAll("[data-live]");
+    var known = Array.prototype.every.call(parts, function (part) {
+      return panel.querySelector("[data-live='" + CSS.escape(part.dataset.live) + "']") !== null;
+    });
+    if (known) {
+      parts.forEach(function (part) {
+        panel.querySelector("[data-live='" + CSS.escape(part.dataset.live) + "']").replaceWith(part);
+      });
+      return;
+    }
+    // The clauses themselves changed: redraw the panel, carrying over what was typed and not saved.
+    var kept = findingValues(panel, saved);
+    panel.innerHTML = html;
+    panel.querySelectorAll("form.finding-form").forEach(function (f) {
+      var was = kept[f.getAttribute("action")];
+      if (was) { f.elements.status.value = was.status; f.elements.reasoning.value = was.reasoning; }
+    });
+    counters(panel);
+  }
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (!form.matches("form.finding-form")) { return; }
+    if (!form.matches("form.finding-form") || e.defaultPrevented) { return; }  // a second click while saving
     e.preventDefault();
     var panel = document.getElementById("evaluation-panel");
+    var result = form.querySelector("[data-result]");
+    function done(text, failed) {
+      form.dataset.submitted = ""; form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      if (result) { result.textContent = text; result.classList.toggle("error", failed); }
+    }
     fetch(form.action, { method: "POST", body: new FormData(form), headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
-        form.dataset.submitted = ""; form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
-        if (!data.ok) { alert(data.error); return; }
+        if (!data.ok) { done(data.error, true); return; }
         if (data.revision !== null && data.revision !== undefined) {
           document.querySelectorAll("input[name=revision]").forEach(function (i) { i.value = data.revision; });
         }
         return fetch(panel.dataset.src, { credentials: "same-origin" }).then(function (r) { return r.text(); })
-          .then(function (html) { panel.innerHTML = html; });
-      });
+          .then(function (html) { refreshEvaluation(panel, html, form); done("已保存", false); });
+      })
+      .catch(function () { done("保存失败，请检查网络后重试；已填写的内容仍在页面上。", true); });
   });
   // Drag-and-drop upload.
   var zone = document.querySelector(".dropzone");

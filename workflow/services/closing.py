@@ -28,12 +28,12 @@ from .kernel import (
     as_date,
     choice,
     consultations_close,
+    limited_text,
     lock,
     members,
     notify,
     outbox,
     parties,
-    require_text,
     save,
 )
 from .uploads import evidence_store, upload_check
@@ -71,7 +71,7 @@ def case_appeal(*, case_id: int, actor: Actor, reasons: str, attachments: Sequen
     case = lock(case_id, actor, HistoryAction.APPEAL, None)
     for upload in attachments:
         upload_check(upload)  # all files are checked before any is stored
-    appeal = Appeal.objects.create(case=case, reasons=require_text(reasons, "reasons", "申诉理由"), filed_by=actor.user)
+    appeal = Appeal.objects.create(case=case, reasons=limited_text(reasons, "appeal.reasons"), filed_by=actor.user)
     for upload in attachments:
         evidence_store(case=case, actor=actor, upload=upload, description="申诉附件")
     save(case, actor, HistoryAction.APPEAL, to_state=CaseState.APPEALED, reason=appeal.reasons)
@@ -98,7 +98,7 @@ def appeal_review(
     """Re-review (复核) without the original handler: uphold (closed) or overturn (decided anew)."""
     case = lock(case_id, actor, HistoryAction.REVIEW_APPEAL, expected_revision)
     result = choice(result, AppealResult, "result", "复核结果")
-    resolution = require_text(resolution, "resolution", "复核决定内容")
+    resolution = limited_text(resolution, "decision.resolution", label="复核决定内容")
     meeting = Meeting.parse(meeting_kind=meeting_kind, meeting_date=meeting_date,
                             members_present=members_present, members_total=members_total)
     date_check(case, meeting.date, stage="appeal_review", field="meeting_date")
@@ -152,7 +152,7 @@ def case_reassign(
 ) -> Case:
     """Hand the case to another active inspector of the same department (转交), with a reason."""
     case = lock(case_id, actor, HistoryAction.REASSIGN, expected_revision)
-    reason = require_text(reason, "reason", "转交理由")
+    reason = limited_text(reason, "action.reason", label="转交理由")
     if handler is None or not handler.is_active or not handler.memberships.filter(
         organisation_id=case.accountability_org_id, role=Role.INSPECTOR
     ).exists():
@@ -180,7 +180,7 @@ def case_reassign(
 def case_withdraw(*, case_id: int, actor: Actor, reason: str, expected_revision: int | None = None) -> Case:
     """Withdraw a case before the decision (the department, or the applicant), with a reason."""
     case = lock(case_id, actor, HistoryAction.WITHDRAW, expected_revision)
-    reason = require_text(reason, "reason", "撤回理由", max_length=2000)
+    reason = limited_text(reason, "action.reason", label="撤回理由")
     ended = consultations_close(case, by=actor.user, reason=f"案件已撤回：{reason}")
     return save(case, actor, HistoryAction.WITHDRAW, to_state=CaseState.WITHDRAWN, reason=reason,
                 changes={"consultations_ended": ended} if ended else None)

@@ -38,11 +38,11 @@ from .kernel import (
     choice,
     consultations_close,
     evaluation_dict,
+    limited_text,
     lock,
     members,
     notify,
     outbox,
-    require_text,
     save,
     tasks_settle,
 )
@@ -78,7 +78,7 @@ def case_propose(
     """The preliminary opinion (初步意见), with the evaluation it rests on; consultation requests go out."""
     case = lock(case_id, actor, HistoryAction.PROPOSE, expected_revision)
     outcome = choice(recommended_outcome, Outcome, "recommended_outcome", "建议结论")
-    opinion = require_text(opinion, "opinion", "初步意见")
+    opinion = limited_text(opinion, "proposal.opinion")
     evaluation = evaluation_dict(case)
     targets = _consultation_targets(case, consult)
     round_no = case.proposals.count() + 1
@@ -108,7 +108,7 @@ def consultation_reply(*, case_id: int, actor: Actor, opinion: str, comment: str
 
     case = lock(case_id, actor, HistoryAction.CONSULT_REPLY, None)
     opinion = choice(opinion, ConsultationOpinion, "opinion", "会商意见")
-    comment = (comment or "").strip()
+    comment = limited_text(comment, "consultation.comment", required=False)
     if opinion == ConsultationOpinion.DISAGREE and not comment:
         raise InvalidInput("不同意时须说明理由。", field="comment")
     proposal = case.proposals.order_by("-round").first()
@@ -142,7 +142,7 @@ def consultation_withdraw(*, case_id: int, actor: Actor, organisation: int, reas
     A decision needs every request of the latest proposal answered or withdrawn (张家口 第十一条(一)).
     """
     case = lock(case_id, actor, HistoryAction.CONSULT_WITHDRAW, None)
-    reason = require_text(reason, "reason", "撤回会商请求的理由", max_length=2000)
+    reason = limited_text(reason, "action.reason", label="撤回会商请求的理由")
     consultation = (
         Consultation.objects.select_for_update()
         .filter(proposal__case=case, organisation_id=organisation, replied_at__isnull=True, closed_at__isnull=True)
@@ -167,7 +167,7 @@ def consultation_withdraw(*, case_id: int, actor: Actor, organisation: int, reas
 def case_send_back(*, case_id: int, actor: Actor, reason: str, expected_revision: int | None = None) -> Case:
     """The committee returns the proposal for further investigation (退回补充调查)."""
     case = lock(case_id, actor, HistoryAction.SEND_BACK, expected_revision)
-    case.sent_back_reason = require_text(reason, "reason", "退回理由", max_length=2000)
+    case.sent_back_reason = limited_text(reason, "action.reason", label="退回理由")
     ended = consultations_close(case, by=actor.user, reason="党委（党组）退回补充调查，本轮会商终止。")
     save(case, actor, HistoryAction.SEND_BACK, to_state=CaseState.INVESTIGATING, fields=["sent_back_reason"],
          reason=case.sent_back_reason, changes={"consultations_ended": ended} if ended else None)
@@ -180,7 +180,8 @@ def case_send_back(*, case_id: int, actor: Actor, reason: str, expected_revision
 def case_recuse(*, case_id: int, actor: Actor, reason: str) -> Recusal:
     """A committee member declares a conflict (回避) and is excluded from this case's decisions."""
     case = lock(case_id, actor, HistoryAction.RECUSE, None)
-    recusal = Recusal.objects.create(case=case, member=actor.user, reason=require_text(reason, "reason", "回避事由"))
+    reason = limited_text(reason, "action.reason", label="回避事由")
+    recusal = Recusal.objects.create(case=case, member=actor.user, reason=reason)
     save(case, actor, HistoryAction.RECUSE, reason=recusal.reason)
     return recusal
 
@@ -206,7 +207,7 @@ def decision_record(
                   "snapshot": result.version.snapshot()},
     )
     departs = outcome not in (evaluation.get("outcomes") or [])
-    override_reason = (override_reason or "").strip()
+    override_reason = limited_text(override_reason, "decision.override_reason", required=False)
     verdict = evaluation.get("verdict", "")
     if departs and not override_reason:
         raise InvalidInput(
@@ -249,7 +250,7 @@ def case_decide(
     meeting = Meeting.parse(meeting_kind=meeting_kind, meeting_date=meeting_date,
                             members_present=members_present, members_total=members_total)
     date_check(case, meeting.date, stage="decision", field="meeting_date")
-    resolution = require_text(resolution, "resolution", "决定内容")
+    resolution = limited_text(resolution, "decision.resolution")
     decision = decision_record(case, actor, kind=DecisionKind.DECISION, outcome=outcome, meeting=meeting,
                                resolution=resolution, override_reason=override_reason)
     case.outcome = outcome

@@ -14,8 +14,9 @@ from cases.models import Case, MatterCategory
 
 from ..errors import InvalidInput, NotAllowed, StaleRevision
 from ..history import Actor
+from ..limits import limit_of
 from ..models import Draft, HistoryAction, Notification
-from .kernel import choice, require_text, save
+from .kernel import choice, limited_text, save
 
 
 @transaction.atomic
@@ -49,8 +50,9 @@ def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> 
 # What an administrator may correct in the admin: descriptive text only. Everything the rules, the
 # authority or the documents depend on (rule set, subject, department, handler, dates, amounts,
 # disposition) changes only through the procedure's actions.
-ADMIN_CORRECTABLE = {"title": ("事项名称", 200), "summary": ("基本情况", 20000),
-                     "remedial_measures": ("采取的补救措施", 20000), "matter_category": ("事项类别", 20)}
+ADMIN_CORRECTABLE = {"title": ("事项名称", limit_of("case.title")), "summary": ("基本情况", limit_of("case.summary")),
+                     "remedial_measures": ("采取的补救措施", limit_of("case.remedial_measures")),
+                     "matter_category": ("事项类别", 20)}
 
 
 @transaction.atomic
@@ -69,15 +71,11 @@ def case_admin_correct(*, case_id: int, actor: Actor, changes: dict[str, Any], e
     after: dict[str, str] = {}
     before: dict[str, str] = {}
     for name, value in changes.items():
-        label, limit = ADMIN_CORRECTABLE[name]
+        label = ADMIN_CORRECTABLE[name][0]
         if name == "matter_category":
             value = choice(value, MatterCategory, name, label)
-        elif name == "remedial_measures":
-            value = (value or "").strip()
-            if len(value) > limit:
-                raise InvalidInput(f"{label}不能超过 {limit} 字。", field=name)
         else:
-            value = require_text(value, name, label, max_length=limit)
+            value = limited_text(value, f"case.{name}", required=name != "remedial_measures", label=label)
         if getattr(case, name) != value:
             before[name], after[name] = str(getattr(case, name)), str(value)
             setattr(case, name, value)

@@ -25,7 +25,7 @@ from rules.loader import registry
 from ..errors import InvalidInput
 from ..history import Actor
 from ..models import HistoryAction
-from .kernel import choice, lock, notify, require_text, save
+from .kernel import choice, limited_text, lock, notify, save
 from .uploads import evidence_store
 
 
@@ -58,8 +58,10 @@ def finding_record(
 ) -> Finding:
     """Record or change the finding on one clause (met / not met / unknown) with its reasoning."""
     case = lock(case_id, actor, HistoryAction.RECORD_FINDING, expected_revision)
+    if not status:
+        raise InvalidInput(f"请选择条款 {clause_id} 的认定：符合、不符合或待查明。", field="status")
     status = choice(status, FindingStatus, "status", "认定")
-    reasoning = (reasoning or "").strip()
+    reasoning = limited_text(reasoning, "finding.reasoning", required=False)
     _clause_check(case, clause_id)
     if status != FindingStatus.UNKNOWN and not reasoning:
         raise InvalidInput("认定为“符合”或“不符合”时须写明理由。", field="reasoning")
@@ -80,6 +82,7 @@ def evidence_add(
     case = lock(case_id, actor, HistoryAction.ADD_EVIDENCE, None)
     if upload is None:
         raise InvalidInput("请选择要上传的文件。", field="file")
+    description = limited_text(description, "evidence.description", required=False)
     if clause_id:
         _clause_check(case, clause_id)
     evidence = evidence_store(case=case, actor=actor, upload=upload, description=description, clause_id=clause_id)
@@ -91,7 +94,7 @@ def evidence_add(
 def statement_add(*, case_id: int, actor: Actor, text: str) -> Statement:
     """The subject's own statement (陈述); the handler is told."""
     case = lock(case_id, actor, HistoryAction.ADD_STATEMENT, None)
-    statement = statement_write(case=case, text=require_text(text, "text", "陈述内容"), by=actor.user)
+    statement = statement_write(case=case, text=limited_text(text, "statement.text"), by=actor.user)
     save(case, actor, HistoryAction.ADD_STATEMENT, changes={"length": len(statement.text)})
     if case.handler is not None:
         notify([case.handler], case, f"{case.subject.name}提交了陈述")
@@ -106,10 +109,10 @@ def participant_add(
     case = lock(case_id, actor, HistoryAction.ADD_PARTICIPANT, None)
     participant = participant_write(
         case=case, by=actor.user,
-        name=require_text(name, "name", "姓名", max_length=50),
+        name=limited_text(name, "participant.name"),
         kind=choice(kind, ParticipantKind, "kind", "身份"),
-        affiliation=(affiliation or "").strip()[:100],
-        opinion=(opinion or "").strip(),
+        affiliation=limited_text(affiliation, "participant.affiliation", required=False),
+        opinion=limited_text(opinion, "participant.opinion", required=False),
     )
     save(case, actor, HistoryAction.ADD_PARTICIPANT, changes={"name": participant.name, "kind": participant.kind})
     return participant

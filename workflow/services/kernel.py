@@ -28,24 +28,30 @@ from rules.errors import RuleError
 from ..deadlines import deadline_for
 from ..errors import InvalidInput, NotAllowed, StaleRevision, WrongState
 from ..history import Actor, history_append
+from ..limits import LIMITS, too_long_message
 from ..models import HistoryAction, MeetingKind, Notification, OutboxEvent, OutboxKind
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_DISPATCH_TASK = "reports.tasks.outbox_dispatch"
-TEXT_LIMIT = 20000
 _KEEP = object()  # "leave the deadline as the new state sets it"
 
 
 # --- values --------------------------------------------------------------------------------------
 
-def require_text(value: str | None, field: str, label: str, *, max_length: int = TEXT_LIMIT) -> str:
-    """A required free text, trimmed, within its limit."""
-    text = (value or "").strip()
-    if not text:
+def limited_text(value: str | None, key: str, *, required: bool = True, label: str | None = None) -> str:
+    """A free text checked against its limit in ``workflow.limits.LIMITS``; the error names its field."""
+    limit = LIMITS[key]
+    return _within(value, limit.field, label or limit.label, limit.max_length, required=required)
+
+
+def _within(value: str | None, field: str, label: str, max_length: int, *, required: bool) -> str:
+    # Browsers submit a textarea's line breaks as CRLF but count (and show) them as one character.
+    text = (value or "").replace("\r\n", "\n").strip()
+    if required and not text:
         raise InvalidInput(f"请填写{label}。", field=field)
     if len(text) > max_length:
-        raise InvalidInput(f"{label}不能超过 {max_length} 字。", field=field)
+        raise InvalidInput(too_long_message(label, max_length, len(text)), field=field)
     return text
 
 

@@ -29,7 +29,7 @@ from ..deadlines import deadline_for
 from ..errors import InvalidInput, NotAllowed
 from ..history import Actor, history_append
 from ..models import HistoryAction, OutboxKind
-from .kernel import as_date, choice, members, notify, outbox, require_text
+from .kernel import as_date, choice, limited_text, members, notify, outbox
 from .uploads import evidence_store, upload_check
 
 
@@ -109,8 +109,9 @@ def case_create(
             return existing
     for upload in attachments:
         upload_check(upload)
-    title = require_text(title, "title", "事项名称", max_length=200)
-    summary = require_text(summary, "summary", "基本情况")
+    title = limited_text(title, "case.title")
+    summary = limited_text(summary, "case.summary")
+    remedial_measures = limited_text(remedial_measures, "case.remedial_measures", required=False)
     matter_category = choice(matter_category, MatterCategory, "matter_category", "事项类别")
     conduct = as_date(conduct_date, "conduct_date", "行为发生日期")
     if conduct > timezone.localdate():
@@ -144,7 +145,7 @@ def case_create(
             case = Case.objects.create(
                 title=title, subject=subject, accountability_org=accountability_org, handler=handler,
                 ruleset=ruleset_id, conduct_date=conduct, matter_category=matter_category, summary=summary,
-                remedial_measures=(remedial_measures or "").strip(), claimed_situations=claimed,
+                remedial_measures=remedial_measures, claimed_situations=claimed,
                 loss_amount=loss_amount, disposition=disposition, origin=origin,
                 applicant=user if origin == Origin.APPLICATION else None, applicant_unit=applicant_unit,
                 created_by=user, submission_key=submission_key or None, deadline=deadline_for(CaseState.STARTED),

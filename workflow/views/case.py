@@ -151,7 +151,7 @@ def _case_page(
         "evidence_form": f.EvidenceForm(clauses=clause_choices),
         "statement_form": f.StatementForm(auto_id="id_statement_%s"),
         "participant_form": f.ParticipantForm(auto_id="id_participant_%s"),
-        "finding_statuses": [("met", "符合"), ("not_met", "不符合"), ("unknown", "待查明")],
+        "finding_form": f.FindingForm(),
         "tab": tab or request.GET.get("tab", "facts"),
         "matter_label": MatterCategory(case.matter_category).label if case.matter_category else "",
     }
@@ -198,7 +198,7 @@ def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
             "evaluation": evaluation,
             "groups": _trace_groups(evaluation, findings, evidence),
             "can_record": can(request.user, "record_finding", case),
-            "finding_statuses": [("met", "符合"), ("not_met", "不符合"), ("unknown", "待查明")],
+            "finding_form": f.FindingForm(),
         },
     )
 
