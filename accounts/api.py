@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .selectors import person_of, primary_organisation, role_names
 
 
+class LockedOut(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"该账号连续 {settings.LOGIN_FAILURE_LIMIT} 次登录失败，已被锁定 {settings.LOGIN_LOCKOUT_MINUTES} 分钟，"
+            "请稍后再试或联系系统管理员解锁。"
+        )
+
+
 class TokenCreateApi(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for an API token (rate-limited; the username lockout applies)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
@@ -33,9 +48,13 @@ class TokenCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # The Django request, not DRF's wrapper: the lockout flags it, and AxesMiddleware reads the same object.
+        http_request = request._request
         user = authenticate(
-            request, username=data.validated_data["username"], password=data.validated_data["password"]
+            http_request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
+        if getattr(http_request, "axes_locked_out", False):
+            raise LockedOut()
         if user is None or not user.is_active:
             raise ValidationError({"password": ["用户名或密码错误。"]}, code="authorization")
         token, _ = Token.objects.get_or_create(user=user)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "accounts",
     "rules",
     "cases",
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later layer (lockout, throttles, audit) reads the client address from REMOTE_ADDR.
+    "config.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,6 +68,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.AnonymousRateLimitMiddleware",
+    # Last: turns a lockout flagged during authentication into the Chinese lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,6 +115,11 @@ AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -169,6 +180,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "token": None},  # filled in from the security settings below
+    # REMOTE_ADDR is already the trusted client address (config.middleware.TrustedProxyMiddleware):
+    # never let DRF read X-Forwarded-For on its own.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "容错纠错案件管理系统 API",
@@ -215,6 +231,57 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Security (等保 2.0 三级 / OWASP ASVS L2); every value is listed in README "Security". ---
+def _positive_int(name: str, default: int, *, minimum: int = 1) -> int:
+    value = env.int(name, default=default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"环境变量 {name} 的值 {value} 无效：不得小于 {minimum}")
+    return value
+
+
+def _rate(name: str, default: str) -> str:
+    raw = env.str(name, default=default)
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in {"s", "sec", "m", "min", "h", "hour", "d", "day"}:
+        raise ImproperlyConfigured(f"环境变量 {name} 的值 {raw!r} 无效：应形如 10/min（次数/s、min、hour 或 day）")
+    return raw
+
+
+# Client address: only this header, set by our own reverse proxy, is believed; empty means REMOTE_ADDR.
+# For X-Forwarded-For, TRUSTED_PROXY_COUNT says how many of our proxies appended to it (the client is the
+# entry that many places from the right); anything further left was written by the client and is ignored.
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = _positive_int("TRUSTED_PROXY_COUNT", 1)
+
+# Lockout (django-axes): per username, whatever address the attempts come from.
+LOGIN_FAILURE_LIMIT = _positive_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = _positive_int("LOGIN_LOCKOUT_MINUTES", 30)
+AXES_ENABLED = _bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for a per-address lockout as well. Not here: a whole bureau often reaches the intranet
+# through one gateway address, and five mistakes there would lock everyone out. Address-based flooding
+# is met by the rate limits below (API_TOKEN_RATE, API_ANON_RATE, PAGE_ANON_RATE) instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+# The lockout runs from the attempt that caused it; attempts during it do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "config.middleware.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# Rate limits: the token endpoint per client address, anonymous API calls and anonymous pages.
+API_TOKEN_RATE = _rate("API_TOKEN_RATE", "10/min")
+API_ANON_RATE = _rate("API_ANON_RATE", "60/min")
+PAGE_ANON_RATE = _rate("PAGE_ANON_RATE", "60/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": API_ANON_RATE, "token": API_TOKEN_RATE}
+
+# Throttle counters must be shared by every worker process: Redis when configured.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 LOGGING = {
     "version": 1,
