@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import dataclass
 
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.db.models import F
 
 from .models import Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
 
@@ -28,6 +31,44 @@ def user_upsert(*, username: str, password: str, full_name: str, is_superuser: b
     user.set_password(password)
     user.save()
     return user
+
+
+@transaction.atomic
+def user_password_change(*, user: User, password: str) -> User:
+    """The user's own new password (already validated): it clears a forced reset and ends every session
+    and API token of the user, this one included."""
+    user.set_password(password)
+    user.must_change_password = False
+    user.session_epoch = F("session_epoch") + 1
+    user.save(update_fields=["password", "password_changed_at", "must_change_password", "session_epoch"])
+    user.refresh_from_db(fields=["session_epoch"])
+    user_tokens_revoke(user=user)
+    return user
+
+
+@transaction.atomic
+def user_sessions_end(*, user: User) -> None:
+    """End every session (on every device) and every API token of the user: on logout."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user_tokens_revoke(user=user)
+
+
+def user_tokens_revoke(*, user: User) -> int:
+    from rest_framework.authtoken.models import Token
+
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
+
+
+def users_force_password_reset(*, users: list[User]) -> int:
+    """Administrator's forced reset: each must change the password at the next request; sessions end now."""
+    ids = [u.pk for u in users]
+    with transaction.atomic():
+        count = User.objects.filter(pk__in=ids).update(must_change_password=True,
+                                                       session_epoch=F("session_epoch") + 1)
+        for user in users:
+            user_tokens_revoke(user=user)
+    return count
 
 
 def membership_grant(*, user: User, organisation: Organisation, role: str) -> Membership:
@@ -69,6 +110,16 @@ DEMO_LOGINS: list[tuple[str, str]] = [
 ]
 
 
+def demo_password_generate() -> str:
+    """A random password that satisfies the composition rules: four classes, 14 characters."""
+    alphabet = string.ascii_letters + string.digits + "-_#%"
+    rng = secrets.SystemRandom()
+    chars = [rng.choice(string.ascii_uppercase), rng.choice(string.ascii_lowercase), rng.choice(string.digits),
+             rng.choice("-_#%"), *(rng.choice(alphabet) for _ in range(10))]
+    rng.shuffle(chars)
+    return "".join(chars)
+
+
 @dataclass
 class DemoWorld:
     password: str
@@ -82,7 +133,10 @@ class DemoWorld:
 def demo_world_seed(*, password: str | None = None) -> DemoWorld:
     """Create (or refresh) the demo organisations, cadres and logins. Safe to run repeatedly."""
     generated = password is None
-    password = password or secrets.token_urlsafe(9)
+    password = password or demo_password_generate()
+    # Every demo login must pass the real password rules (checked against each username below).
+    for username, _ in DEMO_LOGINS:
+        validate_password(password, User(username=username))
     o: dict[str, Organisation] = {}
     o["hebei"] = organisation_upsert(
         name="中共河北省委", kind=OrgKind.COMMITTEE, level=OrgLevel.PROVINCE, jurisdiction="zhangjiakou", short_name="冀"

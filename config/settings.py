@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.PasswordPolicyMiddleware",
     "config.middleware.AnonymousRateLimitMiddleware",
     # Last: turns a lockout flagged during authentication into the Chinese lockout answer.
     "axes.middleware.AxesMiddleware",
@@ -112,10 +113,6 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-]
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out username before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
@@ -272,6 +269,21 @@ AXES_LOCKOUT_CALLABLE = "config.middleware.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+
+# Passwords. Composition and rotation follow 等保 2.0 (ASVS L2 would drop both); both are settings.
+PASSWORD_MIN_LENGTH = _positive_int("PASSWORD_MIN_LENGTH", 8, minimum=8)
+PASSWORD_MIN_CLASSES = _positive_int("PASSWORD_MIN_CLASSES", 3, minimum=0)
+if PASSWORD_MIN_CLASSES > 4:
+    raise ImproperlyConfigured("环境变量 PASSWORD_MIN_CLASSES 无效：字符类别只有 4 类（0–4）")
+PASSWORD_MAX_AGE_DAYS = _positive_int("PASSWORD_MAX_AGE_DAYS", 90, minimum=0)  # 0: no forced rotation
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "full_name", "email")}},
+    {"NAME": "accounts.validators.MinimumLengthValidator",
+     "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.ComplexityValidator", "OPTIONS": {"min_classes": PASSWORD_MIN_CLASSES}},
+]
 
 # Rate limits: the token endpoint per client address, anonymous API calls and anonymous pages.
 API_TOKEN_RATE = _rate("API_TOKEN_RATE", "10/min")

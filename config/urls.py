@@ -14,6 +14,7 @@ admin.site.site_title = "容错纠错管理"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", accounts_views.password_change, name="password-change"),
     path("healthz/", accounts_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("rules/", include("rules.urls")),
