@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Membership, Organisation, OrgKind, Person, User
+from .models import ApiToken, Membership, Organisation, OrgKind, Person, User
 from .services import unit_party_ensure, users_force_password_reset
 
 
@@ -58,3 +58,26 @@ class PersonAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name",)
     list_select_related = ("unit", "user")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Administrators see and revoke (delete) any token; a key is never shown again, nor issued here."""
+
+    list_display = ("user", "prefix", "name", "created_at", "expires_at", "last_used_at", "created_ip")
+    list_filter = ("expires_at",)
+    search_fields = ("user__username", "prefix")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "prefix", "name", "created_at", "expires_at", "last_used_at", "created_ip")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
+
+    @admin.action(description="撤销所选令牌", permissions=["delete"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count, _ = queryset.delete()
+        self.message_user(request, f"已撤销 {count} 个令牌。", messages.SUCCESS)

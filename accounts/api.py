@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,7 +13,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from .models import ApiToken
 from .selectors import person_of, primary_organisation, role_names
+from .services import api_token_issue, api_token_revoke
 
 
 class LockedOut(APIException):
@@ -42,8 +43,9 @@ class TokenCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})},
-        summary="获取 API 令牌",
+        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField(),
+                                                          "expires_at": serializers.DateTimeField()})},
+        summary="获取 API 令牌（有效期见 API_TOKEN_HOURS，默认 12 小时）",
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -57,8 +59,46 @@ class TokenCreateApi(APIView):
             raise LockedOut()
         if user is None or not user.is_active:
             raise ValidationError({"password": ["用户名或密码错误。"]}, code="authorization")
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = api_token_issue(user=user, name=request.headers.get("User-Agent", ""),
+                                     ip=http_request.META.get("REMOTE_ADDR"))
+        return Response({"token": key, "expires_at": token.expires_at})
+
+
+class TokenInfoSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "prefix", "name", "created_at", "expires_at", "last_used_at", "created_ip", "current"]
+
+    def get_current(self, token: ApiToken) -> bool:
+        return token == self.context.get("current")
+
+
+class TokenListApi(APIView):
+    """The caller's own valid API tokens (the keys themselves are never shown again)."""
+
+    @extend_schema(responses={200: TokenInfoSerializer(many=True)}, summary="我的 API 令牌")
+    def get(self, request: Request) -> Response:
+        from django.utils import timezone
+
+        tokens = ApiToken.objects.filter(user=request.user, expires_at__gt=timezone.now())
+        current = request.auth if isinstance(request.auth, ApiToken) else None
+        return Response(TokenInfoSerializer(tokens, many=True, context={"current": current}).data)
+
+
+class TokenRevokeApi(APIView):
+    """Revoke one of the caller's own tokens; another user's token is simply not found."""
+
+    @extend_schema(responses={204: None}, summary="撤销 API 令牌")
+    def delete(self, request: Request, token_id: int) -> Response:
+        token = ApiToken.objects.filter(user=request.user, pk=token_id).first()
+        if token is None:
+            from django.http import Http404
+
+            raise Http404("未找到该令牌。")
+        api_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

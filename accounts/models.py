@@ -51,6 +51,31 @@ class User(AbstractUser):
         return (now or timezone.now()) - self.password_changed_at > dt.timedelta(days=days)
 
 
+class ApiToken(models.Model):
+    """An API token. Only its SHA-256 is stored: the key is shown once, when it is issued."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField("令牌摘要", max_length=64, unique=True, editable=False)
+    prefix = models.CharField("令牌前缀", max_length=8, editable=False, help_text="令牌的前 8 位，用于辨认")
+    name = models.CharField("来源", max_length=200, blank=True)
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    expires_at = models.DateTimeField("过期时间", db_index=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    created_ip = models.GenericIPAddressField("签发时的客户端地址", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.prefix}…"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
 class OrgKind(models.TextChoices):
     COMMITTEE = "committee", "党委（党组）"
     DISCIPLINE = "discipline", "纪委监委"

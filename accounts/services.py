@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import secrets
 import string
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
-from .models import Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
+from .models import ApiToken, Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
 
 
 def organisation_upsert(
@@ -54,10 +58,28 @@ def user_sessions_end(*, user: User) -> None:
 
 
 def user_tokens_revoke(*, user: User) -> int:
-    from rest_framework.authtoken.models import Token
-
-    deleted, _ = Token.objects.filter(user=user).delete()
+    deleted, _ = ApiToken.objects.filter(user=user).delete()
     return deleted
+
+
+def token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, name: str = "", ip: str | None = None) -> tuple[ApiToken, str]:
+    """A new token for the user, valid API_TOKEN_HOURS; returns the row and the key (shown only now)."""
+    ApiToken.objects.filter(user=user, expires_at__lte=timezone.now()).delete()
+    key = secrets.token_hex(20)
+    token = ApiToken.objects.create(
+        user=user, key_hash=token_hash(key), prefix=key[:8], name=name[:200], created_ip=ip,
+        expires_at=timezone.now() + dt.timedelta(hours=settings.API_TOKEN_HOURS),
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    token.delete()
 
 
 def users_force_password_reset(*, users: list[User]) -> int:

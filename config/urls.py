@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("workflow.urls")),
     path("", include("reports.urls")),
     path("api/auth/token/", accounts_api.TokenCreateApi.as_view(), name="api-token"),
+    path("api/auth/tokens/", accounts_api.TokenListApi.as_view(), name="api-tokens"),
+    path("api/auth/tokens/<int:token_id>/", accounts_api.TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("api/me/", accounts_api.MeApi.as_view(), name="api-me"),
     path("api/", include("rules.api_urls")),
     path("api/", include("workflow.api_urls")),
