@@ -10,11 +10,13 @@ import ipaddress
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 API_PREFIX = "/api/"
 
@@ -113,3 +115,69 @@ class AnonymousRateLimitMiddleware:
                 response["Retry-After"] = str(window)
                 return response
         return self.get_response(request)
+
+
+def _bad_query_parameter(request: HttpRequest) -> str | None:
+    """The name of the first query parameter holding a NUL byte or bytes that are not UTF-8, if any."""
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw:
+        return None
+    # WSGI hands the raw bytes over as latin-1 text; undo that, then the percent-escapes, strictly.
+    for pair in raw.encode("iso-8859-1", errors="replace").split(b"&"):
+        name, _, value = pair.partition(b"=")
+        for part in (name, value):
+            data = unquote_to_bytes(part.replace(b"+", b" "))
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                return unquote_to_bytes(name).decode("utf-8", errors="replace") or "?"
+            if "\x00" in text:
+                return unquote_to_bytes(name).decode("utf-8", errors="replace").replace("\x00", "") or "?"
+    return None
+
+
+class QueryStringGuardMiddleware:
+    """A NUL byte or undecodable bytes in the query string is a 400 (the API's JSON error shape or a
+    Chinese page), before any view or database sees it: PostgreSQL refuses NUL in text with a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = _bad_query_parameter(request)
+        if name is not None:
+            message = f"查询参数 {name} 含有无效字符（空字符或非 UTF-8 编码），请检查后重试。"
+            if _is_api(request):
+                return JsonResponse({"detail": f"{name}: {message}", "code": "invalid", "field": name}, status=400)
+            return render(request, "400.html", {"message": message}, status=400)
+        return self.get_response(request)
+
+
+PERMISSIONS_POLICY = ("accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+                      "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+                      "fullscreen=(self)")
+# Evidence previews are framed by the case page itself (same origin); everything else is never framed.
+FRAMEABLE_URL_NAMES = frozenset({"case-evidence-file"})
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every answer; ``Cache-Control: no-store`` on everything answered to a signed-in
+    user (case pages, documents, exports, the API) and on the URL names in ``NO_STORE_URL_NAMES``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        url_name = match.view_name if match else ""
+        if (user is not None and user.is_authenticated) or url_name in settings.NO_STORE_URL_NAMES:
+            add_never_cache_headers(response)
+            response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+            response.headers["Pragma"] = "no-cache"
+        if url_name in FRAMEABLE_URL_NAMES:
+            response.setdefault("X-Frame-Options", "SAMEORIGIN")
+            response._csp_replace = {"frame-ancestors": ["'self'"]}  # type: ignore[attr-defined]
+        return response

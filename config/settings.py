@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "accounts",
     "rules",
     "cases",
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "config.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.QueryStringGuardMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After clickjacking and CSP, so that it sees their answers first and may loosen one route's framing.
+    "config.middleware.SecurityHeadersMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.PasswordPolicyMiddleware",
     "config.middleware.AnonymousRateLimitMiddleware",
@@ -294,6 +299,29 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 API_TOKEN_HOURS = _positive_int("API_TOKEN_HOURS", 12)
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere, nothing from another host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Never cached, even without a session: documents and exports (the URL names of reports and workflow).
+NO_STORE_URL_NAMES = frozenset({
+    "case-detail", "case-review", "case-evaluation", "case-evidence-file", "reports:document-download",
+    "reports:job-download", "reports:filing-export", "reports:verify", "reports_api:case-document-file",
+    "reports_api:job-file", "api-case-evidence-file",
+})
 
 # Rate limits: the token endpoint per client address, anonymous API calls and anonymous pages.
 API_TOKEN_RATE = _rate("API_TOKEN_RATE", "10/min")
