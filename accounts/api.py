@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
@@ -59,6 +60,8 @@ class TokenCreateApi(APIView):
             raise LockedOut()
         if user is None or not user.is_active:
             raise ValidationError({"password": ["用户名或密码错误。"]}, code="authorization")
+        # A token is a log-in: Django's signal updates last_login and lets the audit record it.
+        user_logged_in.send(sender=user.__class__, request=http_request, user=user)
         token, key = api_token_issue(user=user, name=request.headers.get("User-Agent", ""),
                                      ip=http_request.META.get("REMOTE_ADDR"))
         return Response({"token": key, "expires_at": token.expires_at})

@@ -9,6 +9,7 @@ import string
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import F
@@ -34,6 +35,16 @@ def user_upsert(*, username: str, password: str, full_name: str, is_superuser: b
     user.is_staff = is_superuser
     user.set_password(password)
     user.save()
+    return user
+
+
+def auditor_upsert(*, username: str, password: str, full_name: str) -> User:
+    """An auditor (审计员): staff (to reach the read-only admin list), never a superuser, in the auditor group."""
+    user = user_upsert(username=username, password=password, full_name=full_name)
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    user.is_staff = True
+    group, _ = Group.objects.get_or_create(name=settings.AUDIT_AUDITOR_GROUP)
+    user.groups.add(group)
     return user
 
 
@@ -129,6 +140,7 @@ DEMO_LOGINS: list[tuple[str, str]] = [
     ("inspector3", "呼和浩特市纪委监委 纪检监察干部"),
     ("committee3", "中共呼和浩特市委 常委"),
     ("unit", "张家口市住房和城乡建设局 单位经办人（代干部申请容错）"),
+    ("auditor", "审计员（只查阅、导出审计记录）"),
 ]
 
 
@@ -242,6 +254,7 @@ def demo_world_seed(*, password: str | None = None) -> DemoWorld:
     u["inspector3"] = user_upsert(username="inspector3", password=password, full_name="韩纪检")
     u["committee3"] = user_upsert(username="committee3", password=password, full_name="杨常委")
     u["unit"] = user_upsert(username="unit", password=password, full_name="马经办")
+    u["auditor"] = auditor_upsert(username="auditor", password=password, full_name="审计员")
     membership_grant(user=u["inspector"], organisation=o["zjk_dc"], role=Role.INSPECTOR)
     membership_grant(user=u["committee"], organisation=o["zjk"], role=Role.COMMITTEE)
     membership_grant(user=u["committee_b"], organisation=o["zjk"], role=Role.COMMITTEE)

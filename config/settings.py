@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "audit",
     "accounts",
     "rules",
     "cases",
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After clickjacking and CSP, so that it sees their answers first and may loosen one route's framing.
     "config.middleware.SecurityHeadersMiddleware",
+    # Outside the session timeout, so that it sees the timeouts it must record.
+    "audit.middleware.AuditMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.PasswordPolicyMiddleware",
     "config.middleware.AnonymousRateLimitMiddleware",
@@ -94,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.current_roles",
+                "audit.context_processors.auditor",
                 "workflow.context_processors.notifications",
             ],
         },
@@ -321,6 +325,20 @@ NO_STORE_URL_NAMES = frozenset({
     "case-detail", "case-review", "case-evaluation", "case-evidence-file", "reports:document-download",
     "reports:job-download", "reports:filing-export", "reports:verify", "reports_api:case-document-file",
     "reports_api:job-file", "api-case-evidence-file",
+})
+
+# Audit record (audit app). Kept at least 183 days (网络安全法 第二十一条: not less than six months).
+AUDIT_RETENTION_DAYS = _positive_int("AUDIT_RETENTION_DAYS", 183, minimum=183)
+AUDIT_AUDITOR_GROUP = env.str("AUDIT_AUDITOR_GROUP", default="审计员")
+# Reads of case material (pages and API) and export downloads, by URL name: the audit app hooks no view.
+AUDIT_READ_URL_NAMES = frozenset({
+    "case-detail", "case-review", "case-evaluation", "case-evidence-file", "reports:document-download",
+    "api-case", "api-case-evaluation", "api-case-evidence", "api-case-evidence-file", "api-case-history",
+    "reports_api:case-documents", "reports_api:case-document-file",
+})
+AUDIT_EXPORT_URL_NAMES = frozenset({
+    "reports:filing-export", "reports:job-download", "reports_api:filings-export", "reports_api:job-file",
+    "audit:export",
 })
 
 # Rate limits: the token endpoint per client address, anonymous API calls and anonymous pages.

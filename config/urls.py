@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz/", accounts_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("rules/", include("rules.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("workflow.urls")),
     path("", include("reports.urls")),
     path("api/auth/token/", accounts_api.TokenCreateApi.as_view(), name="api-token"),
