@@ -341,6 +341,9 @@ AUDIT_EXPORT_URL_NAMES = frozenset({
     "audit:export",
 })
 
+# /api/schema/ and /api/docs/ without logging in: only in development unless asked for.
+API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", DEBUG)
+
 # Rate limits: the token endpoint per client address, anonymous API calls and anonymous pages.
 API_TOKEN_RATE = _rate("API_TOKEN_RATE", "10/min")
 API_ANON_RATE = _rate("API_ANON_RATE", "60/min")

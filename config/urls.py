@@ -3,10 +3,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
+from config import api_docs
 
 admin.site.site_header = "容错纠错案件管理系统"
 admin.site.site_title = "容错纠错管理"
@@ -28,7 +28,7 @@ urlpatterns = [
     path("api/", include("rules.api_urls")),
     path("api/", include("workflow.api_urls")),
     path("api/", include("reports.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", api_docs.SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", api_docs.swagger, name="api-docs"),
 ]
 
