@@ -28,14 +28,17 @@ class AuditMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_request.set(request)
+        # Who came in: a timed-out session has become anonymous by the time the answer comes back.
+        arriving = getattr(request, "user", None)
+        arriving = arriving if arriving is not None and arriving.is_authenticated else None
         try:
             response = self.get_response(request)
-            self._record(request, response)
+            self._record(request, response, arriving)
         finally:
             current_request.reset(token)
         return response
 
-    def _record(self, request: HttpRequest, response: HttpResponse) -> None:
+    def _record(self, request: HttpRequest, response: HttpResponse, arriving: Any) -> None:
         status = response.status_code
         match = getattr(request, "resolver_match", None)
         route = match.view_name if match else ""
@@ -44,7 +47,7 @@ class AuditMiddleware:
         common = {"route": route, "object_type": object_type, "object_id": object_id, "status_code": status}
         timeout = getattr(request, "session_timeout", None)
         if timeout:
-            audit_record(action=AuditAction.SESSION_TIMEOUT, success=True, request=request, **common,
+            audit_record(action=AuditAction.SESSION_TIMEOUT, success=True, request=request, user=arriving, **common,
                          detail="空闲超时" if timeout == "idle" else "超过最长会话时间")
             return
         if status == 403:

@@ -218,3 +218,17 @@ def test_retention_setting_cannot_go_below_183_days():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode != 0 and "AUDIT_RETENTION_DAYS" in result.stderr
+
+
+def test_session_timeout_is_recorded(client, world, settings):
+    import time
+
+    client.post("/login/", {"username": "cadre", "password": DEMO_PASSWORD})
+    session = client.session
+    session["_seen_at"] = time.time() - (settings.SESSION_IDLE_MINUTES + 1) * 60
+    session.save()
+
+    client.get("/mine/")
+
+    event, = _events(AuditAction.SESSION_TIMEOUT)
+    assert (event.username, event.detail) == ("cadre", "空闲超时")
