@@ -6,8 +6,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Membership, Organisation, OrgKind, Person, User
-from .services import unit_party_ensure
+from .models import ApiToken, Membership, Organisation, OrgKind, Person, User
+from .services import unit_party_ensure, users_force_password_reset
 
 
 class MembershipInline(admin.TabularInline):
@@ -17,9 +17,18 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class TolUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("容错纠错", {"fields": ("full_name",)}))
-    list_display = ("username", "full_name", "is_superuser", "is_active")
+    fieldsets = (*UserAdmin.fieldsets, ("容错纠错", {"fields": ("full_name",)}),
+                 ("密码策略", {"fields": ("password_changed_at", "must_change_password")}))
+    readonly_fields = ("password_changed_at", "must_change_password")
+    list_display = ("username", "full_name", "is_superuser", "is_active", "password_changed_at",
+                    "must_change_password")
     inlines = [MembershipInline]
+    actions = ["force_password_reset"]
+
+    @admin.action(description="强制重置密码（下次使用时必须修改，现有会话和 API 令牌立即失效）")
+    def force_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = users_force_password_reset(users=list(queryset))
+        self.message_user(request, f"已强制 {count} 个用户修改密码；其现有会话和 API 令牌已失效。", messages.SUCCESS)
 
 
 @admin.register(Organisation)
@@ -49,3 +58,26 @@ class PersonAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name",)
     list_select_related = ("unit", "user")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Administrators see and revoke (delete) any token; a key is never shown again, nor issued here."""
+
+    list_display = ("user", "prefix", "name", "created_at", "expires_at", "last_used_at", "created_ip")
+    list_filter = ("expires_at",)
+    search_fields = ("user__username", "prefix")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "prefix", "name", "created_at", "expires_at", "last_used_at", "created_ip")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
+
+    @admin.action(description="撤销所选令牌", permissions=["delete"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count, _ = queryset.delete()
+        self.message_user(request, f"已撤销 {count} 个令牌。", messages.SUCCESS)

@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from .models import ApiToken
 from .selectors import person_of, primary_organisation, role_names
+from .services import api_token_issue, api_token_revoke
+
+
+class LockedOut(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"该账号连续 {settings.LOGIN_FAILURE_LIMIT} 次登录失败，已被锁定 {settings.LOGIN_LOCKOUT_MINUTES} 分钟，"
+            "请稍后再试或联系系统管理员解锁。"
+        )
 
 
 class TokenCreateApi(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for an API token (rate-limited; the username lockout applies)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
@@ -27,19 +44,64 @@ class TokenCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})},
-        summary="获取 API 令牌",
+        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField(),
+                                                          "expires_at": serializers.DateTimeField()})},
+        summary="获取 API 令牌（有效期见 API_TOKEN_HOURS，默认 12 小时）",
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # The Django request, not DRF's wrapper: the lockout flags it, and AxesMiddleware reads the same object.
+        http_request = request._request
         user = authenticate(
-            request, username=data.validated_data["username"], password=data.validated_data["password"]
+            http_request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
+        if getattr(http_request, "axes_locked_out", False):
+            raise LockedOut()
         if user is None or not user.is_active:
             raise ValidationError({"password": ["用户名或密码错误。"]}, code="authorization")
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        # A token is a log-in: Django's signal updates last_login and lets the audit record it.
+        user_logged_in.send(sender=user.__class__, request=http_request, user=user)
+        token, key = api_token_issue(user=user, name=request.headers.get("User-Agent", ""),
+                                     ip=http_request.META.get("REMOTE_ADDR"))
+        return Response({"token": key, "expires_at": token.expires_at})
+
+
+class TokenInfoSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "prefix", "name", "created_at", "expires_at", "last_used_at", "created_ip", "current"]
+
+    def get_current(self, token: ApiToken) -> bool:
+        return token == self.context.get("current")
+
+
+class TokenListApi(APIView):
+    """The caller's own valid API tokens (the keys themselves are never shown again)."""
+
+    @extend_schema(responses={200: TokenInfoSerializer(many=True)}, summary="我的 API 令牌")
+    def get(self, request: Request) -> Response:
+        from django.utils import timezone
+
+        tokens = ApiToken.objects.filter(user=request.user, expires_at__gt=timezone.now())
+        current = request.auth if isinstance(request.auth, ApiToken) else None
+        return Response(TokenInfoSerializer(tokens, many=True, context={"current": current}).data)
+
+
+class TokenRevokeApi(APIView):
+    """Revoke one of the caller's own tokens; another user's token is simply not found."""
+
+    @extend_schema(responses={204: None}, summary="撤销 API 令牌")
+    def delete(self, request: Request, token_id: int) -> Response:
+        token = ApiToken.objects.filter(user=request.user, pk=token_id).first()
+        if token is None:
+            from django.http import Http404
+
+            raise Http404("未找到该令牌。")
+        api_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

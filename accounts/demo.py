@@ -7,12 +7,21 @@ It writes through the accounts services, so the demo is built the way real data 
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import dataclass
 
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from .models import Organisation, OrgKind, OrgLevel, Person, Role, User
-from .services import membership_grant, organisation_upsert, person_upsert, unit_party_ensure, user_upsert
+from .services import (
+    auditor_upsert,
+    membership_grant,
+    organisation_upsert,
+    person_upsert,
+    unit_party_ensure,
+    user_upsert,
+)
 
 DEMO_LOGINS: list[tuple[str, str]] = [
     ("admin", "系统管理员"),
@@ -28,6 +37,7 @@ DEMO_LOGINS: list[tuple[str, str]] = [
     ("inspector3", "呼和浩特市纪委监委 纪检监察干部"),
     ("committee3", "中共呼和浩特市委 常委"),
     ("unit", "张家口市住房和城乡建设局 单位经办人（代干部申请容错）"),
+    ("auditor", "审计员（只查阅、导出审计记录）"),
 ]
 
 _C, _D, _O = OrgKind.COMMITTEE, OrgKind.DISCIPLINE, OrgKind.ORGDEPT
@@ -70,6 +80,7 @@ USERS: dict[str, tuple[str, str | None, str | None]] = {
     "inspector3": ("韩纪检", "hohhot_dc", Role.INSPECTOR),
     "committee3": ("杨常委", "hohhot", Role.COMMITTEE),
     "unit": ("马经办", "zjk_housing", Role.UNIT),
+    "auditor": ("审计员", None, None),  # in the auditor group, no organisation role
 }
 
 # key: (name, unit key, position, rank, login or None)
@@ -82,6 +93,16 @@ CADRES: dict[str, tuple[str, str, str, str, str | None]] = {
     "zz2": ("周某", "zz_transport", "建设科科长", "一级主任科员", None),
     "hh1": ("高某", "hohhot_water", "供水科科长", "四级调研员", None),
 }
+
+
+def demo_password_generate() -> str:
+    """A random password that satisfies the composition rules: four classes, 14 characters."""
+    alphabet = string.ascii_letters + string.digits + "-_#%"
+    rng = secrets.SystemRandom()
+    chars = [rng.choice(string.ascii_uppercase), rng.choice(string.ascii_lowercase), rng.choice(string.digits),
+             rng.choice("-_#%"), *(rng.choice(alphabet) for _ in range(10))]
+    rng.shuffle(chars)
+    return "".join(chars)
 
 
 @dataclass
@@ -99,13 +120,19 @@ class DemoWorld:
 def demo_world_seed(*, password: str | None = None) -> DemoWorld:
     """Create (or refresh) the demo organisations, cadres and logins. Safe to run repeatedly."""
     generated = password is None
-    password = password or secrets.token_urlsafe(9)
+    password = password or demo_password_generate()
+    # Every demo login must pass the real password rules (checked against each username).
+    for username, _ in DEMO_LOGINS:
+        validate_password(password, User(username=username))
     o: dict[str, Organisation] = {}
     for key, (name, kind, level, jurisdiction, parent, short_name) in ORGANISATIONS.items():
         o[key] = organisation_upsert(name=name, kind=kind, level=level, jurisdiction=jurisdiction,
                                      parent=o[parent] if parent else None, short_name=short_name)
     u: dict[str, User] = {}
     for username, (full_name, _, _) in USERS.items():
+        if username == "auditor":
+            u[username] = auditor_upsert(username=username, password=password, full_name=full_name)
+            continue
         u[username] = user_upsert(username=username, password=password, full_name=full_name,
                                   is_superuser=username == "admin")
     # Memberships after all logins, in the same order as always (ids stay as earlier runs made them).

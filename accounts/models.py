@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class User(AbstractUser):
     """A login. Roles come from memberships in organisations; ``is_superuser`` is the system admin."""
 
     full_name = models.CharField("姓名", max_length=50, blank=True)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    must_change_password = models.BooleanField(
+        "下次登录须修改密码", default=False, help_text="由管理员强制重置：登录后只能先修改密码")
+    # Part of every session's auth hash: raising it ends all of the user's sessions at once.
+    session_epoch = models.PositiveIntegerField("会话代数", default=0, editable=False)
 
     class Meta:
         verbose_name = "用户"
@@ -17,6 +27,53 @@ class User(AbstractUser):
 
     def display_name(self) -> str:
         return self.full_name or self.get_full_name() or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        # Every path that sets a password (the change page, admin, createsuperuser, changepassword) goes
+        # through here, so the rotation clock cannot be skipped.
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's hash covers the password; the epoch lets logout end every session without changing it.
+        return salted_hmac(
+            "accounts.User.session_auth_hash", f"{self.password}:{self.session_epoch}", secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def password_expired(self, *, now: dt.datetime | None = None) -> bool:
+        """Forced by an administrator, or older than PASSWORD_MAX_AGE_DAYS (0 turns rotation off)."""
+        if self.must_change_password:
+            return True
+        days = settings.PASSWORD_MAX_AGE_DAYS
+        if not days or self.password_changed_at is None:
+            return False
+        return (now or timezone.now()) - self.password_changed_at > dt.timedelta(days=days)
+
+
+class ApiToken(models.Model):
+    """An API token. Only its SHA-256 is stored: the key is shown once, when it is issued."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField("令牌摘要", max_length=64, unique=True, editable=False)
+    prefix = models.CharField("令牌前缀", max_length=8, editable=False, help_text="令牌的前 8 位，用于辨认")
+    name = models.CharField("来源", max_length=200, blank=True)
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    expires_at = models.DateTimeField("过期时间", db_index=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    created_ip = models.GenericIPAddressField("签发时的客户端地址", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.prefix}…"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class OrgKind(models.TextChoices):

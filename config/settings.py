@@ -45,10 +45,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "django_filters",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
+    "audit",
     "accounts",
     "rules",
     "cases",
@@ -57,8 +59,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later layer (lockout, throttles, audit) reads the client address from REMOTE_ADDR.
+    "config.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.QueryStringGuardMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,6 +72,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After clickjacking and CSP, so that it sees their answers first and may loosen one route's framing.
+    "config.middleware.SecurityHeadersMiddleware",
+    # Outside the session timeout, so that it sees the timeouts it must record.
+    "audit.middleware.AuditMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.PasswordPolicyMiddleware",
+    "config.middleware.AnonymousRateLimitMiddleware",
+    # Last: turns a lockout flagged during authentication into the Chinese lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.current_roles",
+                "audit.context_processors.auditor",
                 "workflow.context_processors.notifications",
             ],
         },
@@ -107,9 +123,10 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -162,7 +179,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     # Token first, so a request without credentials gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -171,6 +188,11 @@ REST_FRAMEWORK = {
     # Keyset pages (next / previous cursors) everywhere: page numbers cost a COUNT and an OFFSET per request.
     "DEFAULT_PAGINATION_CLASS": "config.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "token": None},  # filled in from the security settings below
+    # REMOTE_ADDR is already the trusted client address (config.middleware.TrustedProxyMiddleware):
+    # never let DRF read X-Forwarded-For on its own.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "容错纠错案件管理系统 API",
@@ -219,6 +241,122 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Security (等保 2.0 三级 / OWASP ASVS L2); every value is listed in README "Security". ---
+def _positive_int(name: str, default: int, *, minimum: int = 1) -> int:
+    value = env.int(name, default=default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"环境变量 {name} 的值 {value} 无效：不得小于 {minimum}")
+    return value
+
+
+def _rate(name: str, default: str) -> str:
+    raw = env.str(name, default=default)
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in {"s", "sec", "m", "min", "h", "hour", "d", "day"}:
+        raise ImproperlyConfigured(f"环境变量 {name} 的值 {raw!r} 无效：应形如 10/min（次数/s、min、hour 或 day）")
+    return raw
+
+
+# Client address: only this header, set by our own reverse proxy, is believed; empty means REMOTE_ADDR.
+# For X-Forwarded-For, TRUSTED_PROXY_COUNT says how many of our proxies appended to it (the client is the
+# entry that many places from the right); anything further left was written by the client and is ignored.
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = _positive_int("TRUSTED_PROXY_COUNT", 1)
+
+# Lockout (django-axes): per username, whatever address the attempts come from.
+LOGIN_FAILURE_LIMIT = _positive_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = _positive_int("LOGIN_LOCKOUT_MINUTES", 30)
+AXES_ENABLED = _bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for a per-address lockout as well. Not here: a whole bureau often reaches the intranet
+# through one gateway address, and five mistakes there would lock everyone out. Address-based flooding
+# is met by the rate limits below (API_TOKEN_RATE, API_ANON_RATE, PAGE_ANON_RATE) instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+# The lockout runs from the attempt that caused it; attempts during it do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "config.middleware.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# Passwords. Composition and rotation follow 等保 2.0 (ASVS L2 would drop both); both are settings.
+PASSWORD_MIN_LENGTH = _positive_int("PASSWORD_MIN_LENGTH", 8, minimum=8)
+PASSWORD_MIN_CLASSES = _positive_int("PASSWORD_MIN_CLASSES", 3, minimum=0)
+if PASSWORD_MIN_CLASSES > 4:
+    raise ImproperlyConfigured("环境变量 PASSWORD_MIN_CLASSES 无效：字符类别只有 4 类（0–4）")
+PASSWORD_MAX_AGE_DAYS = _positive_int("PASSWORD_MAX_AGE_DAYS", 90, minimum=0)  # 0: no forced rotation
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "full_name", "email")}},
+    {"NAME": "accounts.validators.MinimumLengthValidator",
+     "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.ComplexityValidator", "OPTIONS": {"min_classes": PASSWORD_MIN_CLASSES}},
+]
+
+# Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_ABSOLUTE_HOURS after log-in,
+# and when the browser closes. Log-out and a password change end all of the user's sessions and tokens.
+SESSION_IDLE_MINUTES = _positive_int("SESSION_IDLE_MINUTES", 30)
+SESSION_ABSOLUTE_HOURS = _positive_int("SESSION_ABSOLUTE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+API_TOKEN_HOURS = _positive_int("API_TOKEN_HOURS", 12)
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere, nothing from another host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Never cached, even without a session: documents and exports (the URL names of reports and workflow).
+NO_STORE_URL_NAMES = frozenset({
+    "case-detail", "case-review", "case-evaluation", "case-evidence-file", "reports:document-download",
+    "reports:job-download", "reports:filing-export", "reports:verify", "reports_api:case-document-file",
+    "reports_api:job-file", "api-case-evidence-file",
+})
+
+# Audit record (audit app). Kept at least 183 days (网络安全法 第二十一条: not less than six months).
+AUDIT_RETENTION_DAYS = _positive_int("AUDIT_RETENTION_DAYS", 183, minimum=183)
+AUDIT_AUDITOR_GROUP = env.str("AUDIT_AUDITOR_GROUP", default="审计员")
+# Reads of case material (pages and API) and export downloads, by URL name: the audit app hooks no view.
+AUDIT_READ_URL_NAMES = frozenset({
+    "case-detail", "case-review", "case-evaluation", "case-evidence-file", "reports:document-download",
+    "api-case", "api-case-evaluation", "api-case-evidence", "api-case-evidence-file", "api-case-history",
+    "reports_api:case-documents", "reports_api:case-document-file",
+})
+AUDIT_EXPORT_URL_NAMES = frozenset({
+    "reports:filing-export", "reports:job-download", "reports_api:filings-export", "reports_api:job-file",
+    "audit:export",
+})
+
+# /api/schema/ and /api/docs/ without logging in: only in development unless asked for.
+API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", DEBUG)
+
+# Rate limits: the token endpoint per client address, anonymous API calls and anonymous pages.
+API_TOKEN_RATE = _rate("API_TOKEN_RATE", "10/min")
+API_ANON_RATE = _rate("API_ANON_RATE", "60/min")
+PAGE_ANON_RATE = _rate("PAGE_ANON_RATE", "60/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": API_ANON_RATE, "token": API_TOKEN_RATE}
+
+# Throttle counters must be shared by every worker process: Redis when configured.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 LOGGING = {
     "version": 1,

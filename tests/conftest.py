@@ -148,6 +148,17 @@ os.makedirs(ROOT / "test-artifacts", exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    # Rate-limit counters live in the cache: each test starts with none, and never touches the Redis
+    # database that Celery shares in CI.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "tests"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The demo world sets a dozen passwords per test; production hashing would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

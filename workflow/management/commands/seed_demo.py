@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.demo import DEMO_LOGINS, demo_world_seed
@@ -21,7 +22,10 @@ class Command(BaseCommand):
         password = options.get("password")
         if password is not None and len(password) < 8:
             raise CommandError("--password 至少 8 位")
-        world = demo_world_seed(password=password)
+        try:
+            world = demo_world_seed(password=password)
+        except ValidationError as exc:
+            raise CommandError("--password 不符合密码规则：" + "".join(exc.messages)) from None
         created = demo_cases_seed(world=world)
         self.stdout.write(f"演示案件：新建 {created} 件（共 {Case.objects.count()} 件）")
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。登录账号："))

@@ -1,0 +1,18 @@
+"""Who reads the audit record: members of the auditor group (审计员), and nobody else.
+
+A system administrator (superuser) is not an auditor even if put into the group: the two duties are
+kept apart (三权分立 of 等保 2.0: system, security and audit administrators).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+
+def is_auditor(user: Any) -> bool:
+    return bool(
+        user is not None and user.is_authenticated and user.is_active and not user.is_superuser
+        and user.groups.filter(name=settings.AUDIT_AUDITOR_GROUP).exists()
+    )
