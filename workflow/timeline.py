@@ -103,6 +103,14 @@ def timeline_problems(case: Case, *, today: dt.date | None = None) -> list[str]:
     today = today or timezone.localdate()
     milestones = case_milestones(case)
     problems = [f"{m.label} {m.date.isoformat()} 晚于今天" for m in milestones if m.date > today]
+    # The delivery on record now (a re-delivery after an overturned appeal replaces the first).
+    delivered = case.delivered_on
+    latest_meeting = Decision.objects.filter(case=case).aggregate(d=Max("meeting_date"))["d"]
+    if delivered is not None and delivered != _first_delivery(case):
+        if delivered > today:
+            problems.append(f"书面反馈送达日期 {delivered.isoformat()} 晚于今天")
+        if latest_meeting is not None and delivered < latest_meeting:
+            problems.append(f"书面反馈送达日期 {delivered.isoformat()} 早于决定的会议日期 {latest_meeting.isoformat()}")
     for i, later in enumerate(milestones):
         for earlier in milestones[:i]:
             if later.date < earlier.date:

@@ -199,7 +199,7 @@ def tasks_settle(case: Case, *, done_by: User | None = None, done: str = "", use
             done_at=now, done_reason="已办理", read_at=Coalesce(F("read_at"), now))
     still_open = [name for name, spec in ACTIONS.items() if case.state in spec.sources]
     closed += open_tasks.exclude(task__in=still_open).update(
-        done_at=now, done_reason=(reason or f"案件已{case.get_state_display()}")[:200],
+        done_at=now, done_reason=(reason or f"案件{case.get_state_display()}")[:200],
         read_at=Coalesce(F("read_at"), now))
     return closed
 
