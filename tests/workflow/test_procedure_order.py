@@ -1,0 +1,119 @@
+"""Trustworthy records: every date is one the procedure allows, decisions wait for consultation,
+appeal-review results mean one thing, and no to-do outlives the case's need for it."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from cases.models import Case, CaseState
+from workflow.models import Consultation, Decision, HistoryEntry, Notification
+
+from .helpers import act, drive_to_proposed, meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def _state(case_id: int) -> tuple[str, int]:
+    row = Case.objects.get(pk=case_id)
+    return row.state, row.revision
+
+
+def test_a_decision_meeting_before_the_proposal_is_refused_naming_the_date(api, world):
+    case = drive_to_proposed(api, world)
+    before = _state(case["id"])
+    body = {"outcome": "exempt", "resolution": "予以免责。", **meeting(),
+            "meeting_date": (timezone.localdate() - dt.timedelta(days=200)).isoformat()}
+    response = act(api("committee"), case["id"], "decide", body)
+    assert response.status_code == 400
+    assert response.json()["field"] == "meeting_date"
+    assert "不能早于本案的" in response.json()["detail"]
+    assert _state(case["id"]) == before and not Decision.objects.filter(case_id=case["id"]).exists()
+
+
+def test_a_delivery_before_the_decision_meeting_is_refused(api, world):
+    case = drive_to_proposed(api, world)
+    act(api("committee"), case["id"], "decide", {"outcome": "exempt", "resolution": "予以免责。", **meeting()})
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    response = act(api("inspector"), case["id"], "execute", {"delivered_on": yesterday})
+    assert response.status_code == 400 and response.json()["field"] == "delivered_on"
+    assert Case.objects.get(pk=case["id"]).state == CaseState.DECIDED
+
+
+def test_no_decision_while_a_consultation_is_unanswered(api, world):
+    # 张家口 第十一条(一): 沟通会商, 商定容错纠错事宜.
+    case = drive_to_proposed(api, world, answered=False)
+    assert "decide" not in api("committee").get(f"/api/cases/{case['id']}/").json()["allowed_actions"]
+    response = act(api("committee"), case["id"], "decide", {"outcome": "exempt", "resolution": "免责。", **meeting()})
+    assert response.status_code == 409
+    assert "尚有会商意见未回复：中共张家口市委组织部" in response.json()["detail"]
+    assert Case.objects.get(pk=case["id"]).state == CaseState.PROPOSED
+
+
+def test_the_handler_may_withdraw_a_consultation_with_a_reason_and_then_the_committee_decides(api, world):
+    case = drive_to_proposed(api, world, answered=False)
+    orgdept = world.orgs["zjk_od"].pk
+    no_reason = act(api("inspector"), case["id"], "consult_withdraw", {"organisation": orgdept, "reason": " "})
+    assert no_reason.status_code == 400 and no_reason.json()["field"] == "reason"
+    assert act(api("committee"), case["id"], "consult_withdraw",
+               {"organisation": orgdept, "reason": "x"}).status_code == 403
+
+    withdrawn = act(api("inspector"), case["id"], "consult_withdraw",
+                    {"organisation": orgdept, "reason": "组织部书面意见已附卷。"})
+    assert withdrawn.status_code == 200, withdrawn.json()
+    consultation = Consultation.objects.get(proposal__case_id=case["id"])
+    assert consultation.closed_reason == "组织部书面意见已附卷。" and consultation.replied_at is None
+    entry = HistoryEntry.objects.filter(case_id=case["id"]).last()
+    assert (entry.action, entry.reason) == ("consult_withdraw", "组织部书面意见已附卷。")
+    # The department no longer has anything to answer, on its list or as a to-do.
+    assert "consult_reply" not in api("orgdept").get(f"/api/cases/{case['id']}/").json()["allowed_actions"]
+    orgdept_user = world.users["orgdept"]
+    assert not Notification.objects.filter(user=orgdept_user, case_id=case["id"], task="consult_reply",
+                                           done_at__isnull=True).exists()
+    decided = act(api("committee"), case["id"], "decide", {"outcome": "exempt", "resolution": "免责。", **meeting()})
+    assert decided.status_code == 200, decided.json()
+
+
+def test_withdrawing_a_case_ends_its_consultations_and_to_dos(api, world, client):
+    case = drive_to_proposed(api, world, answered=False)
+    orgdept = world.users["orgdept"]
+    assert Notification.objects.filter(user=orgdept, case_id=case["id"], task="consult_reply",
+                                       done_at__isnull=True).exists()
+    response = act(api("inspector"), case["id"], "withdraw", {"reason": "与另一案件重复。"})
+    assert response.status_code == 200
+    consultation = Consultation.objects.get(proposal__case_id=case["id"])
+    assert consultation.closed_at is not None and "案件已撤回" in consultation.closed_reason
+    open_todos = Notification.objects.filter(case_id=case["id"], done_at__isnull=True).exclude(task="")
+    assert not open_todos.exists()
+    ended = Notification.objects.get(user=orgdept, case_id=case["id"], task="consult_reply")
+    assert ended.done_reason.startswith("撤回") and ended.read_at is not None
+    client.force_login(orgdept)
+    assert case["title"] not in client.get("/").content.decode().split("待回复的会商请求")[-1][:2000]
+
+
+def test_sending_back_ends_the_rounds_open_consultations(api, world):
+    case = drive_to_proposed(api, world, answered=False)
+    assert act(api("committee"), case["id"], "send_back", {"reason": "请补充第三方鉴定。"}).status_code == 200
+    consultation = Consultation.objects.get(proposal__case_id=case["id"])
+    assert consultation.closed_at is not None and "退回补充调查" in consultation.closed_reason
+    handler_todo = Notification.objects.get(user=world.users["inspector"], case_id=case["id"], task="propose")
+    assert handler_todo.done_at is None  # the handler now has to propose again
+
+
+def test_the_decision_marks_the_members_to_do_done(api, world):
+    case = drive_to_proposed(api, world)
+    assert act(api("committee"), case["id"], "decide", {"outcome": "exempt", "resolution": "免责。",
+                                                        **meeting()}).status_code == 200
+    todos = Notification.objects.filter(case_id=case["id"], task="decide")
+    assert todos.exists() and not todos.filter(done_at__isnull=True).exists()
+
+
+def test_an_upheld_review_refuses_a_new_outcome(api, world):
+    case = drive_to_proposed(api, world, tolerable=False)
+    act(api("committee"), case["id"], "decide", {"outcome": "refused", "resolution": "不予容错。", **meeting()})
+    act(api("inspector"), case["id"], "execute", {"delivered_on": timezone.localdate().isoformat()})
+    act(api("cadre"), case["id"], "appeal", {"reasons": "请求复核。"})
+    response = act(api("committee_b"), case["id"], "review_appeal",
+                   {"result": "upheld", "outcome": "lighter", "resolution": "维持。", **meeting()})
+    assert response.status_code == 400 and response.json()["field"] == "outcome"
+    assert Case.objects.get(pk=case["id"]).state == CaseState.APPEALED
