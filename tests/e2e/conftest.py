@@ -65,7 +65,9 @@ class Site:
                 self.problems.append(f"HTTP {response.status} {response.request.method} {response.url}")
 
         def on_request(request: Any) -> None:
-            if not request.url.startswith((self.url, "data:", "blob:", "about:")):
+            # chrome:// and chrome-extension:// are the browser's own PDF viewer (an evidence preview),
+            # served from inside Chromium: not a request that leaves the machine.
+            if not request.url.startswith((self.url, "data:", "blob:", "about:", "chrome://", "chrome-extension://")):
                 self.problems.append(f"external request (intranet pages must not make one): {request.url}")
 
         page.on("response", on_response)
