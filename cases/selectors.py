@@ -7,7 +7,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from rules.definitions import RuleSetVersion
 from rules.engine import Evaluation, evaluate
+from rules.loader import registry
 
 from .models import Case, CaseState
 
@@ -46,6 +48,13 @@ def case_facts(case: Case) -> dict[str, Any]:
         "disposition": case.disposition or None,
         "prior_same_matter": prior_same_matter(case),
     }
+
+
+def case_rule_version(case: Case) -> RuleSetVersion:
+    """The rule-set version whose clauses the case is judged by: the one in force at the conduct, or,
+    for conduct before a rule set that governs earlier conduct, the one in force at the decision."""
+    decision = timezone.localdate(case.decided_at) if case.decided_at else timezone.localdate()
+    return registry().version_applying(case.ruleset, case.conduct_date, decision)[0]
 
 
 def case_findings(case: Case) -> dict[str, dict[str, str]]:

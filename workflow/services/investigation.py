@@ -19,8 +19,8 @@ from cases.models import (
     ParticipantKind,
     Statement,
 )
+from cases.selectors import case_rule_version
 from cases.services import finding_write, participant_write, statement_write
-from rules.loader import registry
 
 from ..errors import InvalidInput
 from ..history import Actor
@@ -30,7 +30,7 @@ from .uploads import evidence_store
 
 
 def _clause_check(case: Case, clause_id: str) -> None:
-    version = registry().version_for(case.ruleset, case.conduct_date)
+    version = case_rule_version(case)
     if not version.has_clause(clause_id):
         raise InvalidInput(f"条款 {clause_id} 不属于规则 {case.ruleset}（{version.label}）。", field="clause_id")
 

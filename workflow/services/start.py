@@ -17,9 +17,9 @@ from accounts.selectors import (
     applying_unit_for,
     applying_units,
     case_authority,
+    orgs_with_role,
     people_visible_to,
     person_of,
-    roles_of,
 )
 from cases.models import Case, CaseState, Disposition, MatterCategory, Origin
 from rules.errors import RuleError
@@ -41,7 +41,7 @@ def _resolve_ruleset(ruleset: str | None, org: Organisation, conduct_date: dt.da
     except RuleError as exc:
         raise InvalidInput(str(exc), field="ruleset") from None
     try:
-        version = registry().version_for(ruleset_id, conduct_date)
+        version, _ = registry().version_applying(ruleset_id, conduct_date, timezone.localdate())
     except RuleError as exc:
         raise InvalidInput(str(exc), field="conduct_date") from None
     if ruleset_id != org.jurisdiction and not (version.extends and version.extends[0] == org.jurisdiction):
@@ -54,7 +54,7 @@ def _origin_of(
 ) -> tuple[str, Person, User | None, Organisation | None]:
     """Who is starting this case and for whom: (origin, subject, handler, applying unit)."""
     own_person = person_of(user)
-    inspector_orgs = {m.organisation_id for m in roles_of(user) if m.role == Role.INSPECTOR}
+    inspector_orgs = {o.pk for o in orgs_with_role(user, Role.INSPECTOR)}
     if accountability_org.pk in inspector_orgs:
         if subject is None:
             raise InvalidInput("请选择当事干部。", field="subject")
@@ -132,7 +132,7 @@ def case_create(
             f"{accountability_org.name}不是对{subject.name}具有问责职责的部门。", field="accountability_org"
         )
     ruleset_id = _resolve_ruleset(ruleset, accountability_org, conduct)
-    version = registry().version_for(ruleset_id, conduct)
+    version, _ = registry().version_applying(ruleset_id, conduct, timezone.localdate())
     situation_ids = {c.id for c in version.situations()}
     claimed = [str(c) for c in claimed_situations]
     unknown = [c for c in claimed if c not in situation_ids]

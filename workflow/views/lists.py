@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from accounts.models import Organisation, OrgKind, Role
 from accounts.selectors import (
     applying_units,
+    orgs_with_role,
     person_of,
     role_names,
     roles_of,
@@ -80,7 +81,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ctx.update(_list_context(request))
         ctx["heading"] = "会商与已决定案件"
         consults = Consultation.objects.filter(
-            organisation__in=[m.organisation for m in roles_of(request.user) if m.role == Role.ORGDEPT],
+            organisation__in=orgs_with_role(request.user, Role.ORGDEPT),
             replied_at__isnull=True,
             closed_at__isnull=True,
             proposal__case__state=CaseState.PROPOSED,

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from accounts.models import Organisation, Role, User
 from accounts.selectors import (
     applying_units,
+    orgs_with_role,
     people_visible_to,
     person_of,
-    roles_of,
 )
 
 from .. import forms as f
@@ -25,7 +25,7 @@ from ..selectors import (
 
 
 def _inspector_orgs(user: User) -> list[Organisation]:
-    return [m.organisation for m in roles_of(user) if m.role == Role.INSPECTOR]
+    return orgs_with_role(user, Role.INSPECTOR)
 
 
 @login_required
