@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from workflow.models import Decision, OutboxEvent
+from cases.models import Case
+from workflow.models import Decision, DecisionKind, OutboxEvent
 
 from ..models import Document, DocumentKind
 from .documents import document_request, documents_requeue_stale
@@ -42,10 +43,21 @@ def _kinds_for(event: OutboxEvent, decision: Decision | None) -> list[tuple[str,
     return []
 
 
+def _decision_date_record(event: OutboxEvent, decision: Decision | None) -> None:
+    """Make sure the register knows the case's decision date (the first decision's meeting date).
+
+    ``case_decide`` sets it with the decision; this covers decisions recorded before it did, and never
+    moves a date already set (a later decision or an appeal review does not change it).
+    """
+    if event.kind == "case_decided" and decision is not None and decision.kind == DecisionKind.DECISION:
+        Case.objects.filter(pk=event.case_id, decision_date__isnull=True).update(decision_date=decision.meeting_date)
+
+
 def _event_handle(event: OutboxEvent) -> list[Document]:
     """Request the documents an event calls for that it has not produced yet."""
     decision_id = (event.payload or {}).get("decision")
     decision = Decision.objects.filter(pk=decision_id, case_id=event.case_id).first() if decision_id else None
+    _decision_date_record(event, decision)
     created = []
     for kind, keep_number in _kinds_for(event, decision):
         if Document.objects.filter(event=event, kind=kind).exists():
