@@ -34,7 +34,11 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The address printed in documents and their verification QR codes. When unset, development (DEBUG)
+# uses the address the server answers on (`make run` passes it; otherwise the request that triggered
+# the render, else runserver's default); production refuses to render rather than print a dead link.
+SITE_URL = env.str("SITE_URL", default="")
+SITE_URL_FROM_REQUEST = DEBUG
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -81,6 +85,8 @@ MIDDLEWARE = [
     "config.middleware.AnonymousRateLimitMiddleware",
     # Last: turns a lockout flagged during authentication into the Chinese lockout answer.
     "axes.middleware.AxesMiddleware",
+    # Development without SITE_URL: documents rendered during a request link to the address it came to.
+    "reports.middleware.RequestOriginMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

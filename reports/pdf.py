@@ -29,6 +29,10 @@ class RenderError(RuntimeError):
     """The document could not be rendered (a template or layout problem)."""
 
 
+class DocumentRefused(RenderError):
+    """Rendering refused for a reason a retry cannot change (no site address, too many pages): fail at once."""
+
+
 @functools.cache
 def _weasyprint() -> tuple[type, type, type]:
     # Imported on first use: the web process pays the import cost only if it renders.

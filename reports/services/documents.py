@@ -27,7 +27,7 @@ from workflow.models import Decision, DecisionKind, OutboxEvent
 from ..contexts import document_context
 from ..fonts import FontMissing
 from ..models import Document, DocumentKind, DocumentStatus
-from ..pdf import render_html, render_pdf, template_for
+from ..pdf import DocumentRefused, render_html, render_pdf, template_for
 from ..permissions import may_regenerate
 from .numbers import number_format, number_next
 
@@ -135,7 +135,8 @@ def document_render(document: Document) -> tuple[bytes, int]:
 def document_generate(*, document_id: int, task_id: str = "") -> Document | None:
     """Render and store one pending document; safe to run twice (the second run changes nothing).
 
-    A missing Chinese font fails the document at once (retrying cannot help); other errors propagate
+    A missing Chinese font or a refusal (no site address, too many pages) fails the document at once
+    (retrying cannot help); other errors propagate
     so the task retries with backoff and finally calls ``document_fail``.
     """
     document = Document.objects.filter(pk=document_id).only("pk", "status").first()
@@ -148,7 +149,7 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
     ).get(pk=document_id)
     try:
         content, pages = document_render(document)
-    except FontMissing as exc:
+    except (FontMissing, DocumentRefused) as exc:
         return document_fail(document_id=document_id, error=str(exc))
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
