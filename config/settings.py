@@ -360,6 +360,20 @@ API_ANON_RATE = _rate("API_ANON_RATE", "60/min")
 PAGE_ANON_RATE = _rate("PAGE_ANON_RATE", "60/min")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": API_ANON_RATE, "token": API_TOKEN_RATE}
 
+# Resource limits of documents (an unbounded field once made a 1,674-page PDF: 25 s and ~493 MB).
+# A document longer than this many pages is refused and marked failed, never retried.
+DOCUMENT_MAX_PAGES = _positive_int("DOCUMENT_MAX_PAGES", 60)
+# Seconds one rendering may take: at the soft limit the document fails; at the hard limit the worker
+# child is killed and the message redelivered, which counts as an attempt.
+DOCUMENT_SOFT_TIME_LIMIT = _positive_int("DOCUMENT_SOFT_TIME_LIMIT", 60)
+DOCUMENT_TIME_LIMIT = _positive_int("DOCUMENT_TIME_LIMIT", 90)
+if DOCUMENT_TIME_LIMIT <= DOCUMENT_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("DOCUMENT_TIME_LIMIT 必须大于 DOCUMENT_SOFT_TIME_LIMIT")
+# Deliveries (retries and redeliveries after a killed worker) of one document before it is marked failed.
+DOCUMENT_MAX_ATTEMPTS = _positive_int("DOCUMENT_MAX_ATTEMPTS", 6)
+# A worker child using more than this (KiB) is replaced after its task (PERFORMANCE.md: about 400 MB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = _positive_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000)
+
 # Throttle counters must be shared by every worker process: Redis when configured.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -13,6 +13,7 @@ import logging
 import secrets
 from functools import partial
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -22,7 +23,7 @@ from accounts.models import User
 from cases.models import Case
 from workflow.errors import InvalidInput, NotAllowed, WrongState
 from workflow.history import Actor, history_append
-from workflow.models import Decision, DecisionKind, OutboxEvent
+from workflow.models import Decision, DecisionKind, Notification, OutboxEvent
 
 from ..contexts import document_context
 from ..fonts import FontMissing
@@ -139,9 +140,15 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
     (retrying cannot help); other errors propagate
     so the task retries with backoff and finally calls ``document_fail``.
     """
-    document = Document.objects.filter(pk=document_id).only("pk", "status").first()
+    document = Document.objects.filter(pk=document_id).only("pk", "status", "attempts").first()
     if document is None or document.status != DocumentStatus.PENDING:
         return document
+    if document.attempts >= settings.DOCUMENT_MAX_ATTEMPTS:
+        # Each delivery counts, including one after a worker was killed (time or memory limit): a
+        # document that keeps killing workers stops here instead of being redelivered for ever.
+        return document_fail(document_id=document_id, error=(
+            f"已尝试生成{document.attempts}次仍未成功（可能超时或内存超限导致进程被终止），不再重试。"
+            "请核对案件内容后重新生成。"))
     if not _claim(document_id, task_id):
         return None  # another worker has it
     document = Document.objects.select_related(
@@ -181,7 +188,7 @@ def document_note_error(*, document_id: int, error: str) -> None:
 
 
 def document_fail(*, document_id: int, error: str) -> Document | None:
-    """Mark a document failed and say so in the case history."""
+    """Mark a document failed, say so in the case history and tell the system administrators."""
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()
         if document is None or document.status != DocumentStatus.PENDING:
@@ -195,7 +202,16 @@ def document_fail(*, document_id: int, error: str) -> Document | None:
             changes={"document": document.pk, "kind": document.kind, "version": document.version,
                      "number": document.number},
         )
+        _administrators_tell(document)
     return document
+
+
+def _administrators_tell(document: Document) -> None:
+    """An in-app notice to every active superuser: a failed document needs someone to look at it."""
+    text = f"文书生成失败：{document.case.reference} {document.get_kind_display()} 第{document.version}版。{document.error}"
+    admins = User.objects.filter(is_superuser=True, is_active=True).values_list("pk", flat=True)
+    Notification.objects.bulk_create(
+        [Notification(user_id=pk, case_id=document.case_id, text=text[:300]) for pk in admins])
 
 
 # --- reissuing and auditing ----------------------------------------------------------------------
