@@ -59,7 +59,7 @@ def document_by_token(token: str) -> Document | None:
         return None
     field = "sha256" if len(token) == 64 else "token"
     return (
-        Document.objects.select_related("case__subject", "issuing_org")
+        Document.objects.select_related("case__subject", "issuing_org", "superseded_by")
         .filter(**{field: token}, status=DocumentStatus.READY)
         .first()
     )

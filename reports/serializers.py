@@ -45,6 +45,9 @@ class DocumentOutput(serializers.Serializer):
     number = serializers.CharField()
     version = serializers.IntegerField()
     current = serializers.BooleanField()
+    superseded_by = serializers.IntegerField(source="superseded_by_id", allow_null=True,
+                                             help_text="替代本版本的新版本的 id（现行版本为 null）")
+    reason = serializers.CharField(help_text="生成（或重新出具）的原因")
     status = serializers.ChoiceField(choices=DocumentStatus.choices)
     status_label = serializers.CharField(source="get_status_display")
     error = serializers.SerializerMethodField()

@@ -174,8 +174,9 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
         locked.generated_at = timezone.now()
         locked.claim_task = ""
         locked.save(update_fields=["file", "sha256", "size", "pages", "status", "error", "generated_at", "claim_task"])
+        # Every earlier version points at this one: its verification page links to the version in force.
         Document.objects.filter(case_id=locked.case_id, kind=locked.kind, version__lt=locked.version).update(
-            superseded=True
+            superseded=True, superseded_by=locked
         )
     return locked
 
