@@ -27,7 +27,7 @@ run: deps
 	$(PY) manage.py seed_demo $(if $(DEMO_PASSWORD),--password $(DEMO_PASSWORD),)
 	@echo ""
 	@echo "打开 http://$(HOST):$(PORT)/  （API 文档：http://$(HOST):$(PORT)/api/docs/）"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_URL="$(or $(SITE_URL),http://$(HOST):$(PORT))" $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: dev-deps
 	$(PY) -m ruff check .

@@ -95,6 +95,7 @@ def clone_cases(case, decision, n: int) -> list[int]:
                    handler_id=case.handler_id, ruleset=case.ruleset, conduct_date=case.conduct_date,
                    matter_category=case.matter_category, summary=case.summary, remedial_measures=case.remedial_measures,
                    loss_amount=case.loss_amount, state=case.state, outcome=case.outcome, decided_at=case.decided_at,
+                   decision_date=case.decision_date,
                    created_by_id=case.created_by_id)
               for i in range(n)]
     Case.objects.bulk_create(clones, batch_size=200)

@@ -136,7 +136,12 @@ class Case(models.Model):
     state = models.CharField("状态", max_length=20, choices=CaseState.choices, default=CaseState.STARTED)
     outcome = models.CharField("容错结论", max_length=20, choices=Outcome.choices, blank=True)
     decided_at = models.DateTimeField(
-        "决定时间", null=True, blank=True, help_text="首次集体研究决定的时间；备案登记按此排序和筛选"
+        "决定录入时间", null=True, blank=True, help_text="首次集体研究决定录入系统的时间"
+    )
+    # The date a decision is known by everywhere (documents, the filing register, its exports and the
+    # API): the meeting that took the first decision, not when it was recorded.
+    decision_date = models.DateField(
+        "决定日期", null=True, blank=True, help_text="首次集体研究决定的会议日期；备案登记按此排序和筛选"
     )
     deadline = models.DateField("本环节办理期限", null=True, blank=True)
     delivered_on = models.DateField("书面反馈送达日期", null=True, blank=True)
@@ -163,6 +168,7 @@ class Case(models.Model):
             models.Index(fields=["subject", "matter_category"], name="case_subject_matter_idx"),
             models.Index(fields=["state", "deadline"], name="case_state_deadline_idx"),
             models.Index(fields=["-decided_at", "-id"], name="case_decided_idx"),
+            models.Index(fields=["-decision_date", "-id"], name="case_decision_date_idx"),
         ]
 
     def __str__(self) -> str:

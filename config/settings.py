@@ -34,7 +34,11 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The address printed in documents and their verification QR codes. When unset, development (DEBUG)
+# uses the address the server answers on (`make run` passes it; otherwise the request that triggered
+# the render, else runserver's default); production refuses to render rather than print a dead link.
+SITE_URL = env.str("SITE_URL", default="")
+SITE_URL_FROM_REQUEST = DEBUG
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -81,6 +85,8 @@ MIDDLEWARE = [
     "config.middleware.AnonymousRateLimitMiddleware",
     # Last: turns a lockout flagged during authentication into the Chinese lockout answer.
     "axes.middleware.AxesMiddleware",
+    # Development without SITE_URL: documents rendered during a request link to the address it came to.
+    "reports.middleware.RequestOriginMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -353,6 +359,20 @@ API_TOKEN_RATE = _rate("API_TOKEN_RATE", "10/min")
 API_ANON_RATE = _rate("API_ANON_RATE", "60/min")
 PAGE_ANON_RATE = _rate("PAGE_ANON_RATE", "60/min")
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": API_ANON_RATE, "token": API_TOKEN_RATE}
+
+# Resource limits of documents (an unbounded field once made a 1,674-page PDF: 25 s and ~493 MB).
+# A document longer than this many pages is refused and marked failed, never retried.
+DOCUMENT_MAX_PAGES = _positive_int("DOCUMENT_MAX_PAGES", 60)
+# Seconds one rendering may take: at the soft limit the document fails; at the hard limit the worker
+# child is killed and the message redelivered, which counts as an attempt.
+DOCUMENT_SOFT_TIME_LIMIT = _positive_int("DOCUMENT_SOFT_TIME_LIMIT", 60)
+DOCUMENT_TIME_LIMIT = _positive_int("DOCUMENT_TIME_LIMIT", 90)
+if DOCUMENT_TIME_LIMIT <= DOCUMENT_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("DOCUMENT_TIME_LIMIT 必须大于 DOCUMENT_SOFT_TIME_LIMIT")
+# Deliveries (retries and redeliveries after a killed worker) of one document before it is marked failed.
+DOCUMENT_MAX_ATTEMPTS = _positive_int("DOCUMENT_MAX_ATTEMPTS", 6)
+# A worker child using more than this (KiB) is replaced after its task (PERFORMANCE.md: about 400 MB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = _positive_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000)
 
 # Throttle counters must be shared by every worker process: Redis when configured.
 if REDIS_URL:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +17,6 @@ from rest_framework.views import APIView
 from accounts.models import Organisation
 from cases.models import Case
 from workflow.doors import actor_for
-from workflow.pagination import TimeCursorPagination
 from workflow.permissions import sees_internal
 from workflow.selectors import case_get
 
@@ -23,6 +25,7 @@ from .downloads import document_file_response, job_file_response
 from .models import DocumentStatus, ExportStatus
 from .permissions import may_regenerate, may_use_filing_register
 from .selectors import (
+    FILING_ORDER,
     PeriodError,
     case_documents,
     current_filings,
@@ -92,12 +95,63 @@ class CaseDocumentFileApi(APIView):
         return document_file_response(doc, actor=actor_for(request.user, request, via="api"))
 
 
-class FilingPagination(TimeCursorPagination):
-    """Keyset pages over (decision time, id), served by the case_decided_idx index: no COUNT, no OFFSET."""
+class FilingPagination(CursorPagination):
+    """Keyset pages over (decision date, id), served by the case_decision_date_idx index: no COUNT, no OFFSET.
+
+    DRF's cursor filters on the first ordering column alone and steps over ties with an offset it caps
+    at 1,000; many cases share a meeting date, so the position here is the pair and the filter compares
+    the pair (every position is unique, so DRF's links never need an offset).
+    """
 
     page_size = 100
     max_page_size = 500
-    ordering = ("-decided_at", "-id")
+    page_size_query_param = "page_size"
+    ordering = FILING_ORDER
+    invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
+
+    @staticmethod
+    def _parse(position: str) -> tuple[dt.date, int] | None:
+        day, _, pk = position.partition("_")
+        try:
+            return dt.date.fromisoformat(day), int(pk)
+        except ValueError:
+            return None
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None and self._parse(cursor.position) is None:
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def _get_position_from_instance(self, instance: Case, ordering: Any) -> str:
+        return f"{instance.decision_date.isoformat()}_{instance.pk}"
+
+    def paginate_queryset(self, queryset: QuerySet[Case], request: Request, view: Any = None) -> list[Case]:
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.cursor = self.decode_cursor(request)
+        reverse = bool(self.cursor and self.cursor.reverse)
+        position = self.cursor.position if self.cursor else None
+        queryset = queryset.order_by(*(("decision_date", "id") if reverse else FILING_ORDER))
+        if position is not None:
+            day, pk = self._parse(position)  # type: ignore[misc]  # checked in decode_cursor
+            if reverse:  # the rows before this page (newer), nearest first
+                queryset = queryset.filter(Q(decision_date__gte=day), Q(decision_date__gt=day) | Q(id__gt=pk))
+            else:
+                queryset = queryset.filter(Q(decision_date__lte=day), Q(decision_date__lt=day) | Q(id__lt=pk))
+        results = list(queryset[:self.page_size + 1])
+        self.page = results[:self.page_size]
+        following = self._get_position_from_instance(results[-1], self.ordering) if len(results) > self.page_size \
+            else None
+        if reverse:
+            self.page.reverse()
+            self.has_next, self.has_previous = position is not None, following is not None
+            self.next_position, self.previous_position = position, following
+        else:
+            self.has_next, self.has_previous = following is not None, position is not None
+            self.next_position, self.previous_position = following, position
+        return self.page
 
 
 class FilingListApi(APIView):

@@ -21,8 +21,9 @@ from rules.loader import registry
 from workflow.deadlines import appeal_window_days
 from workflow.models import Appeal, Consultation, Decision, DecisionKind, MeetingKind, Proposal
 
+from .middleware import request_origin
 from .models import Document, DocumentKind
-from .pdf import qr_png_data_uri
+from .pdf import DocumentRefused, qr_png_data_uri
 
 CN_DIGITS = "〇一二三四五六七八九"
 
@@ -45,8 +46,26 @@ def cn_date(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+# runserver's own default address: development's last resort when nothing says where the server runs.
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:8000"
+
+
+def site_url() -> str:
+    """The address documents print and link their QR codes to, without a trailing slash.
+
+    ``SITE_URL`` when set. Unset in development: the address of the request that triggered the render,
+    else runserver's default. Unset in production: refuse (the document fails), never a dead link.
+    """
+    if settings.SITE_URL:
+        return settings.SITE_URL.rstrip("/")
+    if not settings.SITE_URL_FROM_REQUEST:
+        raise DocumentRefused("未设置系统对外访问地址（SITE_URL），文书中的核验地址和二维码将无法访问，因此不予生成。"
+                              "请管理员设置 SITE_URL 后重新生成。")
+    return request_origin() or DEVELOPMENT_SITE_URL
+
+
 def verify_url(document: Document) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/verify/{document.token}/"
+    return f"{site_url()}/verify/{document.token}/"
 
 
 def _clause_view(item: dict[str, Any]) -> dict[str, Any]:

@@ -56,6 +56,10 @@ class Document(models.Model):
     pages = models.PositiveIntegerField(default=0)
     token = models.CharField("核验码", max_length=32, unique=True)
     superseded = models.BooleanField("已被新版本取代", default=False)
+    # The version that replaced this one (the newest ready version when it was generated).
+    superseded_by = models.ForeignKey(
+        "self", verbose_name="替代版本", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -11,9 +11,11 @@ import base64
 import functools
 import io
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string, select_template
 
@@ -23,10 +25,19 @@ from .fonts import cache_dir, font_plan
 STATIC_ORIGIN = "https://static.reports.invalid/"
 FONT_PREFIX = "__fonts__/"
 QR_MASK = 2
+# No A4 page of our documents holds more characters of text than this (the densest, the filing report's
+# clause list in small type, holds about 1,300): a longer text cannot fit the page limit and is refused
+# before layout, where an oversized document spends its time and memory.
+MAX_CHARS_PER_PAGE = 2500
+_TAG = re.compile(r"<[^>]*>")
 
 
 class RenderError(RuntimeError):
     """The document could not be rendered (a template or layout problem)."""
+
+
+class DocumentRefused(RenderError):
+    """Rendering refused for a reason a retry cannot change (no site address, too many pages): fail at once."""
 
 
 @functools.cache
@@ -102,15 +113,35 @@ def _stylesheet_check() -> None:
         raise RenderError("文书样式表 reports/document.css 缺失，不能生成公文格式的文书。")
 
 
-def render_pdf(html: str) -> RenderedPdf:
-    """Lay out and write the PDF; fonts and the stylesheet checked before anything is drawn."""
+def _too_long(pages: int | str, max_pages: int) -> DocumentRefused:
+    return DocumentRefused(f"文书篇幅超出上限：{pages}页，超过允许的{max_pages}页（DOCUMENT_MAX_PAGES）。"
+                           "请核对案件中是否有异常冗长的内容，删减后重新生成。")
+
+
+def render_pdf(html: str, *, max_pages: int | None = None) -> RenderedPdf:
+    """Lay out and write the PDF; fonts and the stylesheet checked before anything is drawn.
+
+    A document longer than ``max_pages`` (default ``DOCUMENT_MAX_PAGES``) is refused (``DocumentRefused``):
+    by its text before layout when it clearly cannot fit, else by its page count after layout and before
+    writing (the costlier part).
+    """
+    max_pages = max_pages or settings.DOCUMENT_MAX_PAGES
     font_plan()
     _stylesheet_check()
+    body = html[html.find("<body"):]
+    chars = len(_TAG.sub("", body))
+    if chars > max_pages * MAX_CHARS_PER_PAGE:
+        raise _too_long(f"约{chars // MAX_CHARS_PER_PAGE}", max_pages)
     html_class, _, _ = _weasyprint()
     try:
         document = html_class(string=html, base_url=STATIC_ORIGIN, url_fetcher=_fetcher()).render(
             font_config=font_configuration(),
         )
+    except Exception as exc:
+        raise RenderError(f"文书排版失败：{exc}") from exc
+    if len(document.pages) > max_pages:
+        raise _too_long(len(document.pages), max_pages)
+    try:
         content = document.write_pdf()
     except Exception as exc:
         raise RenderError(f"文书排版失败：{exc}") from exc

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Min, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from accounts.models import Organisation, User
 from accounts.selectors import subtree_ids
 from cases.models import Case, CaseState
-from workflow.models import Decision, DecisionKind
 from workflow.permissions import visible_cases
 from workflow.selectors import case_get
 
@@ -61,7 +59,7 @@ def document_by_token(token: str) -> Document | None:
         return None
     field = "sha256" if len(token) == 64 else "token"
     return (
-        Document.objects.select_related("case__subject", "issuing_org")
+        Document.objects.select_related("case__subject", "issuing_org", "superseded_by")
         .filter(**{field: token}, status=DocumentStatus.READY)
         .first()
     )
@@ -99,23 +97,31 @@ def organisation_from_param(raw: Any) -> Organisation | None:
     return Organisation.objects.filter(pk=int(text)).first()
 
 
+# The filing register's order, wherever it is read (page, API, export): see ``filing_list``.
+FILING_ORDER = ("-decision_date", "-id")
+
+
 def filing_list(
     user: User, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
     organisation: Organisation | None = None,
 ) -> QuerySet[Case]:
-    """Decided cases the user's organisation department receives, by decision date, with a subtree filter."""
+    """Decided cases the user's organisation department receives, by decision date, with a subtree filter.
+
+    The decision date is the meeting date of the first decision (``Case.decision_date``), the date the
+    feedback letter and the filing report print; an appeal review later does not move it. Newest first,
+    then by id, so the order is total and served by the ``case_decision_date_idx`` index.
+    """
     if not may_use_filing_register(user):
         return Case.objects.none()
-    qs = visible_cases(user).filter(state__in=CaseState.decided(), decided_at__isnull=False)
-    tz = timezone.get_current_timezone()
+    qs = visible_cases(user).filter(state__in=CaseState.decided(), decision_date__isnull=False)
     if date_from:
-        qs = qs.filter(decided_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=tz))
+        qs = qs.filter(decision_date__gte=date_from)
     if date_to:
-        qs = qs.filter(decided_at__lt=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+        qs = qs.filter(decision_date__lte=date_to)
     if organisation is not None:
         ids = subtree_ids(organisation)
         qs = qs.filter(Q(subject__unit_id__in=ids) | Q(accountability_org_id__in=ids))
-    return qs.select_related("subject__unit", "accountability_org").order_by("-decided_at", "-id")
+    return qs.select_related("subject__unit", "accountability_org").order_by(*FILING_ORDER)
 
 
 def current_filings(case_ids: list[int]) -> dict[int, Document]:
@@ -159,12 +165,3 @@ def job_progress(job: ExportJob) -> int:
         .values("case_id").distinct().count()
     )
     return max(job.progress, min(80, ready * 80 // max(len(job.case_ids), 1)))
-
-
-def first_decided(case_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each case was first decided (an appeal review later does not move the filing's date)."""
-    rows = (
-        Decision.objects.filter(case_id__in=case_ids, kind=DecisionKind.DECISION)
-        .values("case_id").annotate(at=Min("decided_at"))
-    )
-    return {r["case_id"]: r["at"] for r in rows}

@@ -45,6 +45,9 @@ class DocumentOutput(serializers.Serializer):
     number = serializers.CharField()
     version = serializers.IntegerField()
     current = serializers.BooleanField()
+    superseded_by = serializers.IntegerField(source="superseded_by_id", allow_null=True,
+                                             help_text="替代本版本的新版本的 id（现行版本为 null）")
+    reason = serializers.CharField(help_text="生成（或重新出具）的原因")
     status = serializers.ChoiceField(choices=DocumentStatus.choices)
     status_label = serializers.CharField(source="get_status_display")
     error = serializers.SerializerMethodField()
@@ -80,7 +83,8 @@ class FilingOutput(serializers.Serializer):
     accountability_org = serializers.CharField(source="accountability_org.name")
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True)
     outcome_label = serializers.CharField(source="get_outcome_display")
-    decided_at = _utc()
+    decision_date = serializers.DateField(help_text="决定日期：首次集体研究决定的会议日期（登记按此排序、筛选）")
+    decided_at = serializers.DateTimeField(default_timezone=dt.UTC, help_text="决定录入系统的时间（不是决定日期）")
     filing = serializers.SerializerMethodField()
 
     @extend_schema_field(DocumentOutput(allow_null=True))
@@ -142,7 +146,7 @@ class RegenerateInput(serializers.Serializer):
 
 
 class ExportInput(FromKeyword, serializers.Serializer):
-    """The period (decision dates) and optional organisation subtree of a filing export."""
+    """The period (decision dates: meeting dates of the first decision) and optional organisation subtree of a filing export."""
 
     from_ = serializers.CharField(help_text="YYYY-MM-DD")
     to = serializers.CharField(help_text="YYYY-MM-DD")

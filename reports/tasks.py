@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from . import services
 
@@ -25,11 +27,22 @@ def outbox_dispatch() -> int:
 
 
 @shared_task(bind=True, name="reports.tasks.document_generate", ignore_result=True, max_retries=MAX_RETRIES,
-             acks_late=True, reject_on_worker_lost=True)
+             acks_late=True, reject_on_worker_lost=True, soft_time_limit=settings.DOCUMENT_SOFT_TIME_LIMIT,
+             time_limit=settings.DOCUMENT_TIME_LIMIT)
 def document_generate(self: Task, document_id: int) -> None:
-    """Render one document; retry with backoff, and after the last retry mark it failed."""
+    """Render one document; retry with backoff, and after the last retry mark it failed.
+
+    A rendering that outlasts the soft time limit fails at once (it would not be faster next time); a
+    worker killed at the hard limit has its message redelivered, and the service fails the document
+    after ``DOCUMENT_MAX_ATTEMPTS`` deliveries.
+    """
     try:
         services.document_generate(document_id=document_id, task_id=self.request.id or "")
+    except SoftTimeLimitExceeded:
+        logger.error("document %s exceeded %s s", document_id, settings.DOCUMENT_SOFT_TIME_LIMIT)
+        services.document_fail(document_id=document_id,
+                               error=f"生成超时：超过{settings.DOCUMENT_SOFT_TIME_LIMIT}秒仍未完成，已停止生成，不再重试。"
+                                     "请核对案件中是否有异常冗长的内容。")
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
         if self.request.is_eager or self.request.retries >= self.max_retries:

@@ -126,14 +126,13 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     """Public: anyone holding the paper may learn whether it is genuine and current; details need rights."""
     doc = document_by_token(token)
     details = None
-    newer = None
+    # Whoever holds a replaced paper learns that it is replaced and where to verify the version in force;
+    # what the case is about still needs rights.
+    newer = doc.superseded_by if doc is not None and doc.superseded else None
     if doc is not None and request.user.is_authenticated:
         case = case_get(request.user, doc.case_id)
         if case is not None and doc.kind in visible_kinds(request.user, case):
             details = doc
-            if doc.superseded:
-                newer = (doc.case.documents.filter(kind=doc.kind, status=DocumentStatus.READY, superseded=False)
-                         .order_by("-version").first())
     return render(request, "reports/verify.html", {
         "document": doc, "details": details, "newer": newer, "token": token,
         "kind_labels": dict(DocumentKind.choices),

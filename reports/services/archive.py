@@ -20,7 +20,6 @@ from django.utils import timezone
 from cases.models import Case, Outcome
 
 from ..models import Document, ExportJob, ExportStatus
-from ..selectors import first_decided
 
 REGISTER_HEADER = ["序号", "案件编号", "当事干部", "所在单位", "职务", "问责部门", "适用规则", "决定日期", "容错结论",
                    "发文字号", "版本", "SHA-256", "文件名"]
@@ -51,12 +50,12 @@ def _safe(name: str) -> str:
     return "".join("_" if ch in '/\\:*?"<>|' else ch for ch in name)
 
 
-def _register_row(case: Case, doc: Document, *, name: str, digest: str, decided: dict[int, Any]) -> dict[str, Any]:
+def _register_row(case: Case, doc: Document, *, name: str, digest: str) -> dict[str, Any]:
     return {
         "reference": case.reference, "person": case.subject.name, "unit": case.subject.unit.name,
         "position": case.subject.position, "org": case.accountability_org.name,
         "ruleset": case.ruleset,
-        "decided": timezone.localtime(decided[case.pk]).strftime("%Y-%m-%d") if case.pk in decided else "",
+        "decided": case.decision_date.isoformat() if case.decision_date else "",
         "outcome": Outcome(case.outcome).label if case.outcome else "", "number": doc.number,
         "version": doc.version, "sha256": digest, "name": name,
     }
@@ -64,7 +63,6 @@ def _register_row(case: Case, doc: Document, *, name: str, digest: str, decided:
 
 def export_write(job: ExportJob, cases: list[Case], docs: dict[int, Document]) -> None:
     """Write the archive of a job whose filings are all ready and mark the job ready (once)."""
-    decided = first_decided([c.pk for c in cases])
     rows: list[dict[str, Any]] = []
     manifest: list[dict[str, Any]] = []
     total = max(len(cases), 1)
@@ -82,7 +80,7 @@ def export_write(job: ExportJob, cases: list[Case], docs: dict[int, Document]) -
                 archive.writestr(name, content)
                 manifest.append({"file": name, "sha256": digest, "size": len(content), "case": case.reference,
                                  "number": doc.number, "version": doc.version})
-                rows.append(_register_row(case, doc, name=name, digest=digest, decided=decided))
+                rows.append(_register_row(case, doc, name=name, digest=digest))
                 if i % 25 == 0:
                     ExportJob.objects.filter(pk=job.pk).update(total=len(cases), progress=80 + i * 18 // total)
             register = _xlsx_register(job, rows)

@@ -13,6 +13,7 @@ import logging
 import secrets
 from functools import partial
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -22,12 +23,12 @@ from accounts.models import User
 from cases.models import Case
 from workflow.errors import InvalidInput, NotAllowed, WrongState
 from workflow.history import Actor, history_append
-from workflow.models import Decision, DecisionKind, OutboxEvent
+from workflow.models import Decision, DecisionKind, Notification, OutboxEvent
 
 from ..contexts import document_context
 from ..fonts import FontMissing
 from ..models import Document, DocumentKind, DocumentStatus
-from ..pdf import render_html, render_pdf, template_for
+from ..pdf import DocumentRefused, render_html, render_pdf, template_for
 from ..permissions import may_regenerate
 from .numbers import number_format, number_next
 
@@ -135,12 +136,19 @@ def document_render(document: Document) -> tuple[bytes, int]:
 def document_generate(*, document_id: int, task_id: str = "") -> Document | None:
     """Render and store one pending document; safe to run twice (the second run changes nothing).
 
-    A missing Chinese font fails the document at once (retrying cannot help); other errors propagate
+    A missing Chinese font or a refusal (no site address, too many pages) fails the document at once
+    (retrying cannot help); other errors propagate
     so the task retries with backoff and finally calls ``document_fail``.
     """
-    document = Document.objects.filter(pk=document_id).only("pk", "status").first()
+    document = Document.objects.filter(pk=document_id).only("pk", "status", "attempts").first()
     if document is None or document.status != DocumentStatus.PENDING:
         return document
+    if document.attempts >= settings.DOCUMENT_MAX_ATTEMPTS:
+        # Each delivery counts, including one after a worker was killed (time or memory limit): a
+        # document that keeps killing workers stops here instead of being redelivered for ever.
+        return document_fail(document_id=document_id, error=(
+            f"已尝试生成{document.attempts}次仍未成功（可能超时或内存超限导致进程被终止），不再重试。"
+            "请核对案件内容后重新生成。"))
     if not _claim(document_id, task_id):
         return None  # another worker has it
     document = Document.objects.select_related(
@@ -148,7 +156,7 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
     ).get(pk=document_id)
     try:
         content, pages = document_render(document)
-    except FontMissing as exc:
+    except (FontMissing, DocumentRefused) as exc:
         return document_fail(document_id=document_id, error=str(exc))
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
@@ -166,8 +174,9 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
         locked.generated_at = timezone.now()
         locked.claim_task = ""
         locked.save(update_fields=["file", "sha256", "size", "pages", "status", "error", "generated_at", "claim_task"])
+        # Every earlier version points at this one: its verification page links to the version in force.
         Document.objects.filter(case_id=locked.case_id, kind=locked.kind, version__lt=locked.version).update(
-            superseded=True
+            superseded=True, superseded_by=locked
         )
     return locked
 
@@ -180,7 +189,7 @@ def document_note_error(*, document_id: int, error: str) -> None:
 
 
 def document_fail(*, document_id: int, error: str) -> Document | None:
-    """Mark a document failed and say so in the case history."""
+    """Mark a document failed, say so in the case history and tell the system administrators."""
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()
         if document is None or document.status != DocumentStatus.PENDING:
@@ -194,7 +203,16 @@ def document_fail(*, document_id: int, error: str) -> Document | None:
             changes={"document": document.pk, "kind": document.kind, "version": document.version,
                      "number": document.number},
         )
+        _administrators_tell(document)
     return document
+
+
+def _administrators_tell(document: Document) -> None:
+    """An in-app notice to every active superuser: a failed document needs someone to look at it."""
+    text = f"文书生成失败：{document.case.reference} {document.get_kind_display()} 第{document.version}版。{document.error}"
+    admins = User.objects.filter(is_superuser=True, is_active=True).values_list("pk", flat=True)
+    Notification.objects.bulk_create(
+        [Notification(user_id=pk, case_id=document.case_id, text=text[:300]) for pk in admins])
 
 
 # --- reissuing and auditing ----------------------------------------------------------------------

@@ -9,11 +9,11 @@ import textwrap
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.test import override_settings
 
 from reports import services
+from reports.contexts import site_url
 from reports.fonts import chinese_families, font_plan_reset
 from reports.models import Document, DocumentKind, DocumentNumber, DocumentStatus
 from tests.conftest import ROOT
@@ -90,7 +90,7 @@ def test_the_printed_qr_code_scans_to_the_verification_page_that_says_genuine(de
                     filing.file.path, str(prefix)], check=True)
     codes = zxingcpp.read_barcodes(Image.open(prefix.with_suffix(".png")).convert("L"))
 
-    assert [c.text for c in codes] == [f"{settings.SITE_URL}/verify/{filing.token}/"]
+    assert [c.text for c in codes] == [f"{site_url()}/verify/{filing.token}/"]
     page = client.get(urlsplit(codes[0].text).path).content.decode()
     assert "真实" in page and "现行有效" in page
 
