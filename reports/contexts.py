@@ -19,7 +19,7 @@ from cases.models import Case, Outcome
 from rules.errors import RuleError
 from rules.loader import registry
 from workflow.deadlines import appeal_window_days
-from workflow.models import Appeal, Consultation, Decision, DecisionKind, MeetingKind, Proposal
+from workflow.models import Appeal, AppealResult, Consultation, Decision, DecisionKind, MeetingKind, Proposal
 
 from .middleware import request_origin
 from .models import Document, DocumentKind
@@ -258,7 +258,7 @@ def document_context(document: Document) -> dict[str, Any]:
     if kind == DocumentKind.APPEAL_REVIEW:
         appeal = Appeal.objects.filter(review_decision=decision).first() or case.appeals.order_by("-filed_at").first()
         context.update({"appeal_record": appeal, "appeal_filed": cn_date(timezone.localdate(appeal.filed_at))
-                        if appeal else "", "overturned": decision.appeal_result == "overturned",
+                        if appeal else "", "overturned": decision.appeal_result == AppealResult.OVERTURNED,
                         "appeal_by_unit": bool(appeal and case.applicant_unit_id and not case.subject.is_unit
                                                and appeal.filed_by_id
                                                and appeal.filed_by_id != case.subject.user_id)})

@@ -9,8 +9,9 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from cases.models import Case
+from cases.models import Case, Outcome
 from rules.loader import registry
+from workflow.models import AppealResult
 
 from . import services
 from .history import Actor
@@ -165,9 +166,9 @@ def demo_cases_seed(*, world: Any) -> int:
         findings = tolerable_findings(case)
         findings.update({c.id: "not_met" for c in registry().version_for(case.ruleset, case.conduct_date).situations()})
         _record(case, insp, findings)
-        services.case_propose(case_id=case.pk, actor=insp, recommended_outcome="refused",
+        services.case_propose(case_id=case.pk, actor=insp, recommended_outcome=Outcome.REFUSED,
                               opinion="不属于所列容错情形，建议不予容错。")
-        decided(case, comm, "refused")
+        decided(case, comm, Outcome.REFUSED)
         services.case_execute(case_id=case.pk, actor=insp, delivered_on=today)
         return case
 
@@ -177,7 +178,7 @@ def demo_cases_seed(*, world: Any) -> int:
                      "为尽快恢复监测，采用单一来源采购，事后被审计指出程序问题。", 330)
         investigated(case, insp, 2)
         proposed(case, insp, "exempt")
-        decided(case, comm, "refused", override="采购金额较大，程序瑕疵明显，不宜容错。")
+        decided(case, comm, Outcome.REFUSED, override="采购金额较大，程序瑕疵明显，不宜容错。")
         services.case_execute(case_id=case.pk, actor=insp, delivered_on=today)
         services.case_appeal(case_id=case.pk, actor=_actor(u["cadre2"], o["zjk_env"], "cadre"),
                              reasons="采购系为应对突发故障，已报经局党组同意，请求复核。")
@@ -191,12 +192,12 @@ def demo_cases_seed(*, world: Any) -> int:
         findings = tolerable_findings(case)
         findings[registry().version_for(case.ruleset, case.conduct_date).exclusions()[0].id] = "met"
         _record(case, insp, findings)
-        services.case_propose(case_id=case.pk, actor=insp, recommended_outcome="refused", opinion="存在不予容错情形。")
-        decided(case, comm, "refused")
+        services.case_propose(case_id=case.pk, actor=insp, recommended_outcome=Outcome.REFUSED, opinion="存在不予容错情形。")
+        decided(case, comm, Outcome.REFUSED)
         services.case_execute(case_id=case.pk, actor=insp, delivered_on=today)
         services.case_appeal(case_id=case.pk, actor=_actor(u["cadre2"], o["zjk_env"], "cadre"),
                              reasons="资金拨付系按领导批示执行，请求复核。")
-        services.appeal_review(case_id=case.pk, actor=comm, result="upheld", resolution="经复核，维持原决定。",
+        services.appeal_review(case_id=case.pk, actor=comm, result=AppealResult.UPHELD, resolution="经复核，维持原决定。",
                                **meeting)
         return case
 

@@ -217,6 +217,7 @@ class OutboxKind(models.TextChoices):
     APPLICATION_SUBMITTED = "application_submitted", "提交书面申请"
     CASE_DECIDED = "case_decided", "作出决定"
     APPEAL_REVIEWED = "appeal_reviewed", "申诉复核"
+    CASE_CORRECTED = "case_corrected", "更正案件事实"
 
 
 class HistoryEntry(models.Model):

@@ -20,10 +20,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Case
+from cases.models import Case, Origin
 from workflow.errors import InvalidInput, NotAllowed, WrongState
 from workflow.history import Actor, history_append
-from workflow.models import Decision, DecisionKind, Notification, OutboxEvent
+from workflow.models import Decision, DecisionKind, HistoryAction, Notification, OutboxEvent
 
 from ..contexts import document_context
 from ..fonts import FontMissing
@@ -199,7 +199,7 @@ def document_fail(*, document_id: int, error: str) -> Document | None:
         document.claim_task = ""
         document.save(update_fields=["status", "error", "claim_task"])
         history_append(
-            case_id=document.case_id, actor=SYSTEM, action="document_failed", reason=document.error,
+            case_id=document.case_id, actor=SYSTEM, action=HistoryAction.DOCUMENT_FAILED, reason=document.error,
             changes={"document": document.pk, "kind": document.kind, "version": document.version,
                      "number": document.number},
         )
@@ -229,7 +229,7 @@ def document_regenerate(*, case: Case, kind: str, actor: Actor, reason: str) -> 
         raise InvalidInput("请说明重新生成的原因（如更正的内容）。", field="reason")
     last = Document.objects.filter(case=case, kind=kind).order_by("-version").first()
     decision = last.decision if last is not None else None
-    if kind == DocumentKind.APPLICATION and case.origin != "application":
+    if kind == DocumentKind.APPLICATION and case.origin != Origin.APPLICATION:
         raise WrongState("本案不是依申请启动，没有申请书。")
     if kind != DocumentKind.APPLICATION and decision is None:
         # Never issued yet: base it on the latest decision of the matching kind.
@@ -239,7 +239,7 @@ def document_regenerate(*, case: Case, kind: str, actor: Actor, reason: str) -> 
             raise WrongState("尚未作出相应决定，不能生成此文书。")
     document = document_request(case=case, kind=kind, decision=decision, reason=reason, requested_by=actor.user,
                                 keep_number=True)
-    history_append(case_id=case.pk, actor=actor, action="document_regenerate", reason=reason,
+    history_append(case_id=case.pk, actor=actor, action=HistoryAction.DOCUMENT_REGENERATE, reason=reason,
                    changes={"kind": kind, "version": document.version, "number": document.number})
     return document
 
@@ -248,7 +248,7 @@ def document_download_record(*, document: Document, actor: Actor) -> None:
     """Audit a download: who took which version of which document."""
     with transaction.atomic():
         history_append(
-            case_id=document.case_id, actor=actor, action="document_download",
+            case_id=document.case_id, actor=actor, action=HistoryAction.DOCUMENT_DOWNLOAD,
             changes={"document": document.pk, "kind": document.kind, "number": document.number,
                      "version": document.version, "sha256": document.sha256},
         )

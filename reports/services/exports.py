@@ -17,6 +17,7 @@ from accounts.models import Organisation
 from cases.models import Case
 from workflow.errors import InvalidInput, NotAllowed
 from workflow.history import Actor, history_append
+from workflow.models import HistoryAction
 
 from ..models import DocumentKind, DocumentStatus, ExportJob, ExportStatus
 from ..permissions import may_use_filing_register
@@ -41,7 +42,7 @@ def export_job_create(
     if date_from > date_to:
         raise InvalidInput("起始日期不能晚于截止日期。", field="from")
     job = ExportJob.objects.create(requested_by=user, organisation=organisation, date_from=date_from, date_to=date_to)
-    history_append(case_id=None, actor=actor, action="filing_export",
+    history_append(case_id=None, actor=actor, action=HistoryAction.FILING_EXPORT,
                    changes={"job": job.pk, "from": date_from, "to": date_to,
                             "organisation": organisation.name if organisation else ""})
     transaction.on_commit(partial(export_queue, job.pk))
@@ -124,6 +125,6 @@ def export_build(*, job_id: int) -> str:
 def export_download_record(*, job: ExportJob, actor: Actor) -> None:
     """Audit a download of an export: who took which archive (by its SHA-256) of which period."""
     with transaction.atomic():
-        history_append(case_id=None, actor=actor, action="filing_export_download",
+        history_append(case_id=None, actor=actor, action=HistoryAction.FILING_EXPORT_DOWNLOAD,
                        changes={"job": job.pk, "sha256": job.sha256, "count": job.total,
                                 "from": job.date_from, "to": job.date_to})

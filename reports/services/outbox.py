@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from cases.models import Case
-from workflow.models import Decision, DecisionKind, OutboxEvent
+from workflow.models import AppealResult, Decision, DecisionKind, OutboxEvent, OutboxKind
 
 from ..models import Document, DocumentKind, DocumentStatus
 from .documents import document_request, documents_requeue_stale
@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 # The reason each event gives its documents (shown in the document list and history).
 EVENT_REASONS = {
-    "case_decided": "党委作出容错认定决定",
-    "appeal_reviewed": "申诉复核决定",
-    "application_submitted": "提交书面申请",
+    OutboxKind.CASE_DECIDED: "党委作出容错认定决定",
+    OutboxKind.APPEAL_REVIEWED: "申诉复核决定",
+    OutboxKind.APPLICATION_SUBMITTED: "提交书面申请",
 }
 OVERTURNED_REASON = "申诉复核撤销原决定，依复核决定重新出具（原版本被替代）"
 
@@ -42,17 +42,17 @@ PRINTED_FACTS = {
 
 def _kinds_for(event: OutboxEvent, decision: Decision | None) -> list[tuple[str, bool]]:
     """Which documents an event calls for, and whether each continues the previous number."""
-    if event.kind == "case_decided":
+    if event.kind == OutboxKind.CASE_DECIDED:
         return [(DocumentKind.FEEDBACK, False), (DocumentKind.FILING, False)]
-    if event.kind == "appeal_reviewed":
+    if event.kind == OutboxKind.APPEAL_REVIEWED:
         kinds = [(DocumentKind.APPEAL_REVIEW, False)]
-        if decision is not None and decision.appeal_result == "overturned":
+        if decision is not None and decision.appeal_result == AppealResult.OVERTURNED:
             # A new conclusion: a new feedback letter, and the filing corrected under its number.
             kinds += [(DocumentKind.FEEDBACK, False), (DocumentKind.FILING, True)]
         return kinds
-    if event.kind == "application_submitted":
+    if event.kind == OutboxKind.APPLICATION_SUBMITTED:
         return [(DocumentKind.APPLICATION, False)]
-    if event.kind == "case_corrected":
+    if event.kind == OutboxKind.CASE_CORRECTED:
         # Facts printed in issued documents changed: each issued document printing one is reissued
         # under its number as a new version; its old version then says it is replaced.
         fields = set((event.payload or {}).get("fields") or [])
@@ -73,9 +73,9 @@ def _fact_label(name: str) -> str:
 def _reason_for(event: OutboxEvent, kind: str, decision: Decision | None) -> str:
     """Why the document is (re)issued, as its version records it."""
     payload = event.payload or {}
-    if event.kind == "appeal_reviewed" and kind != DocumentKind.APPEAL_REVIEW:
+    if event.kind == OutboxKind.APPEAL_REVIEWED and kind != DocumentKind.APPEAL_REVIEW:
         return OVERTURNED_REASON
-    if event.kind == "case_corrected":
+    if event.kind == OutboxKind.CASE_CORRECTED:
         labels = "、".join(_fact_label(f) for f in payload.get("fields") or [])
         given = str(payload.get("reason") or "").strip()
         return f"更正已出具文书所载事实（{labels}）" + (f"：{given}" if given else "")
@@ -88,7 +88,7 @@ def _decision_date_record(event: OutboxEvent, decision: Decision | None) -> None
     ``case_decide`` sets it with the decision; this covers decisions recorded before it did, and never
     moves a date already set (a later decision or an appeal review does not change it).
     """
-    if event.kind == "case_decided" and decision is not None and decision.kind == DecisionKind.DECISION:
+    if event.kind == OutboxKind.CASE_DECIDED and decision is not None and decision.kind == DecisionKind.DECISION:
         Case.objects.filter(pk=event.case_id, decision_date__isnull=True).update(decision_date=decision.meeting_date)
 
 
@@ -102,7 +102,7 @@ def _event_handle(event: OutboxEvent) -> list[Document]:
         if Document.objects.filter(event=event, kind=kind).exists():
             continue  # already handled (idempotent)
         basis = decision
-        if event.kind == "case_corrected":
+        if event.kind == OutboxKind.CASE_CORRECTED:
             # The same decision as the version it replaces: only the corrected facts change.
             last = Document.objects.filter(case_id=event.case_id, kind=kind).order_by("-version").first()
             basis = last.decision if last is not None else None

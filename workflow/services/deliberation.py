@@ -256,9 +256,10 @@ def case_decide(
     case.outcome = outcome
     fields = ["outcome"]
     if case.decided_at is None:
-        # The register of filings (备案登记) is ordered and filtered by the first decision's time.
+        # The first decision: when it was recorded, and its date, which is the meeting's (register and documents).
         case.decided_at = decision.decided_at
-        fields.append("decided_at")
+        case.decision_date = meeting.date
+        fields += ["decided_at", "decision_date"]
     save(case, actor, HistoryAction.DECIDE, to_state=CaseState.DECIDED, fields=fields, reason=decision.override_reason,
          changes={"outcome": outcome, "meeting_date": meeting.date, "attendance": meeting.attendance,
                   "verdict": decision.evaluation.get("verdict"), "override": bool(decision.override_reason)})

@@ -15,8 +15,8 @@ from cases.models import Case, MatterCategory
 from ..errors import InvalidInput, NotAllowed, StaleRevision
 from ..history import Actor
 from ..limits import limit_of
-from ..models import Draft, HistoryAction, Notification
-from .kernel import choice, limited_text, save
+from ..models import Draft, HistoryAction, Notification, OutboxKind
+from .kernel import choice, limited_text, outbox, save
 
 
 @transaction.atomic
@@ -81,4 +81,7 @@ def case_admin_correct(*, case_id: int, actor: Actor, changes: dict[str, Any], e
             setattr(case, name, value)
     if not after:
         return case
-    return save(case, actor, HistoryAction.ADMIN_EDIT, fields=list(after), changes={**after, "before": before})
+    save(case, actor, HistoryAction.ADMIN_EDIT, fields=list(after), changes={**after, "before": before})
+    # Documents already issued that print a corrected fact are re-issued as a new version.
+    outbox(case, OutboxKind.CASE_CORRECTED, {"fields": list(after), "reason": "管理员更正案件信息"})
+    return case
