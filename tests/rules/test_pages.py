@@ -28,7 +28,7 @@ def test_list_shows_every_rule_set(client_in):
 
 def test_detail_groups_clauses_by_kind_with_citations(client_in):
     html = client_in.get(reverse("rules:detail", args=["henan"])).content.decode()
-    assert "前提条件（P）" in html and "容错情形（S）" in html and "不予容错情形（X）" in html
+    assert "前置条件（P）" in html and "容错情形（S）" in html and "不予容错情形（X）" in html
     assert "二(二)4" in html
     assert "报上一级全面深化改革领导小组备案" in html
 
