@@ -1,7 +1,7 @@
 """Worked examples beside each rule set (``rulesets/cases/<id>.yaml``): facts in, verdict and reasons out.
 
 Written for a committee member to read: short clause ids (``P1``), Chinese statuses (符合 / 不符合 /
-未认定), Chinese verdicts. ``P*`` stands for every prerequisite not listed on its own (likewise
+待查明), Chinese verdicts (予以容错 / 不予容错 / 尚不能认定). ``P*`` stands for every prerequisite not listed on its own (likewise
 ``S*``, ``X*``, ``R*``, ``M*``); when facts are given, ``*`` leaves fully derived clauses (a repeat
 from earlier cases, a disposition) to the data.
 """
@@ -25,7 +25,7 @@ STATUS_WORDS = {
     "not_met": "not_met",
     "unknown": "unknown",
 }
-VERDICT_WORDS = {**{v: k for k, v in VERDICT_LABELS.items()}, "待定": "undetermined"}
+VERDICT_WORDS = {v: k for k, v in VERDICT_LABELS.items()}
 OUTCOME_WORDS = {v: k for k, v in OUTCOME_LABELS.items()}
 SOURCE_WORDS = {"认定": "attested", "派生": "derived", "共同问题": "answers", "分项": "parts"}
 
@@ -57,7 +57,7 @@ def _full_id(ruleset: str, key: str) -> str:
 def _status(word: Any, where: str) -> str:
     if isinstance(word, str) and word in STATUS_WORDS:
         return STATUS_WORDS[word]
-    raise ValueError(f"{where}: 无法识别的认定 {word!r}（应为 符合 / 不符合 / 未认定）")
+    raise ValueError(f"{where}: 无法识别的认定 {word!r}（应为 符合 / 不符合 / 待查明）")
 
 
 def expand_findings(

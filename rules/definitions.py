@@ -10,7 +10,7 @@ from typing import Any
 
 KINDS = ("P", "S", "X", "R", "M")
 KIND_LABELS = {
-    "P": "前提条件",
+    "P": "前置条件",
     "S": "容错情形",
     "X": "不予容错情形",
     "R": "程序要求",
@@ -24,7 +24,7 @@ KIND_RULES = {
     "M": "不影响是否容错，影响处理轻重",
 }
 STATUSES = ("met", "not_met", "unknown")
-STATUS_LABELS = {"met": "符合", "not_met": "不符合", "unknown": "未认定"}
+STATUS_LABELS = {"met": "符合", "not_met": "不符合", "unknown": "待查明"}
 OUTCOMES = ("exempt", "lighter", "mitigated", "refused")
 OUTCOME_LABELS = {"exempt": "免责", "lighter": "从轻", "mitigated": "减轻", "refused": "不予容错"}
 VERDICTS = ("tolerable", "not_tolerable", "undetermined")

@@ -200,7 +200,7 @@ def _apply_derivations(
             continue
         code, reasoning = finding[0], finding[1]
         if code == UNKNOWN:
-            notes[i] = "认定为“未认定”，按系统派生结论"
+            notes[i] = f"认定为“{STATUS_LABELS[NAMES[UNKNOWN]]}”，按系统派生结论"
             statuses[i] = d
         elif code != d and d == unfavourable[i] and not reasoning:
             cid = comp.ids[i]

@@ -124,7 +124,7 @@ class Evaluation:
         answered = self._answered.get(i)
         src: dict[str, Any] = {
             "type": "none",
-            "label": "尚未认定",
+            "label": "未记录认定",
             "attested": None,
             "derived": None,
             "answers": None,
@@ -144,7 +144,7 @@ class Evaluation:
                 "from": clause.derive.source if clause.derive else None,
                 "basis": basis,
             }
-            parts.append(f"系统派生：{STATUS_LABELS[NAMES[code]] if code else '无结论'}（{basis}）")
+            parts.append(f"系统派生：{STATUS_LABELS[NAMES[code]]}（{basis}）")
         if answered is not None:
             code, given = answered
             src["answers"] = [{"question": q, "answer": a} for q, a in given]

@@ -14,6 +14,7 @@ an entry, so a provision missing from the map is found from the text itself.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,10 @@ class Provision:
     handling: str
     detail: Any
     decisive: bool
+    note: str = ""
     start: int = -1
     end: int = -1
+    text: str = ""  # the provision's own text in the document, from ``at`` to the next entry
 
     @property
     def clauses(self) -> list[str]:
@@ -108,6 +111,7 @@ def _parse_entry(raw: dict[str, Any], where: str, problems: list[str]) -> Provis
     return Provision(
         at=raw["at"], cite=raw["cite"], excerpt=raw["excerpt"], handling=kind, detail=detail,
         decisive=bool(raw.get("decisive", False)),
+        note=str(raw.get("note") or ""),
     )
 
 
@@ -150,6 +154,7 @@ def load_map(path: Path) -> ProvisionMap:
     placed = [p for p in pmap.provisions if p.start >= 0]
     for p, nxt in zip(placed, [*placed[1:], None], strict=True):
         p.end = nxt.start if nxt is not None else len(text)
+        p.text = text[p.start : p.end].strip()
         if squeeze(p.excerpt) not in squeeze(text[p.start : p.end]):
             problems.append(f"{path.name}: {p.cite} 的摘录不在该条原文中：{p.excerpt}")
     starts = {p.start for p in placed}
@@ -164,6 +169,20 @@ def load_map(path: Path) -> ProvisionMap:
 
 def all_maps(directory: Path = PROVISIONS_DIR) -> list[ProvisionMap]:
     return [load_map(p) for p in sorted(directory.glob("*.yaml"))]
+
+
+_maps: list[ProvisionMap] | None = None
+_maps_lock = threading.Lock()
+
+
+def provision_maps() -> list[ProvisionMap]:
+    """The shipped maps, read once per process (the files change only with a deployment)."""
+    global _maps
+    if _maps is None:
+        with _maps_lock:
+            if _maps is None:
+                _maps = all_maps()
+    return _maps
 
 
 TABLE_HEAD = (

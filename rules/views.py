@@ -1,4 +1,5 @@
-"""Pages: the rule-set browser (clauses by kind, versions, clause-level diff) and side-by-side compare."""
+"""Pages: the rule-set browser (clauses by kind, versions, clause-level diff), side-by-side compare, and
+the provision map (each policy document article by article, beside what the system does with it)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from django.utils import timezone
 from rules.diff import diff_versions
 from rules.errors import RuleError, UnknownRuleSetError
 from rules.forms import DEFAULT_RULESETS, CompareForm
+from rules.provision_map import HANDLING_LABELS, provision_maps
 from rules.registry import registry
-from rules.selectors import clauses_by_kind
+from rules.selectors import clauses_by_kind, provision_map_for, provision_maps_of, provision_rows
 from rules.temporal import compare
 
 
@@ -47,6 +49,7 @@ def ruleset_detail(request: HttpRequest, ruleset_id: str) -> HttpResponse:
         "diff": diff,
         "diff_from": old_label or (family.versions[0].version if len(family.versions) > 1 else ""),
         "diff_to": new_label or family.latest.version,
+        "provision_maps": provision_maps_of(family.id),
     }
     return render(request, "rules/detail.html", context)
 
@@ -73,3 +76,23 @@ def ruleset_compare(request: HttpRequest) -> HttpResponse:
     else:
         form = CompareForm(initial={"rulesets": DEFAULT_RULESETS, "conduct_date": timezone.localdate()})
     return render(request, "rules/compare.html", {"form": form, "results": results, "error": error})
+
+
+@login_required
+def provision_index(request: HttpRequest) -> HttpResponse:
+    maps = provision_maps()
+    totals = {key: sum(m.counts()[key] for m in maps) for key in maps[0].counts()} if maps else {}
+    return render(
+        request, "rules/provisions.html", {"maps": maps, "totals": totals, "labels": HANDLING_LABELS}
+    )
+
+
+@login_required
+def provision_document(request: HttpRequest, document: str) -> HttpResponse:
+    pmap = provision_map_for(document)
+    if pmap is None:
+        raise Http404("未知的文件")
+    reg = registry()
+    rulesets = [reg.family(r) for r in pmap.ruleset if r in reg.ids()]
+    context = {"pmap": pmap, "counts": pmap.counts(), "rows": provision_rows(pmap, reg), "rulesets": rulesets}
+    return render(request, "rules/provision_map.html", context)

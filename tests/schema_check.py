@@ -30,10 +30,7 @@ CHECKED_PATHS: tuple[str, ...] = (
     r"/api/filings/",  # the filing register and its export (reports)
     r"/api/jobs/",  # export jobs (reports)
     r"/api/cases/",  # cases, their actions, findings, evidence, history and documents (workflow, reports)
-    # The rules API but for evaluate and compare, whose EvaluationOutputSerializer (rules/serializers.py)
-    # misses keys the engine returns; once it lists them, these two lines become r"/api/rulesets/".
-    r"/api/rulesets/$",
-    r"/api/rulesets/(?!compare/)[^/]+/(diff/)?$",
+    r"/api/rulesets/",  # rule sets, their diff, evaluate and compare (rules)
     r"/api/me/",  # accounts
     r"/api/auth/",  # accounts
 )

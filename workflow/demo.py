@@ -75,7 +75,7 @@ def demo_cases_seed(*, world: Any) -> int:
 
     def proposed(case: Case, actor: Actor, outcome: str = "exempt") -> Case:
         services.case_propose(case_id=case.pk, actor=actor, recommended_outcome=outcome,
-                              opinion="经调查，符合容错条件和情形，建议予以容错。")
+                              opinion="经调查，符合前置条件和容错情形，建议予以容错。")
         return case
 
     def decided(case: Case, actor: Actor, outcome: str, override: str = "") -> Case:

@@ -116,3 +116,57 @@ def test_diff_between_versions(client_in, testland_registry):
     changed = [c for c in data["clauses"] if c["change"] != "unchanged"]
     assert [c["clause"] for c in changed] == ["testland.S2"]
     assert any(h["field"] == "parameters" for h in data["header"])
+
+
+def test_evaluate_answers_with_every_key_the_engine_returns(client_in):
+    # The schema check (tests/schema_check.py) compares the body with EvaluationOutputSerializer
+    # strictly; this case fills the nested shapes: an attested finding, facts, answers, a derivation.
+    body = {
+        "findings": {"zhangjiakou.P1": {"status": "not_met", "reasoning": "未履行报批程序", "by": "李调查"}},
+        "answers": {"private_gain": "no"},
+        "loss_amount": 0,
+        "disposition": "first",
+        "prior_same_matter": [
+            {
+                "case": "张纪容〔2019〕3号",
+                "date": "2019-05-01",
+                "measure": "accountability",
+                "measure_date": "2019-07-01",
+            }
+        ],
+        "conduct_date": "2020-06-01",
+    }
+    response = post(client_in, "/api/rulesets/zhangjiakou/evaluate/", body)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["verdict"] == "not_tolerable" and data["verdict_label"] == "不予容错"
+    assert data["outcome_labels"] == ["不予容错"]
+    assert data["title"].startswith("张家口市激励干部担当干事的规定")
+    assert data["facts"]["prior_same_matter"][0]["measure"] == "accountability"
+    assert data["parameters"]["major_loss_threshold"]["unit"] == "元"
+    trace = {t["clause"]: t for t in data["trace"]}
+    assert trace["zhangjiakou.P1"]["source"]["attested"] == {
+        "status": "not_met",
+        "by": "李调查",
+        "reasoning": "未履行报批程序",
+    }
+    assert trace["zhangjiakou.X9"]["source"]["derived"]["from"] == "repeat_after_accountability"
+    assert trace["zhangjiakou.P1"]["status_label"] == "不符合"
+
+
+def test_a_refusal_on_default_rules_says_so(client_in):
+    body = {"findings": {"zhangjiagang.P1": "not_met"}, "conduct_date": "2018-06-01"}
+    data = post(client_in, "/api/rulesets/zhangjiagang/evaluate/", body).json()
+    assert data["rests_on_default"] is True
+    assert data["default_rule"]["clauses"] == ["zhangjiagang.P1"]
+    assert data["default_rule"]["only"] is True
+
+
+def test_conduct_before_the_first_version_says_which_version_applies_and_why(client_in):
+    body = {"findings": {}, "conduct_date": "2018-06-01", "decision_date": "2019-06-01"}
+    response = post(client_in, "/api/rulesets/hohhot/evaluate/", body)
+    assert response.status_code == 200, response.content
+    choice = response.json()["version_choice"]
+    assert choice["principle"] == "施行前的行为"
+    assert choice["conduct_version"] is None
+    assert "十八大" in choice["basis"]

@@ -28,7 +28,7 @@ def test_list_shows_every_rule_set(client_in):
 
 def test_detail_groups_clauses_by_kind_with_citations(client_in):
     html = client_in.get(reverse("rules:detail", args=["henan"])).content.decode()
-    assert "前提条件（P）" in html and "容错情形（S）" in html and "不予容错情形（X）" in html
+    assert "前置条件（P）" in html and "容错情形（S）" in html and "不予容错情形（X）" in html
     assert "二(二)4" in html
     assert "报上一级全面深化改革领导小组备案" in html
 
@@ -70,3 +70,43 @@ def test_compare_page_reports_bad_findings(client_in):
     params = {"rulesets": ["henan"], "conduct_date": "2020-06-01", "findings": '{"henan.P9": "met"}'}
     html = client_in.get(reverse("rules:compare"), params).content.decode()
     assert "henan.P9" in html
+
+
+def test_provision_index_counts_every_document_and_links_its_map(client_in):
+    from rules.provision_map import all_maps
+
+    html = client_in.get(reverse("rules:provisions")).content.decode()
+    for m in all_maps():
+        c = m.counts()
+        assert reverse("rules:provision_map", args=[m.key]) in html
+        assert f"<td>{c['provisions']}</td><td>{c['clause']}</td><td>{c['procedure']}</td>" in html
+
+
+def test_provision_map_shows_each_article_beside_what_the_system_does(client_in):
+    html = client_in.get(reverse("rules:provision_map", args=["zhangjiakou"])).content.decode()
+    # 附件2 一、容错条件第4项 is encoded as zhangjiakou.P4, linked to the clause on the rule-set page.
+    assert "附件2 一、容错条件第4项" in html
+    assert f'href="{reverse("rules:detail", args=["zhangjiakou"])}#zhangjiakou.P4"' in html
+    # A procedure names the workflow feature; a provision not encoded gives the reason.
+    assert "程序功能：" in html and "未编码的理由：破格提拔，不属容错认定" in html
+    assert "说明性内容" in html and "决定性条目" in html
+    assert "第四条打破隐性台阶,大胆提拔使用干部。" in html  # the document's own text, verbatim
+    assert "本文件共 95 条" in html
+    assert html.count("provision-decisive") == 30  # the decisive provisions are marked, each one
+
+
+def test_a_clause_borrowed_from_another_rule_set_links_to_its_own_page(client_in):
+    html = client_in.get(reverse("rules:provision_map", args=["zhejiang"])).content.decode()
+    assert f'{reverse("rules:detail", args=["zhejiang-dept-example"])}#zhejiang-dept-example.X1' in html
+    assert f'{reverse("rules:detail", args=["zhejiang"])}#zhejiang.S1' in html
+    assert "不是负面清单" in html  # the entry's note
+
+
+def test_rule_list_and_rule_set_page_link_the_provision_map(client_in):
+    assert reverse("rules:provisions") in client_in.get(reverse("rules:list")).content.decode()
+    html = client_in.get(reverse("rules:detail", args=["zhejiang-dept-example"])).content.decode()
+    assert reverse("rules:provision_map", args=["zhejiang"]) in html
+
+
+def test_unknown_document_map_is_404(client_in):
+    assert client_in.get(reverse("rules:provision_map", args=["nowhere"])).status_code == 404

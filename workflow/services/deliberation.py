@@ -16,6 +16,7 @@ from accounts.models import Organisation, OrgKind, Role, User
 from accounts.selectors import case_authority
 from cases.models import Case, CaseState, Outcome
 from cases.selectors import case_facts, case_findings
+from rules.definitions import VERDICT_LABELS
 from rules.engine import evaluate
 from rules.errors import RuleError
 
@@ -46,8 +47,6 @@ from .kernel import (
     save,
     tasks_settle,
 )
-
-VERDICT_LABELS = {"tolerable": "予以容错", "not_tolerable": "不予容错", "undetermined": "尚不能认定"}
 
 
 def _consultation_targets(case: Case, consult: Sequence[Organisation]) -> list[Organisation]:
