@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +16,7 @@ from accounts.selectors import (
     people_visible_to,
     person_of,
 )
+from cases.models import Case
 
 from .. import forms as f
 from .. import services
@@ -42,23 +45,9 @@ def case_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            case = services.case_create(
-                actor=actor_for(request.user, request),
-                title=d["title"],
-                subject=d["subject"],
-                accountability_org=d["accountability_org"],
-                conduct_date=d["conduct_date"],
-                matter_category=d["matter_category"],
-                summary=d["summary"],
-                remedial_measures=d["remedial_measures"],
-                loss_amount=d["loss_amount"],
-                disposition=d["disposition"],
-                submission_key=d["submission_key"] or None,
-            )
-        except WorkflowError as exc:
-            form_errors_from(exc, form)
-        else:
+        case = _create(request, form, subject=d["subject"], loss_amount=d["loss_amount"],
+                       disposition=d["disposition"])
+        if case is not None:
             messages.success(request, f"已启动容错程序：{case.reference}")
             return redirect("case-detail", case_id=case.pk)
     status = 400 if request.method == "POST" else 200
@@ -81,23 +70,9 @@ def apply(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            case = services.case_create(
-                actor=actor_for(request.user, request),
-                title=d["title"],
-                subject=d.get("subject") or person,
-                accountability_org=d["accountability_org"],
-                conduct_date=d["conduct_date"],
-                matter_category=d["matter_category"],
-                summary=d["summary"],
-                remedial_measures=d["remedial_measures"],
-                claimed_situations=d["claimed_situations"],
-                attachments=request.FILES.getlist("attachments"),
-                submission_key=d["submission_key"] or None,
-            )
-        except WorkflowError as exc:
-            form_errors_from(exc, form)
-        else:
+        case = _create(request, form, subject=d.get("subject") or person,
+                       claimed_situations=d["claimed_situations"], attachments=request.FILES.getlist("attachments"))
+        if case is not None:
             messages.success(
                 request,
                 f"已为{case.subject.name}提交容错申请，问责部门将受理。"
@@ -112,3 +87,17 @@ def apply(request: HttpRequest) -> HttpResponse:
         {"form": form, "person": person, "units": applying_units(request.user)},
         status=status,
     )
+
+
+def _create(request: HttpRequest, form: Any, **extra: Any) -> Case | None:
+    """Start the case from a valid form; a refusal goes beside its field and nothing is created."""
+    d = form.cleaned_data
+    try:
+        return services.case_create(
+            actor=actor_for(request.user, request), title=d["title"], accountability_org=d["accountability_org"],
+            conduct_date=d["conduct_date"], matter_category=d["matter_category"], summary=d["summary"],
+            remedial_measures=d["remedial_measures"], submission_key=d["submission_key"] or None, **extra,
+        )
+    except WorkflowError as exc:
+        form_errors_from(exc, form)
+        return None
