@@ -195,6 +195,12 @@ ACTIONS: dict[str, ActionSpec] = {
             case_id=c.pk, actor=a, delivered_on=d.get("delivered_on"), **_revision(d)),
         form=f.ExecuteForm, input=s.ExecuteInput,
     ),
+    "record_accountability": ActionSpec(
+        "记录问责或组织提醒情况", frozenset({S.DECIDED, S.EXECUTED, S.APPEALED, S.CLOSED}), None, HANDLING,
+        call=lambda c, a, d: services.accountability_record(
+            case_id=c.pk, actor=a, measure=d.get("measure"), measured_on=d.get("measured_on"), **_revision(d)),
+        form=f.AccountabilityForm, input=s.AccountabilityInput,
+    ),
     "appeal": ActionSpec(
         "提出申诉", frozenset({S.EXECUTED}), S.APPEALED,
         # 对不予容错决定不服的，相关干部、单位可以提出申诉（河南 三（五））.

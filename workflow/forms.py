@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Person
-from cases.models import Disposition, FindingStatus, MatterCategory, Outcome
+from cases.models import AccountabilityMeasure, Disposition, FindingStatus, MatterCategory, Outcome
 from workflow.limits import LIMITS
 from workflow.models import AppealResult, ConsultationOpinion, MeetingKind
 
@@ -231,6 +231,12 @@ class ReviewAppealForm(_MeetingForm):
 
 class ExecuteForm(_RevisionForm):
     delivered_on = forms.DateField(label="书面反馈送达日期", widget=DateInput)
+
+
+class AccountabilityForm(_RevisionForm):
+    measure = forms.ChoiceField(label="问责或组织提醒情况", choices=AccountabilityMeasure.choices)
+    measured_on = forms.DateField(label="问责或组织提醒日期", widget=DateInput, required=False,
+                                  help_text="选择“未问责、未组织提醒”时不填。")
 
 
 class AppealForm(forms.Form):

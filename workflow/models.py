@@ -200,6 +200,7 @@ class HistoryAction(models.TextChoices):
     APPEAL = "appeal", "提出申诉"
     REVIEW_APPEAL = "review_appeal", "申诉复核"
     REASSIGN = "reassign", "转交承办人"
+    RECORD_ACCOUNTABILITY = "record_accountability", "记录问责或组织提醒情况"
     WITHDRAW = "withdraw", "撤回"
     CLOSE = "close", "办结"
     ADMIN_EDIT = "admin_edit", "管理员更正"

@@ -7,7 +7,15 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import Organisation, Person, User
-from cases.models import Case, Disposition, Evidence, FindingStatus, MatterCategory, Outcome
+from cases.models import (
+    AccountabilityMeasure,
+    Case,
+    Disposition,
+    Evidence,
+    FindingStatus,
+    MatterCategory,
+    Outcome,
+)
 from workflow.limits import LIMITS
 from workflow.models import AppealResult, ConsultationOpinion, MeetingKind
 
@@ -131,6 +139,11 @@ class DecideInput(_MeetingInput):
 
 class ExecuteInput(_Revision):
     delivered_on = serializers.DateField()
+
+
+class AccountabilityInput(_Revision):
+    measure = serializers.ChoiceField(choices=AccountabilityMeasure.choices)
+    measured_on = serializers.DateField(required=False, allow_null=True, help_text="问责或组织提醒的日期")
 
 
 class AppealInput(serializers.Serializer):

@@ -117,3 +117,24 @@ def test_an_upheld_review_refuses_a_new_outcome(api, world):
                    {"result": "upheld", "outcome": "lighter", "resolution": "维持。", **meeting()})
     assert response.status_code == 400 and response.json()["field"] == "outcome"
     assert Case.objects.get(pk=case["id"]).state == CaseState.APPEALED
+
+
+def test_the_handler_records_the_accountability_measure_a_later_case_reads(api, world):
+    # 张家口 附件2 三(九) counts an earlier case only 「在被问责或组织提醒后」: the date comes from here.
+    case = drive_to_proposed(api, world, tolerable=False)
+    act(api("committee"), case["id"], "decide", {"outcome": "refused", "resolution": "不予容错。", **meeting()})
+    act(api("inspector"), case["id"], "execute", {"delivered_on": timezone.localdate().isoformat()})
+    no_date = act(api("inspector"), case["id"], "record_accountability", {"measure": "accountability"})
+    assert no_date.status_code == 400 and no_date.json()["field"] == "measured_on"
+    too_early = act(api("inspector"), case["id"], "record_accountability",
+                    {"measure": "reminder", "measured_on": "2000-01-01"})
+    assert too_early.status_code == 400 and "不能早于行为发生日期" in too_early.json()["detail"]
+    assert act(api("cadre"), case["id"], "record_accountability",
+               {"measure": "none"}).status_code == 403
+    today = timezone.localdate().isoformat()
+    done = act(api("inspector"), case["id"], "record_accountability", {"measure": "reminder", "measured_on": today})
+    assert done.status_code == 200, done.json()
+    row = Case.objects.get(pk=case["id"])
+    assert (row.accountability_measure, row.accountability_measure_date.isoformat()) == ("reminder", today)
+    entry = HistoryEntry.objects.filter(case_id=case["id"]).last()
+    assert entry.action == "record_accountability" and entry.changes["after"]["measure"] == "reminder"

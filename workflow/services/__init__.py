@@ -6,7 +6,7 @@
   ``participant_add``
 - ``deliberation``: ``case_propose``, ``consultation_reply``, ``case_send_back``, ``case_recuse``,
   ``case_decide``
-- ``closing``: ``case_execute``, ``case_appeal``, ``appeal_review``, ``cases_close_expired``,
+- ``closing``: ``case_execute``, ``accountability_record``, ``case_appeal``, ``appeal_review``, ``cases_close_expired``,
   ``case_reassign``, ``case_withdraw``
 - ``housekeeping``: drafts, read marks, an administrator's corrections
 
@@ -15,6 +15,7 @@ Pages, the API, the admin, Celery tasks and management commands call these names
 
 from ..errors import InvalidInput, NotAllowed, StaleRevision, WrongState
 from .closing import (
+    accountability_record,
     appeal_review,
     case_appeal,
     case_execute,
@@ -38,8 +39,9 @@ from .uploads import ALLOWED_UPLOAD_TYPES, MAX_UPLOAD_BYTES
 
 __all__ = [
     "ALLOWED_UPLOAD_TYPES", "MAX_UPLOAD_BYTES", "InvalidInput", "Meeting", "NotAllowed", "StaleRevision",
-    "WrongState", "appeal_review", "case_admin_correct", "case_appeal", "case_create", "case_decide",
-    "case_execute", "case_investigate", "case_propose", "case_reassign", "case_recuse", "case_send_back",
-    "case_withdraw", "cases_close_expired", "consultation_reply", "consultation_withdraw", "draft_discard", "draft_save", "evidence_add",
-    "finding_record", "notifications_mark_read", "outbox_kick", "participant_add", "statement_add",
+    "WrongState", "accountability_record", "appeal_review", "case_admin_correct", "case_appeal",
+    "case_create", "case_decide", "case_execute", "case_investigate", "case_propose", "case_reassign",
+    "case_recuse", "case_send_back", "case_withdraw", "cases_close_expired", "consultation_reply",
+    "consultation_withdraw", "draft_discard", "draft_save", "evidence_add", "finding_record",
+    "notifications_mark_read", "outbox_kick", "participant_add", "statement_add",
 ]

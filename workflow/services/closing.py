@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.selectors import case_authority
-from cases.models import Case, CaseState, Outcome
+from cases.models import AccountabilityMeasure, Case, CaseState, Outcome
 
 from ..deadlines import appeal_window_days
 from ..errors import InvalidInput
@@ -184,3 +184,31 @@ def case_withdraw(*, case_id: int, actor: Actor, reason: str, expected_revision:
     ended = consultations_close(case, by=actor.user, reason=f"案件已撤回：{reason}")
     return save(case, actor, HistoryAction.WITHDRAW, to_state=CaseState.WITHDRAWN, reason=reason,
                 changes={"consultations_ended": ended} if ended else None)
+
+
+@transaction.atomic
+def accountability_record(
+    *, case_id: int, actor: Actor, measure: str, measured_on: Any = None, expected_revision: int | None = None
+) -> Case:
+    """Record what the matter ended in for the person: 问责, 组织提醒, or neither, with its date.
+
+    A later case of the same matter reads it: Zhangjiakou's X9 counts an earlier case only
+    「在被问责或组织提醒后」, from that date.
+    """
+    case = lock(case_id, actor, HistoryAction.RECORD_ACCOUNTABILITY, expected_revision)
+    measure = choice(measure, AccountabilityMeasure, "measure", "问责或组织提醒情况")
+    measured = None
+    if measure != AccountabilityMeasure.NONE:
+        if not measured_on:
+            raise InvalidInput("请填写问责或组织提醒的日期。", field="measured_on")
+        measured = as_date(measured_on, "measured_on", "问责或组织提醒日期")
+        if measured > timezone.localdate():
+            raise InvalidInput("问责或组织提醒日期不能晚于今天。", field="measured_on")
+        if measured < case.conduct_date:
+            raise InvalidInput(f"问责或组织提醒日期不能早于行为发生日期（{cn_date(case.conduct_date)}）。",
+                               field="measured_on")
+    before = {"measure": case.accountability_measure, "date": case.accountability_measure_date}
+    case.accountability_measure, case.accountability_measure_date = measure, measured
+    return save(case, actor, HistoryAction.RECORD_ACCOUNTABILITY,
+                fields=["accountability_measure", "accountability_measure_date"],
+                changes={"before": before, "after": {"measure": measure, "date": measured}})
