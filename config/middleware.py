@@ -181,3 +181,21 @@ class SecurityHeadersMiddleware:
             response.setdefault("X-Frame-Options", "SAMEORIGIN")
             response._csp_replace = {"frame-ancestors": ["'self'"]}  # type: ignore[attr-defined]
         return response
+
+
+class AccessLogUserMiddleware:
+    """Tells the server's access log who made each request (gunicorn logs the ``X-Log-User`` response
+    header); the TLS proxy in front strips the header so it never reaches the browser. Off unless
+    ``ACCESS_LOG_USER`` is set, as in the compose stack."""
+
+    header = "X-Log-User"
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # DRF's token authentication sets it on the request too
+        if settings.ACCESS_LOG_USER and user is not None and user.is_authenticated:
+            response[self.header] = str(user.pk)
+        return response

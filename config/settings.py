@@ -62,7 +62,12 @@ INSTALLED_APPS = [
     "reports",
 ]
 
+# The compose stack's access log records the user id (the proxy strips the header it travels in).
+ACCESS_LOG_USER = env.bool("ACCESS_LOG_USER", default=False)
+
 MIDDLEWARE = [
+    # Outermost: sees the user whichever layer (session or API token) authenticated the request.
+    "config.middleware.AccessLogUserMiddleware",
     # First: every later layer (lockout, throttles, audit) reads the client address from REMOTE_ADDR.
     "config.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
