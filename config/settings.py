@@ -50,6 +50,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # Before accounts: accounts/admin.py takes their device admins off the admin site again.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "audit",
     "accounts",
     "rules",
@@ -70,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After clickjacking and CSP, so that it sees their answers first and may loosen one route's framing.
@@ -77,6 +83,8 @@ MIDDLEWARE = [
     # Outside the session timeout, so that it sees the timeouts it must record.
     "audit.middleware.AuditMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    # Before the password policy: nothing, not even changing the password, before the second factor.
+    "accounts.middleware.TwoFactorMiddleware",
     "accounts.middleware.PasswordPolicyMiddleware",
     "config.middleware.AnonymousRateLimitMiddleware",
     # Last: turns a lockout flagged during authentication into the Chinese lockout answer.
@@ -344,6 +352,18 @@ AUDIT_EXPORT_URL_NAMES = frozenset({
     "reports:filing-export", "reports:job-download", "reports_api:filings-export", "reports_api:job-file",
     "audit:export",
 })
+
+# Two-factor sign-in (django-otp: TOTP plus single-use recovery codes). On by default in production
+# (DEBUG=0), off in the embedded demo run; required of the roles below, of staff and of superusers.
+TWO_FACTOR_REQUIRED = _bool("TWO_FACTOR_REQUIRED", not DEBUG)
+TWO_FACTOR_ROLES = frozenset(env.list("TWO_FACTOR_ROLES",
+                                      default=["inspector", "committee", "orgdept", "ruleset_editor", "admin"]))
+TWO_FACTOR_RECOVERY_CODES = _positive_int("TWO_FACTOR_RECOVERY_CODES", 10)
+OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="容错纠错案件管理系统")
+# Each failed code doubles the wait before the next attempt on that device (1 s, 2 s, 4 s, ...).
+OTP_TOTP_THROTTLE_FACTOR = _positive_int("TWO_FACTOR_THROTTLE_SECONDS", 1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # /api/schema/ and /api/docs/ without logging in: only in development unless asked for.
 API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", DEBUG)
