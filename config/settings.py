@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.QueryStringGuardMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -364,6 +365,20 @@ OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="容错纠错案件管理
 OTP_TOTP_THROTTLE_FACTOR = _positive_int("TWO_FACTOR_THROTTLE_SECONDS", 1)
 OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Uploads (workflow/services/uploads.py): type by content, and quotas per file, per request and per case.
+UPLOAD_MAX_FILE_BYTES = _positive_int("UPLOAD_MAX_FILE_MB", 20) * 1024 * 1024
+UPLOAD_MAX_FILES_PER_REQUEST = _positive_int("UPLOAD_MAX_FILES_PER_REQUEST", 10)
+UPLOAD_MAX_REQUEST_BYTES = _positive_int("UPLOAD_MAX_REQUEST_MB", 50) * 1024 * 1024
+UPLOAD_MAX_CASE_BYTES = _positive_int("UPLOAD_MAX_CASE_MB", 200) * 1024 * 1024
+if UPLOAD_MAX_FILE_BYTES > UPLOAD_MAX_REQUEST_BYTES or UPLOAD_MAX_REQUEST_BYTES > UPLOAD_MAX_CASE_BYTES:
+    raise ImproperlyConfigured("上传限额无效：应满足 UPLOAD_MAX_FILE_MB ≤ UPLOAD_MAX_REQUEST_MB ≤ UPLOAD_MAX_CASE_MB")
+# Django itself refuses a request body with more files than this (400) before any view reads them: a
+# margin above the per-request quota, so the view's own Chinese message names the limit first.
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES_PER_REQUEST * 2
+# Larger bodies are refused by config.middleware.RequestSizeLimitMiddleware before they are read
+# (the per-request quota plus room for the form fields).
+REQUEST_MAX_BYTES = UPLOAD_MAX_REQUEST_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # /api/schema/ and /api/docs/ without logging in: only in development unless asked for.
 API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", DEBUG)
