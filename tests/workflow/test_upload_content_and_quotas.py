@@ -175,3 +175,39 @@ def test_django_refuses_far_more_files_than_the_quota(media, settings):
     response = client.post(f"/cases/{case.pk}/evidence/", many)
     assert response.status_code == 400
     assert not Evidence.objects.filter(case=case, original_name__endswith=".pdf", description="").exists()
+
+
+# The per-request quota needs the callers to hand over their whole list (the lead's change in
+# workflow/services/start.py, closing.py and views/records.py): remove these markers with it.
+NEEDS_CALLERS = pytest.mark.xfail(strict=True, reason="callers do not call uploads_check yet")
+
+
+@NEEDS_CALLERS
+def test_the_application_page_refuses_more_files_than_the_request_quota(world, media, settings):
+    import re
+
+    from cases.models import Case
+
+    settings.UPLOAD_MAX_FILES_PER_REQUEST = 2
+    client = Client()
+    client.force_login(world.users["cadre"])
+    key = re.search(r'name="submission_key" value="(\w+)"', client.get("/apply/").content.decode()).group(1)
+    response = client.post("/apply/", {
+        "submission_key": key, "title": "三个附件", "accountability_org": world.orgs["zjk_dc"].pk,
+        "conduct_date": "2025-01-01", "matter_category": "other", "summary": "y",
+        "attachments": [upload(f"{i}.pdf", PDF) for i in range(3)]})
+    assert response.status_code == 400 and "一次最多上传 2 个文件（本次 3 个）" in response.content.decode()
+    assert not Case.objects.exists() and files_in(media) == []
+
+
+@NEEDS_CALLERS
+def test_the_evidence_page_refuses_more_files_than_the_request_quota(media, settings):
+    case = case_in_state("investigating")
+    held = case.evidence.count()
+    settings.UPLOAD_MAX_FILES_PER_REQUEST = 2
+    client = Client()
+    client.force_login(handler_of(case))
+    response = client.post(f"/cases/{case.pk}/evidence/", {"file": [upload(f"{i}.pdf", PDF) for i in range(3)]},
+                           follow=True)
+    assert "一次最多上传 2 个文件（本次 3 个）" in response.content.decode()
+    assert case.evidence.count() == held and files_in(media) == []
