@@ -1,13 +1,24 @@
 """Admin for users, organisations, persons and memberships."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import ApiToken, Membership, Organisation, OrgKind, Person, User
-from .services import unit_party_ensure, users_force_password_reset
+from .services import unit_party_ensure, users_force_password_reset, users_two_factor_reset
+
+# django-otp's own device admins would let an administrator read or plant a user's secret. The one door
+# here is the reset action on the user list (the user enrols again, on their own phone).
+for _model in (TOTPDevice, StaticDevice):
+    try:
+        admin.site.unregister(_model)
+    except NotRegistered:
+        pass
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,9 +32,22 @@ class TolUserAdmin(UserAdmin):
                  ("密码策略", {"fields": ("password_changed_at", "must_change_password")}))
     readonly_fields = ("password_changed_at", "must_change_password")
     list_display = ("username", "full_name", "is_superuser", "is_active", "password_changed_at",
-                    "must_change_password")
+                    "must_change_password", "two_factor")
     inlines = [MembershipInline]
-    actions = ["force_password_reset"]
+    actions = ["force_password_reset", "two_factor_reset"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(has_totp=Exists(enrolled))
+
+    @admin.display(description="双因素认证", boolean=True, ordering="has_totp")
+    def two_factor(self, obj: User) -> bool:
+        return bool(getattr(obj, "has_totp", False))
+
+    @admin.action(description="重置双因素认证（删除验证器和恢复码，现有会话和 API 令牌立即失效，下次登录重新设置）")
+    def two_factor_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = users_two_factor_reset(users=list(queryset), request=request)
+        self.message_user(request, f"已重置 {count} 个用户的双因素认证；其现有会话和 API 令牌已失效。", messages.SUCCESS)
 
     @admin.action(description="强制重置密码（下次使用时必须修改，现有会话和 API 令牌立即失效）")
     def force_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -15,8 +15,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .models import ApiToken
-from .selectors import person_of, primary_organisation, role_names
-from .services import api_token_issue, api_token_revoke
+from .selectors import person_of, primary_organisation, role_names, totp_device_of, two_factor_applies
+from .services import api_token_issue, api_token_revoke, two_factor_verify
 
 
 class LockedOut(APIException):
@@ -30,8 +30,15 @@ class LockedOut(APIException):
         )
 
 
+class OtpRequired(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "otp_required"
+    default_detail = "该账号须使用双因素认证：请先在网页上登录并设置动态验证码，再获取 API 令牌。"
+
+
 class TokenCreateApi(APIView):
-    """Exchange a username and password for an API token (rate-limited; the username lockout applies)."""
+    """Exchange a username and password, and a one-time code (``otp``) where 2FA applies, for an API token
+    (rate-limited; the username lockout applies)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
@@ -41,6 +48,9 @@ class TokenCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
+        otp = serializers.CharField(
+            max_length=32, required=False, allow_blank=True,
+            help_text="动态验证码（6 位）或一个恢复码；须使用双因素认证的账号必填")
 
     @extend_schema(
         request=InputSerializer,
@@ -60,10 +70,22 @@ class TokenCreateApi(APIView):
             raise LockedOut()
         if user is None or not user.is_active:
             raise ValidationError({"password": ["用户名或密码错误。"]}, code="authorization")
+        second_factor = two_factor_applies(user)
+        if second_factor:
+            if totp_device_of(user) is None:
+                raise OtpRequired()
+            code = data.validated_data.get("otp", "")
+            if not code:
+                raise ValidationError({"otp": ["该账号须使用双因素认证：请填写动态验证码（otp）。"]}, code="otp_required")
+            result = two_factor_verify(user=user, code=code, request=http_request)
+            if not result.ok:
+                message = (f"尝试过于频繁，请 {result.wait_seconds} 秒后再试。" if result.wait_seconds
+                           else "动态验证码错误、已使用或已过期。")
+                raise ValidationError({"otp": [message]}, code="otp_invalid")
         # A token is a log-in: Django's signal updates last_login and lets the audit record it.
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
         token, key = api_token_issue(user=user, name=request.headers.get("User-Agent", ""),
-                                     ip=http_request.META.get("REMOTE_ADDR"))
+                                     ip=http_request.META.get("REMOTE_ADDR"), second_factor=second_factor)
         return Response({"token": key, "expires_at": token.expires_at})
 
 

@@ -12,6 +12,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from .models import ApiToken
+from .selectors import two_factor_applies
 from .services import token_hash
 
 KEYWORD = "Token"
@@ -40,6 +41,10 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("该用户已停用。")
         if token.user.password_expired():
             raise exceptions.PermissionDenied("密码已过期或已被管理员重置，请先在网页上修改密码。", code="password_expired")
+        if not token.second_factor and two_factor_applies(token.user):
+            # Issued before 2FA applied to this user (turned on, or a new role): ask for a new one.
+            raise exceptions.PermissionDenied("该令牌签发时未经双因素认证，请携带动态验证码（otp）重新获取令牌。",
+                                              code="otp_required")
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token

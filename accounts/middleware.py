@@ -1,4 +1,5 @@
-"""Session rules for signed-in users: forced password change and rotation, idle and absolute timeouts."""
+"""Session rules for signed-in users: the second factor, forced password change and rotation, idle and
+absolute timeouts."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 
-# Pages a user whose password must change can still reach.
-PASSWORD_EXEMPT_URL_NAMES = {"password-change", "logout", "login", "healthz", "admin:logout", "api-token"}
+from .selectors import totp_device_of, two_factor_applies
+
+TWO_FACTOR_URL_NAMES = {"two-factor-verify", "two-factor-setup"}
+# Pages a user whose password must change can still reach (the second factor comes first).
+PASSWORD_EXEMPT_URL_NAMES = {"password-change", "logout", "login", "healthz", "admin:logout", "api-token",
+                             *TWO_FACTOR_URL_NAMES}
+# All a signed-in user who has not yet passed the second factor can reach. The token endpoint checks
+# its own one-time code.
+TWO_FACTOR_EXEMPT_URL_NAMES = {"logout", "login", "healthz", "admin:logout", "api-token", *TWO_FACTOR_URL_NAMES}
+OTP_REQUIRED_MESSAGE = "请先完成双因素认证（动态验证码）后再使用本系统。"
 
 
 def _url_name(request: HttpRequest) -> str:
@@ -41,6 +50,28 @@ class PasswordPolicyMiddleware:
                 return JsonResponse({"detail": password_expired_message(user), "code": "password_expired"},
                                     status=403)
             return redirect("password-change")
+        return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """A signed-in user to whom 2FA applies and whose session has not passed it reaches nothing but the
+    verification (or enrolment) page: pages redirect there, the API answers 403 ``otp_required``.
+    API tokens are checked in ``ApiTokenAuthentication`` (only one issued against a code is accepted)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated and two_factor_applies(user)
+                and not user.is_verified()
+                and not request.path.startswith(settings.STATIC_URL)
+                and _url_name(request) not in TWO_FACTOR_EXEMPT_URL_NAMES):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": OTP_REQUIRED_MESSAGE, "code": "otp_required"}, status=403)
+            target = "two-factor-verify" if totp_device_of(user) else "two-factor-setup"
+            query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+            return redirect(reverse(target) + (f"?{query}" if query else ""))
         return self.get_response(request)
 
 

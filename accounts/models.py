@@ -62,6 +62,8 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField("过期时间", db_index=True)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     created_ip = models.GenericIPAddressField("签发时的客户端地址", null=True, blank=True)
+    # Issued against a one-time code: a token issued without one is refused once 2FA applies to its user.
+    second_factor = models.BooleanField("经双因素验证签发", default=False, editable=False)
 
     class Meta:
         verbose_name = "API 令牌"

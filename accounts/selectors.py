@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Membership, Organisation, OrgKind, PartyKind, Person, Role, User
 
@@ -188,3 +191,28 @@ def applying_unit_for(user: User, person: Person) -> Organisation | None:
     if person.is_unit:  # a unit held accountable applies for itself, not through its parent
         return person.unit if person.unit_id in units else None
     return next((org for org in [person.unit, *person.unit.ancestors()] if org.pk in units), None)
+
+
+def two_factor_applies(user: User) -> bool:
+    """Whether this user must pass a second factor (TOTP or a recovery code) before anything else:
+    with TWO_FACTOR_REQUIRED on, superusers, staff (the admin site, the auditors) and the roles in
+    TWO_FACTOR_ROLES (inspector, committee, orgdept, rule-set editor, admin)."""
+    if not settings.TWO_FACTOR_REQUIRED or not user.is_authenticated:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return any(m.role in settings.TWO_FACTOR_ROLES for m in roles_of(user))
+
+
+def totp_device_of(user: User, *, confirmed: bool = True) -> TOTPDevice | None:
+    """The user's authenticator (one per user), or the one being enrolled (``confirmed=False``)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("-pk").first()
+
+
+def recovery_device_of(user: User) -> StaticDevice | None:
+    return StaticDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+
+
+def recovery_codes_left(user: User) -> int:
+    device = recovery_device_of(user)
+    return device.token_set.count() if device else 0

@@ -19,6 +19,11 @@ class AuditAction(models.TextChoices):
     READ = "read", "查阅案件材料"
     EXPORT = "export", "导出下载"
     ADMIN_CHANGE = "admin_change", "管理员操作"
+    OTP_ENROLLED = "otp_enrolled", "启用双因素认证"
+    OTP_VERIFIED = "otp_verified", "双因素验证通过"
+    OTP_FAILED = "otp_failed", "双因素验证失败"
+    OTP_RECOVERY_USED = "otp_recovery_used", "使用恢复码登录"
+    OTP_RESET = "otp_reset", "管理员重置双因素认证"
 
 
 class ImmutableAuditError(Exception):

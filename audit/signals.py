@@ -12,6 +12,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from accounts.events import two_factor_event
+
 from .models import AuditAction
 from .services import audit_record
 
@@ -78,3 +80,11 @@ def on_admin_change(sender: Any, instance: LogEntry, created: bool, **kwargs: An
     audit_record(action=AuditAction.ADMIN_CHANGE, success=True, user=instance.user, object_type=model,
                  object_id=instance.object_id or "",
                  detail=f"{kind} {instance.object_repr}：{instance.get_change_message()}")
+
+
+@receiver(two_factor_event, dispatch_uid="audit.two_factor")
+def on_two_factor(sender: Any, action: str, success: bool, request: Any = None, user: Any = None,
+                  **fields: Any) -> None:
+    """Two-factor events announced by accounts (enrolled, verified, failed, recovery code used, reset)."""
+    audit_record(action=AuditAction(action), success=success, request=request, user=user,
+                 **{k: v for k, v in fields.items() if k in {"detail", "object_type", "object_id"}})

@@ -199,3 +199,25 @@ class AccessLogUserMiddleware:
         if settings.ACCESS_LOG_USER and user is not None and user.is_authenticated:
             response[self.header] = str(user.pk)
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """A body larger than ``REQUEST_MAX_BYTES`` (the per-request upload quota plus the form fields) is a 413
+    before Django reads it: otherwise a hundred 20 MB files land in temporary files before any check runs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.REQUEST_MAX_BYTES
+        if length > limit:
+            message = (f"提交的内容过大（{length / 1048576:.0f} MB）：一次上传的文件总量不能超过 "
+                       f"{settings.UPLOAD_MAX_REQUEST_BYTES / 1048576:.0f} MB，请分批上传。")
+            if _is_api(request):
+                return JsonResponse({"detail": message, "code": "too_large"}, status=413)
+            return render(request, "400.html", {"message": message}, status=413)
+        return self.get_response(request)

@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # Before accounts: accounts/admin.py takes their device admins off the admin site again.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "audit",
     "accounts",
     "rules",
@@ -73,12 +77,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.QueryStringGuardMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After clickjacking and CSP, so that it sees their answers first and may loosen one route's framing.
@@ -86,6 +93,8 @@ MIDDLEWARE = [
     # Outside the session timeout, so that it sees the timeouts it must record.
     "audit.middleware.AuditMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    # Before the password policy: nothing, not even changing the password, before the second factor.
+    "accounts.middleware.TwoFactorMiddleware",
     "accounts.middleware.PasswordPolicyMiddleware",
     "config.middleware.AnonymousRateLimitMiddleware",
     # Last: turns a lockout flagged during authentication into the Chinese lockout answer.
@@ -355,6 +364,32 @@ AUDIT_EXPORT_URL_NAMES = frozenset({
     "reports:filing-export", "reports:job-download", "reports_api:filings-export", "reports_api:job-file",
     "audit:export",
 })
+
+# Two-factor sign-in (django-otp: TOTP plus single-use recovery codes). On by default in production
+# (DEBUG=0), off in the embedded demo run; required of the roles below, of staff and of superusers.
+TWO_FACTOR_REQUIRED = _bool("TWO_FACTOR_REQUIRED", not DEBUG)
+TWO_FACTOR_ROLES = frozenset(env.list("TWO_FACTOR_ROLES",
+                                      default=["inspector", "committee", "orgdept", "ruleset_editor", "admin"]))
+TWO_FACTOR_RECOVERY_CODES = _positive_int("TWO_FACTOR_RECOVERY_CODES", 10)
+OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="容错纠错案件管理系统")
+# Each failed code doubles the wait before the next attempt on that device (1 s, 2 s, 4 s, ...).
+OTP_TOTP_THROTTLE_FACTOR = _positive_int("TWO_FACTOR_THROTTLE_SECONDS", 1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Uploads (workflow/services/uploads.py): type by content, and quotas per file, per request and per case.
+UPLOAD_MAX_FILE_BYTES = _positive_int("UPLOAD_MAX_FILE_MB", 20) * 1024 * 1024
+UPLOAD_MAX_FILES_PER_REQUEST = _positive_int("UPLOAD_MAX_FILES_PER_REQUEST", 10)
+UPLOAD_MAX_REQUEST_BYTES = _positive_int("UPLOAD_MAX_REQUEST_MB", 50) * 1024 * 1024
+UPLOAD_MAX_CASE_BYTES = _positive_int("UPLOAD_MAX_CASE_MB", 200) * 1024 * 1024
+if UPLOAD_MAX_FILE_BYTES > UPLOAD_MAX_REQUEST_BYTES or UPLOAD_MAX_REQUEST_BYTES > UPLOAD_MAX_CASE_BYTES:
+    raise ImproperlyConfigured("上传限额无效：应满足 UPLOAD_MAX_FILE_MB ≤ UPLOAD_MAX_REQUEST_MB ≤ UPLOAD_MAX_CASE_MB")
+# Django itself refuses a request body with more files than this (400) before any view reads them: a
+# margin above the per-request quota, so the view's own Chinese message names the limit first.
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES_PER_REQUEST * 2
+# Larger bodies are refused by config.middleware.RequestSizeLimitMiddleware before they are read
+# (the per-request quota plus room for the form fields).
+REQUEST_MAX_BYTES = UPLOAD_MAX_REQUEST_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # /api/schema/ and /api/docs/ without logging in: only in development unless asked for.
 API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", DEBUG)

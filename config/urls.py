@@ -15,6 +15,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", accounts_views.password_change, name="password-change"),
+    path("two-factor/", accounts_views.two_factor_verify_page, name="two-factor-verify"),
+    path("two-factor/setup/", accounts_views.two_factor_setup, name="two-factor-setup"),
     path("healthz/", accounts_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("rules/", include("rules.urls")),

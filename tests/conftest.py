@@ -77,6 +77,12 @@ def require_programs(*names: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_off(settings):
+    """Two-factor sign-in is off in every test (as in the demo run) unless the test turns it on."""
+    settings.TWO_FACTOR_REQUIRED = False
+
+
 @pytest.fixture
 def world(db):
     from accounts.demo import demo_world_seed

@@ -98,14 +98,15 @@ def test_token_endpoint_is_rate_limited_per_address(client, world, settings):
                                "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "token": "3/min"}}
     from rest_framework.throttling import ScopedRateThrottle
 
+    # Restored to the dict it held before: api_settings still reads "3/min" until the settings fixture
+    # reverts, after the test, so restoring from it would leak the low rate into later tests.
+    original = ScopedRateThrottle.THROTTLE_RATES
     ScopedRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     try:
         codes = [client.post("/api/auth/token/", {"username": f"nobody{i}", "password": "x"},
                              content_type="application/json").status_code for i in range(4)]
     finally:
-        from rest_framework.settings import api_settings
-
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        ScopedRateThrottle.THROTTLE_RATES = original
 
     assert codes == [400, 400, 400, 429]
 

@@ -35,7 +35,7 @@ from .housekeeping import case_admin_correct, draft_discard, draft_save, notific
 from .investigation import case_investigate, evidence_add, finding_record, participant_add, statement_add
 from .kernel import Meeting, outbox_kick
 from .start import case_create
-from .uploads import ALLOWED_UPLOAD_TYPES, MAX_UPLOAD_BYTES
+from .uploads import ALLOWED_UPLOAD_TYPES, MAX_UPLOAD_BYTES, uploads_check
 
 __all__ = [
     "ALLOWED_UPLOAD_TYPES", "MAX_UPLOAD_BYTES", "InvalidInput", "Meeting", "NotAllowed", "StaleRevision",
@@ -43,5 +43,5 @@ __all__ = [
     "case_create", "case_decide", "case_execute", "case_investigate", "case_propose", "case_reassign",
     "case_recuse", "case_send_back", "case_withdraw", "cases_close_expired", "consultation_reply",
     "consultation_withdraw", "draft_discard", "draft_save", "evidence_add", "finding_record",
-    "notifications_mark_read", "outbox_kick", "participant_add", "statement_add",
+    "notifications_mark_read", "outbox_kick", "participant_add", "statement_add", "uploads_check",
 ]

@@ -36,7 +36,7 @@ from .kernel import (
     parties,
     save,
 )
-from .uploads import evidence_store, upload_check
+from .uploads import evidence_store, uploads_check
 
 
 @transaction.atomic
@@ -69,8 +69,7 @@ def case_execute(*, case_id: int, actor: Actor, delivered_on: Any, expected_revi
 def case_appeal(*, case_id: int, actor: Actor, reasons: str, attachments: Sequence[UploadedFile] = ()) -> Appeal:
     """A party appeals a refusal (申诉) within the window; the committee is told."""
     case = lock(case_id, actor, HistoryAction.APPEAL, None)
-    for upload in attachments:
-        upload_check(upload)  # all files are checked before any is stored
+    uploads_check(attachments, case=case)  # all files and the quotas are checked before any is stored
     appeal = Appeal.objects.create(case=case, reasons=limited_text(reasons, "appeal.reasons"), filed_by=actor.user)
     for upload in attachments:
         evidence_store(case=case, actor=actor, upload=upload, description="申诉附件")

@@ -30,7 +30,7 @@ from ..errors import InvalidInput, NotAllowed
 from ..history import Actor, history_append
 from ..models import HistoryAction, OutboxKind
 from .kernel import as_date, choice, limited_text, members, notify, outbox
-from .uploads import evidence_store, upload_check
+from .uploads import evidence_store, uploads_check
 
 
 def _resolve_ruleset(ruleset: str | None, org: Organisation, conduct_date: dt.date) -> str:
@@ -107,8 +107,7 @@ def case_create(
         existing = Case.objects.filter(submission_key=submission_key, created_by=user).first()
         if existing is not None:
             return existing
-    for upload in attachments:
-        upload_check(upload)
+    uploads_check(attachments)  # every file and the quotas, before anything is written
     title = limited_text(title, "case.title")
     summary = limited_text(summary, "case.summary")
     remedial_measures = limited_text(remedial_measures, "case.remedial_measures", required=False)

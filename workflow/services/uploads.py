@@ -1,10 +1,19 @@
-"""Uploaded files: checked before anything is written, stored as evidence with their digest."""
+"""Uploaded files: checked before anything is written, stored as evidence with their digest.
+
+A file is accepted when its content (magic bytes, and for the ZIP-based formats the parts inside) is one of
+``ALLOWED_UPLOAD_TYPES`` and its extension names that same type: an executable renamed ``.pdf`` is refused.
+Quotas (settings, from the environment): bytes per file, files and bytes per request, bytes per case.
+"""
 
 from __future__ import annotations
 
 import os
+import zipfile
+from collections.abc import Sequence
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Sum
 
 from cases.models import Case, Evidence
 from cases.services import evidence_write
@@ -12,31 +21,131 @@ from cases.services import evidence_write
 from ..errors import InvalidInput
 from ..history import Actor
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-ALLOWED_UPLOAD_TYPES = {
-    ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".doc", ".docx", ".xls", ".xlsx", ".txt", ".ofd", ".zip",
+# Extension -> (content type detected, what the user is told). Old binary Office files (.doc/.xls, which
+# may carry macros), archives, plain text and other images are not accepted.
+ALLOWED_UPLOAD_TYPES: dict[str, tuple[str, str]] = {
+    ".pdf": ("pdf", "PDF"),
+    ".jpg": ("jpeg", "JPEG 图片"),
+    ".jpeg": ("jpeg", "JPEG 图片"),
+    ".png": ("png", "PNG 图片"),
+    ".docx": ("docx", "Word 文档（.docx）"),
+    ".xlsx": ("xlsx", "Excel 表格（.xlsx）"),
+    ".ofd": ("ofd", "OFD 版式文件"),
 }
+KIND_LABELS = {kind: label for kind, label in ALLOWED_UPLOAD_TYPES.values()}
+# The per-file limit as configured at start-up (the checks read the settings, so tests may change them).
+MAX_UPLOAD_BYTES = settings.UPLOAD_MAX_FILE_BYTES
+# Reading a ZIP's directory is cheap; one with more entries than this is not an office document.
+MAX_ZIP_ENTRIES = 10_000
 
 
-def upload_check(upload: UploadedFile) -> tuple[str, str]:
+def _mb(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} 字节"
+
+
+def _zip_kind(upload: UploadedFile) -> str | None:
+    """DOCX, XLSX or OFD from the names inside the archive (its directory only: nothing is decompressed)."""
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_ZIP_ENTRIES:
+                return None
+            names = {info.filename for info in infos}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    if "[Content_Types].xml" in names:
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+    if "OFD.xml" in names:  # GB/T 33190: the entry file at the root of the package
+        return "ofd"
+    return None
+
+
+def content_kind(upload: UploadedFile) -> str | None:
+    """What the file is by its content: pdf, jpeg, png, docx, xlsx, ofd, or None for anything else."""
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    kind: str | None = None
+    if head.startswith(b"%PDF-"):
+        kind = "pdf"
+    elif head.startswith(b"\xff\xd8\xff"):
+        kind = "jpeg"
+    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+        kind = "png"
+    elif head.startswith(b"PK\x03\x04"):
+        kind = _zip_kind(upload)
+        upload.seek(0)
+    return kind
+
+
+def upload_check(upload: UploadedFile, *, field: str = "file") -> tuple[str, str]:
     """Validate an upload before anything is written; returns its safe name and extension."""
     base = os.path.basename(upload.name or "")
     stem, ext = os.path.splitext(base)
     ext = ext.lower()
     name = stem[: 200 - len(ext)] + ext
+    shown = base[:60]
     if not base:
-        raise InvalidInput("请选择要上传的文件。", field="file")
+        raise InvalidInput("请选择要上传的文件。", field=field)
+    allowed = "、".join(dict.fromkeys(label for _, label in ALLOWED_UPLOAD_TYPES.values()))
     if ext not in ALLOWED_UPLOAD_TYPES:
-        raise InvalidInput(f"不支持的文件类型 {ext or '（无扩展名）'}：{base[:60]}", field="file")
+        raise InvalidInput(f"{shown}：不支持的文件类型 {ext or '（无扩展名）'}，只接受 {allowed}。", field=field)
     if upload.size is None or upload.size == 0:
-        raise InvalidInput(f"文件为空：{base[:60]}", field="file")
-    if upload.size > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"单个文件不能超过 20 MB：{base[:60]}", field="file")
+        raise InvalidInput(f"{shown}：文件为空。", field=field)
+    if upload.size > settings.UPLOAD_MAX_FILE_BYTES:
+        raise InvalidInput(f"{shown}：单个文件不能超过 {_mb(settings.UPLOAD_MAX_FILE_BYTES)}"
+                           f"（本文件 {_mb(upload.size)}）。", field=field)
+    expected, label = ALLOWED_UPLOAD_TYPES[ext]
+    actual = content_kind(upload)
+    if actual is None:
+        raise InvalidInput(f"{shown}：文件内容不是 {label}，也不是其他允许的类型（{allowed}），"
+                           "可能是改了扩展名的其他文件。", field=field)
+    if actual != expected:
+        raise InvalidInput(f"{shown}：扩展名 {ext} 与文件内容（{KIND_LABELS[actual]}）不符，"
+                           "请使用正确的扩展名重新上传。", field=field)
     return name, ext
 
 
-def evidence_store(*, case: Case, actor: Actor, upload: UploadedFile, description: str, clause_id: str = "") -> Evidence:
+def case_stored_bytes(case: Case | None) -> int:
+    if case is None or case.pk is None:
+        return 0
+    return Evidence.objects.filter(case=case).aggregate(total=Sum("size"))["total"] or 0
+
+
+def _case_quota_check(case: Case | None, adding: int, *, field: str) -> None:
+    limit = settings.UPLOAD_MAX_CASE_BYTES
+    stored = case_stored_bytes(case)
+    if stored + adding > limit:
+        raise InvalidInput(f"每个案件的材料总量不能超过 {_mb(limit)}：已有 {_mb(stored)}，本次 {_mb(adding)}。",
+                           field=field)
+
+
+def uploads_check(files: Sequence[UploadedFile], *, case: Case | None = None,
+                  field: str = "attachments") -> list[tuple[str, str]]:
+    """Check every file of one request, then the request's quotas (count, bytes) and the case's (bytes,
+    with what it holds already): all before anything is written. Returns each file's name and extension."""
+    files = list(files)
+    limit = settings.UPLOAD_MAX_FILES_PER_REQUEST
+    if len(files) > limit:
+        raise InvalidInput(f"一次最多上传 {limit} 个文件（本次 {len(files)} 个），请分批上传。", field=field)
+    checked = [upload_check(upload, field=field) for upload in files]
+    total = sum(upload.size or 0 for upload in files)
+    if total > settings.UPLOAD_MAX_REQUEST_BYTES:
+        raise InvalidInput(f"一次上传的文件总量不能超过 {_mb(settings.UPLOAD_MAX_REQUEST_BYTES)}"
+                           f"（本次 {_mb(total)}），请分批上传。", field=field)
+    _case_quota_check(case, total, field=field)
+    return checked
+
+
+def evidence_store(*, case: Case, actor: Actor, upload: UploadedFile, description: str, clause_id: str = "",
+                   field: str = "file") -> Evidence:
     """Check and store one file on the case (the caller holds the lock and writes the history)."""
-    name, ext = upload_check(upload)
+    name, ext = upload_check(upload, field=field)
+    _case_quota_check(case, upload.size or 0, field=field)
     return evidence_write(case=case, upload=upload, name=name, ext=ext, description=description,
                           clause_id=clause_id, by=actor.user)

@@ -63,6 +63,11 @@ def evidence_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     uploads = request.FILES.getlist("file")
     if not uploads:
         messages.error(request, "请选择要上传的文件。")
+    try:
+        services.uploads_check(uploads, case=case, field="file")
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        uploads = []
     for upload in uploads:
         try:
             services.evidence_add(
