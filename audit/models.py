@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     READ = "read", "查阅案件材料"
     EXPORT = "export", "导出下载"
     ADMIN_CHANGE = "admin_change", "管理员操作"
+    HISTORY_ANCHOR = "history_anchor", "操作记录锚定"
 
 
 class ImmutableAuditError(Exception):
