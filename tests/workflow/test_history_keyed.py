@@ -14,10 +14,11 @@ from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
+from tests.conftest import needs_postgresql
 from tests.foundation.test_configuration import ROOT, run_manage
 from workflow.history import Actor, history_anchor, history_append, history_verify
 from workflow.models import ChainHead, HistoryAction, HistoryAnchor, HistoryEntry
@@ -239,6 +240,25 @@ def test_database_refuses_to_rewrite_an_anchor():
     with pytest.raises(Exception) as excinfo, transaction.atomic():
         HistoryAnchor.objects.filter(pk=anchor.pk).update(count=0)
     assert "append-only" in str(excinfo.value)
+
+
+@needs_postgresql()
+@pytest.mark.django_db
+@pytest.mark.parametrize("statement", [
+    "TRUNCATE workflow_historyentry",
+    "TRUNCATE workflow_historyanchor",
+    "TRUNCATE cases_case CASCADE",
+])
+def test_postgresql_refuses_truncate_of_the_history(statement):
+    entries = append(3)
+    history_anchor()
+    with pytest.raises(DatabaseError) as excinfo, transaction.atomic(), connection.cursor() as cursor:
+        # Run the deferred foreign-key checks of the rows above first, or TRUNCATE refuses for that reason.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(statement)
+    assert "TRUNCATE refused" in str(excinfo.value)
+    assert HistoryEntry.objects.count() == 3 and HistoryAnchor.objects.count() == 1
+    assert history_verify().ok and HistoryEntry.objects.last().hash == entries[-1].hash
 
 
 def test_beat_schedules_the_anchor(settings):
