@@ -13,6 +13,7 @@ import logging
 import secrets
 from functools import partial
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -151,6 +152,7 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
     except FontMissing as exc:
         return document_fail(document_id=document_id, error=str(exc))
     digest = hashlib.sha256(content).hexdigest()
+    sm3_digest = hashlib.new("sm3", content).hexdigest() if settings.SM3_AVAILABLE else ""
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document_id)
         if locked.status != DocumentStatus.PENDING:
@@ -159,13 +161,14 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
         locked.file.save(f"{locked.kind}-{locked.pk}-v{locked.version}-{digest[:12]}.pdf", ContentFile(content),
                          save=False)
         locked.sha256 = digest
+        locked.sm3 = sm3_digest
         locked.size = len(content)
         locked.pages = pages
         locked.status = DocumentStatus.READY
         locked.error = ""
         locked.generated_at = timezone.now()
         locked.claim_task = ""
-        locked.save(update_fields=["file", "sha256", "size", "pages", "status", "error", "generated_at", "claim_task"])
+        locked.save(update_fields=["file", "sha256", "sm3", "size", "pages", "status", "error", "generated_at", "claim_task"])
         Document.objects.filter(case_id=locked.case_id, kind=locked.kind, version__lt=locked.version).update(
             superseded=True
         )
