@@ -308,3 +308,15 @@ def test_sm3_is_available_here():
     # GB/T 32905-2016 test vector: SM3("abc").
     assert hashlib.new("sm3", b"abc").hexdigest() == (
         "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
+
+
+@pytest.mark.django_db
+def test_admin_lists_anchors_read_only(client, world):
+    append(2)
+    anchor, _ = history_anchor()
+    client.force_login(world.users["admin"])
+    page = client.get("/admin/workflow/historyanchor/")
+    assert page.status_code == 200 and anchor.last_hash in page.content.decode()
+    assert client.get("/admin/workflow/historyanchor/add/").status_code == 403
+    assert client.post(f"/admin/workflow/historyanchor/{anchor.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert HistoryAnchor.objects.filter(pk=anchor.pk, count=2).exists()
