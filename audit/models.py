@@ -24,6 +24,7 @@ class AuditAction(models.TextChoices):
     OTP_FAILED = "otp_failed", "双因素验证失败"
     OTP_RECOVERY_USED = "otp_recovery_used", "使用恢复码登录"
     OTP_RESET = "otp_reset", "管理员重置双因素认证"
+    HISTORY_ANCHOR = "history_anchor", "操作记录锚定"
 
 
 class ImmutableAuditError(Exception):

@@ -5,6 +5,7 @@ With nothing set the project runs embedded: SQLite, Celery tasks in-process, loc
 """
 
 import datetime as dt
+import hmac
 from pathlib import Path
 
 import environ
@@ -12,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "insecure-embedded-default-key-change-me"  # noqa: S105 - refused when DEBUG=0
+DEMO_HISTORY_HMAC_KEY = "insecure-demo-history-hmac-key-change-me"  # noqa: S105 - refused when DEBUG=0
 
 env = environ.Env()
 
@@ -31,6 +33,28 @@ DEBUG = _bool("DEBUG", True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("生产模式（DEBUG=0）必须设置 SECRET_KEY，且不得使用默认值")
+
+def _sm3_available() -> bool:
+    try:
+        hmac.new(b"probe", b"", "sm3")
+    except ValueError:
+        return False
+    return True
+
+
+# 国密 SM3 comes from the OpenSSL that Python is linked against (OpenSSL 3 provides it). Production
+# refuses to start without it; a development machine without it keys the history with HMAC-SHA256.
+SM3_AVAILABLE = _sm3_available()
+if not DEBUG and not SM3_AVAILABLE:
+    raise ImproperlyConfigured("生产模式（DEBUG=0）需要国密 SM3，但本 Python 所链接的 OpenSSL 不提供 SM3：请改用链接 OpenSSL 3 的 Python")
+# The key of the history chain (HMAC). Read from the environment only, never stored in the database.
+HISTORY_HMAC_KEY = env.str("HISTORY_HMAC_KEY", default="")
+if not DEBUG and not HISTORY_HMAC_KEY:
+    raise ImproperlyConfigured("生产模式（DEBUG=0）必须设置 HISTORY_HMAC_KEY（操作记录链的 HMAC-SM3 密钥，至少 32 个字符）")
+if not DEBUG and (HISTORY_HMAC_KEY == DEMO_HISTORY_HMAC_KEY or len(HISTORY_HMAC_KEY) < 32):
+    raise ImproperlyConfigured("HISTORY_HMAC_KEY 无效：生产模式下至少 32 个字符，且不得使用演示密钥")
+HISTORY_HMAC_KEY = HISTORY_HMAC_KEY or DEMO_HISTORY_HMAC_KEY
+HISTORY_HMAC_ALGORITHM = "hmac-sm3" if SM3_AVAILABLE else "hmac-sha256"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -354,6 +378,12 @@ NO_STORE_URL_NAMES = frozenset({
 # Audit record (audit app). Kept at least 183 days (网络安全法 第二十一条: not less than six months).
 AUDIT_RETENTION_DAYS = _positive_int("AUDIT_RETENTION_DAYS", 183, minimum=183)
 AUDIT_AUDITOR_GROUP = env.str("AUDIT_AUDITOR_GROUP", default="审计员")
+# The history chain's head (count and last digest) is copied to an anchor row and the audit record
+# this often, so that verify_history notices a truncated or rolled-back chain.
+HISTORY_ANCHOR_SECONDS = _positive_int("HISTORY_ANCHOR_SECONDS", 3600, minimum=60)
+CELERY_BEAT_SCHEDULE["anchor-history"] = {
+    "task": "workflow.tasks.history_anchor_write", "schedule": float(HISTORY_ANCHOR_SECONDS),
+}
 # Reads of case material (pages and API) and export downloads, by URL name: the audit app hooks no view.
 AUDIT_READ_URL_NAMES = frozenset({
     "case-detail", "case-review", "case-evaluation", "case-evidence-file", "reports:document-download",

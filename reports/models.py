@@ -52,6 +52,8 @@ class Document(models.Model):
     reason = models.CharField("生成原因", max_length=200, blank=True)
     file = models.FileField("文件", upload_to=document_path, blank=True)
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # 国密 SM3 (GB/T 32905) of the same PDF bytes, beside the SHA-256; blank for documents stored before.
+    sm3 = models.CharField("SM3", max_length=64, blank=True, db_index=True)
     size = models.PositiveBigIntegerField(default=0)
     pages = models.PositiveIntegerField(default=0)
     token = models.CharField("核验码", max_length=32, unique=True)

@@ -38,6 +38,29 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests import schema_check
 
     schema_check.install()
+    _flush_past_history_guards()
+
+
+def _flush_past_history_guards() -> None:
+    """Let the test runner empty the tables on PostgreSQL.
+
+    Between transactional tests Django empties every table with one TRUNCATE, which the history tables
+    refuse (workflow migration 0008). The runner is a superuser, so it does it as replication does:
+    with ``session_replication_role = replica`` for that one transaction, which the application role
+    (not a superuser) cannot set.
+    """
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        if sql_list:
+            sql_list = ["SET LOCAL session_replication_role = replica", *sql_list]
+        original(self, sql_list)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -64,6 +87,13 @@ def needs_services() -> pytest.MarkDecorator:
     """Skip locally when PostgreSQL/Redis are not configured; CI sets them (and fails if unreachable)."""
     ok = "postgresql" in settings.DATABASES["default"]["ENGINE"] and bool(settings.REDIS_URL)
     return pytest.mark.skipif(not ok, reason="needs DATABASE_URL=postgres://... and REDIS_URL (set by .ci/run)")
+
+
+def needs_postgresql() -> pytest.MarkDecorator:
+    """Skip locally on SQLite; with REQUIRE_SERVICES=1 the session refuses to start without PostgreSQL,
+    and an unreachable server fails the test when its database is set up (never a skip)."""
+    ok = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    return pytest.mark.skipif(not ok, reason="needs DATABASE_URL=postgres://... (set by .ci/run)")
 
 
 def require_programs(*names: str) -> None:

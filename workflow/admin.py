@@ -13,7 +13,7 @@ from cases.models import Case
 
 from .doors import actor_for
 from .errors import WorkflowError
-from .models import HistoryEntry, OutboxEvent
+from .models import HistoryAnchor, HistoryEntry, OutboxEvent
 from .services import case_admin_correct
 from .services.housekeeping import ADMIN_CORRECTABLE
 
@@ -56,8 +56,16 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(HistoryEntry)
 class HistoryEntryAdmin(RecordAdmin):
-    list_display = ("id", "case", "actor_name", "action", "from_state", "to_state", "at", "via")
-    list_filter = ("action", "via")
+    list_display = ("id", "case", "actor_name", "action", "from_state", "to_state", "at", "via", "algorithm")
+    list_filter = ("action", "via", "algorithm")
+
+
+@admin.register(HistoryAnchor)
+class HistoryAnchorAdmin(HistoryEntryAdmin):
+    """Read-only: anchors are written by anchor_history and Celery beat only."""
+
+    list_display = ("id", "at", "count", "last_id", "last_hash", "algorithm")
+    list_filter = ("algorithm",)
 
 
 @admin.register(OutboxEvent)

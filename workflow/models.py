@@ -241,6 +241,9 @@ class HistoryEntry(models.Model):
     via = models.CharField(max_length=20, default="web")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # How ``hash`` was made: "sha256" (unkeyed, entries written before the chain was keyed) or
+    # "hmac-sm3" (keyed with HISTORY_HMAC_KEY, which is never stored in the database).
+    algorithm = models.CharField(max_length=20, default="sha256")
 
     class Meta:
         verbose_name = "操作记录"
@@ -322,3 +325,26 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form} 草稿"
+
+
+class HistoryAnchor(models.Model):
+    """The chain's head (entry count and last digest) copied now and then, keyed; append-only.
+
+    ``verify_history`` compares the chain with every anchor, so a truncated chain or a rolled-back
+    tail no longer verifies as a shorter, intact chain.
+    """
+
+    at = models.DateTimeField()
+    count = models.PositiveBigIntegerField()
+    last_id = models.BigIntegerField(null=True, blank=True)  # None: the chain was empty
+    last_hash = models.CharField(max_length=64)
+    algorithm = models.CharField(max_length=20)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "操作记录锚点"
+        verbose_name_plural = "操作记录锚点"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.count} 条 {self.last_hash[:12]}"

@@ -159,6 +159,7 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
     except (FontMissing, DocumentRefused) as exc:
         return document_fail(document_id=document_id, error=str(exc))
     digest = hashlib.sha256(content).hexdigest()
+    sm3_digest = hashlib.new("sm3", content).hexdigest() if settings.SM3_AVAILABLE else ""
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document_id)
         if locked.status != DocumentStatus.PENDING:
@@ -167,13 +168,15 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
         locked.file.save(f"{locked.kind}-{locked.pk}-v{locked.version}-{digest[:12]}.pdf", ContentFile(content),
                          save=False)
         locked.sha256 = digest
+        locked.sm3 = sm3_digest
         locked.size = len(content)
         locked.pages = pages
         locked.status = DocumentStatus.READY
         locked.error = ""
         locked.generated_at = timezone.now()
         locked.claim_task = ""
-        locked.save(update_fields=["file", "sha256", "size", "pages", "status", "error", "generated_at", "claim_task"])
+        locked.save(update_fields=["file", "sha256", "sm3", "size", "pages", "status", "error", "generated_at",
+                                   "claim_task"])
         # Every earlier version points at this one: its verification page links to the version in force.
         Document.objects.filter(case_id=locked.case_id, kind=locked.kind, version__lt=locked.version).update(
             superseded=True, superseded_by=locked

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE",
+                                                      "HISTORY_HMAC_KEY"}}
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
@@ -28,7 +29,7 @@ def test_production_refuses_to_start_without_secret_key():
 def test_production_settings_pass_check_deploy():
     result = run_manage(
         "check", "--deploy", "--fail-level", "WARNING", DEBUG="0", SECRET_KEY="x" * 60 + "-a-long-random-production-key",
-        ALLOWED_HOSTS="tolerance.example.gov",
+        ALLOWED_HOSTS="tolerance.example.gov", HISTORY_HMAC_KEY="h" * 40 + "-a-long-random-history-key",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

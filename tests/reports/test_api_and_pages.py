@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
 import json
 import zipfile
@@ -178,6 +179,17 @@ def test_verification_page_is_public_and_says_genuine_and_current(decided, clien
     client.force_login(world.users["inspector"])
     detail = client.get(f"/verify/{feedback.sha256}/").content.decode()
     assert feedback.number in detail and feedback.sha256 in detail
+
+
+def test_document_records_the_sm3_of_its_pdf_and_the_verification_page_shows_it(decided, client, world):
+    feedback = Document.objects.get(case=decided, kind=DocumentKind.FEEDBACK)
+    content = feedback.file.read()
+    assert feedback.sm3 == hashlib.new("sm3", content).hexdigest()
+    assert feedback.sha256 == hashlib.sha256(content).hexdigest() != feedback.sm3
+
+    client.force_login(world.users["inspector"])
+    detail = client.get(f"/verify/{feedback.token}/").content.decode()
+    assert "SM3" in detail and feedback.sm3 in detail
 
     assert client.get("/verify/not-a-real-token/").status_code == 404
 

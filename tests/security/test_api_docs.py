@@ -37,7 +37,7 @@ def test_production_default_is_closed():
     from tests.conftest import ROOT
 
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "API_DOCS_PUBLIC"}}
-    env.update(DEBUG="0", SECRET_KEY="y" * 64, ALLOWED_HOSTS="t.example.gov")
+    env.update(DEBUG="0", SECRET_KEY="y" * 64, ALLOWED_HOSTS="t.example.gov", HISTORY_HMAC_KEY="k" * 48)
     code = ("import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings');django.setup();"
             "from django.conf import settings as s;print(s.API_DOCS_PUBLIC)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -1,20 +1,25 @@
-"""Walk the hash-chained history and report the first broken link."""
+"""Walk the keyed history chain, compare it with every anchor, and report the first break in one line."""
 
 import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from workflow.history import history_verify
 
 
 class Command(BaseCommand):
-    help = "校验操作记录哈希链，报告第一处断裂。"
+    help = "校验操作记录链（HMAC-SM3）并与锚点比对，报告第一处断裂。"
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = history_verify()
         if report.ok:
-            self.stdout.write(self.style.SUCCESS(f"操作记录完整：共校验 {report.checked} 条。"))
+            anchor = report.latest_anchor
+            anchored = (f"与 {report.anchors} 个锚点相符（最近 {timezone.localtime(anchor.at):%Y-%m-%d %H:%M}，"
+                        f"{anchor.count} 条）" if anchor is not None else "尚无锚点（请运行 anchor_history）")
+            self.stdout.write(self.style.SUCCESS(f"操作记录完整：共校验 {report.checked} 条，{anchored}。"))
             return
-        sys.stderr.write(f"操作记录链断裂：{report.problem}（此前 {report.checked} 条完好）\n")
+        done = f"；此前 {report.checked} 条完好" if report.checked else ""
+        sys.stderr.write(f"操作记录链断裂：{report.problem}{done}\n")
         sys.exit(1)
