@@ -111,3 +111,36 @@ def test_templates_and_static_reference_no_external_hosts():
                     if marker in text.replace("http://www.w3.org", ""):
                         offenders.append(f"{path.relative_to(ROOT)}: {marker}")
     assert not offenders
+
+
+def test_compose_stack_terminates_tls_runs_unprivileged_and_has_no_default_secrets():
+    text = (ROOT / "docker-compose.yml").read_text()
+    compose = yaml.safe_load(text)
+    services = compose["services"]
+    # TLS in front, gunicorn reachable only through it.
+    assert services["proxy"]["image"].startswith("caddy:") and "443:443" in services["proxy"]["ports"]
+    assert "ports" not in services["web"]
+    assert "tls internal" in (ROOT / "deploy" / "Caddyfile").read_text()
+    # No secret has a fallback value: compose refuses to start without each.
+    for name in ("SECRET_KEY", "HISTORY_HMAC_KEY", "POSTGRES_PASSWORD", "SITE_URL"):
+        assert f"${{{name}:?" in text, name
+        assert f"${{{name}:-" not in text, name
+    # Redis keeps the queue: append-only file, no eviction.
+    redis = " ".join(services["redis"]["command"])
+    assert "--appendonly yes" in redis and "--maxmemory-policy noeviction" in redis
+    # Containers run as an unprivileged user; the access log names the user.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "\nUSER app\n" in dockerfile
+    web = " ".join(services["web"]["command"])
+    assert "--access-logfile -" in web and "x-log-user" in web
+    assert services["web"]["environment"]["ACCESS_LOG_USER"] == "1"
+
+
+def test_access_log_header_names_the_user_only_when_switched_on(client, settings, world):
+    client.force_login(world.users["inspector"])
+    settings.ACCESS_LOG_USER = False
+    assert "X-Log-User" not in client.get("/")
+    settings.ACCESS_LOG_USER = True
+    assert client.get("/")["X-Log-User"] == str(world.users["inspector"].pk)
+    client.logout()
+    assert "X-Log-User" not in client.get("/login/")
