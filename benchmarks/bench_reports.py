@@ -73,9 +73,9 @@ def children_of(pid: int) -> list[int]:
 def seed_decided_case():
     from django.utils import timezone
 
-    from accounts.demo import demo_world_seed
     from tests.conftest import DEMO_PASSWORD
     from tests.reports.conftest import decide, drive_to_proposed
+    from workflow.management.demo.world import demo_world_seed
 
     world = demo_world_seed(password=DEMO_PASSWORD)
     case = drive_to_proposed(world)

@@ -115,7 +115,7 @@ def _two_factor_off(settings):
 
 @pytest.fixture
 def world(db):
-    from accounts.demo import demo_world_seed
+    from workflow.management.demo.world import demo_world_seed
 
     return demo_world_seed(password=DEMO_PASSWORD)
 

@@ -24,7 +24,7 @@ def _events(action, **filters):
 @pytest.fixture
 def case(world):
     from cases.models import Case
-    from workflow.demo import demo_cases_seed
+    from workflow.management.demo.cases import demo_cases_seed
 
     demo_cases_seed(world=world)
     return Case.objects.filter(subject__unit__name="张家口市生态环境局").first()

@@ -72,7 +72,7 @@ def test_signed_in_answers_are_no_store(client, world):
 
 def test_case_page_and_documents_are_no_store(client, world):
     from cases.models import Case
-    from workflow.demo import demo_cases_seed
+    from workflow.management.demo.cases import demo_cases_seed
 
     demo_cases_seed(world=world)
     case = Case.objects.filter(subject__unit__name="张家口市生态环境局").first()

@@ -7,9 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.demo import DEMO_LOGINS, demo_world_seed
 from cases.models import Case
-from workflow.demo import demo_cases_seed
+from workflow.management.demo.cases import demo_cases_seed
+from workflow.management.demo.world import DEMO_LOGINS, demo_world_seed
 
 
 class Command(BaseCommand):

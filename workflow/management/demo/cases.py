@@ -11,10 +11,9 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from cases.models import Case, Outcome
 from rules.loader import registry
+from workflow import services
+from workflow.history import Actor
 from workflow.models import AppealResult
-
-from . import services
-from .history import Actor
 
 
 class _AlreadySeeded(Exception):
@@ -244,8 +243,7 @@ def _answer_consultations(case: Case) -> None:
     """The consulted departments agree, so the committee may decide (a decision waits for every reply)."""
     from accounts.models import Role
     from accounts.selectors import members_of
-
-    from .selectors import pending_consultations
+    from workflow.selectors import pending_consultations
 
     for consultation in pending_consultations(case):
         org = consultation.organisation

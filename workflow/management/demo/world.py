@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from .models import Organisation, OrgKind, OrgLevel, Person, Role, User
-from .services import (
+from accounts.models import Organisation, OrgKind, OrgLevel, Person, Role, User
+from accounts.services import (
     auditor_upsert,
     membership_grant,
     organisation_upsert,
