@@ -195,6 +195,12 @@ ACTIONS: dict[str, ActionSpec] = {
             case_id=c.pk, actor=a, delivered_on=d.get("delivered_on"), **_revision(d)),
         form=f.ExecuteForm, input=s.ExecuteInput,
     ),
+    "correct_delivery": ActionSpec(
+        "更正送达日期", frozenset({S.EXECUTED}), None, HANDLING,
+        call=lambda c, a, d: services.delivery_correct(
+            case_id=c.pk, actor=a, delivered_on=d.get("delivered_on"), reason=d.get("reason"), **_revision(d)),
+        form=f.CorrectDeliveryForm, input=s.CorrectDeliveryInput,
+    ),
     "record_accountability": ActionSpec(
         "记录问责或组织提醒情况", frozenset({S.DECIDED, S.EXECUTED, S.APPEALED, S.CLOSED}), None, HANDLING,
         call=lambda c, a, d: services.accountability_record(

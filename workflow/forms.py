@@ -233,6 +233,11 @@ class ExecuteForm(_RevisionForm):
     delivered_on = forms.DateField(label="书面反馈送达日期", widget=DateInput)
 
 
+class CorrectDeliveryForm(_RevisionForm):
+    delivered_on = forms.DateField(label="更正后的送达日期", widget=DateInput)
+    reason = limited("action.reason", label="更正理由", widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class AccountabilityForm(_RevisionForm):
     measure = forms.ChoiceField(label="问责或组织提醒情况", choices=AccountabilityMeasure.choices)
     measured_on = forms.DateField(label="问责或组织提醒日期", widget=DateInput, required=False,

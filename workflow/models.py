@@ -197,6 +197,7 @@ class HistoryAction(models.TextChoices):
     RECUSE = "recuse", "申请回避"
     DECIDE = "decide", "集体研究决定"
     EXECUTE = "execute", "执行并送达"
+    CORRECT_DELIVERY = "correct_delivery", "更正送达日期"
     APPEAL = "appeal", "提出申诉"
     REVIEW_APPEAL = "review_appeal", "申诉复核"
     REASSIGN = "reassign", "转交承办人"

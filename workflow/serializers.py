@@ -141,6 +141,11 @@ class ExecuteInput(_Revision):
     delivered_on = serializers.DateField()
 
 
+class CorrectDeliveryInput(_Revision):
+    delivered_on = serializers.DateField()
+    reason = serializers.CharField(max_length=LIMITS["action.reason"].max_length)
+
+
 class AccountabilityInput(_Revision):
     measure = serializers.ChoiceField(choices=AccountabilityMeasure.choices)
     measured_on = serializers.DateField(required=False, allow_null=True, help_text="问责或组织提醒的日期")

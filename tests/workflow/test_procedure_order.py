@@ -138,3 +138,31 @@ def test_the_handler_records_the_accountability_measure_a_later_case_reads(api, 
     assert (row.accountability_measure, row.accountability_measure_date.isoformat()) == ("reminder", today)
     entry = HistoryEntry.objects.filter(case_id=case["id"]).last()
     assert entry.action == "record_accountability" and entry.changes["after"]["measure"] == "reminder"
+
+
+def test_a_corrected_delivery_date_moves_the_appeal_window_and_re_issues_the_documents(api, world):
+    from workflow.models import OutboxEvent
+
+    case = drive_to_proposed(api, world, tolerable=False)
+    act(api("committee"), case["id"], "decide", {"outcome": "refused", "resolution": "不予容错。", **meeting()})
+    act(api("inspector"), case["id"], "execute", {"delivered_on": timezone.localdate().isoformat()})
+    before = Case.objects.get(pk=case["id"])
+    no_reason = act(api("inspector"), case["id"], "correct_delivery",
+                    {"delivered_on": timezone.localdate().isoformat(), "reason": "x"})
+    assert no_reason.status_code == 400 and no_reason.json()["field"] == "delivered_on"  # the same date
+    future = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    assert act(api("inspector"), case["id"], "correct_delivery",
+               {"delivered_on": future, "reason": "登记错误。"}).json()["field"] == "delivered_on"
+    assert Case.objects.get(pk=case["id"]).revision == before.revision
+
+    # The decision was taken today, so a correction can only stay today or move forward: fake an earlier one.
+    Case.objects.filter(pk=case["id"]).update(delivered_on=timezone.localdate() - dt.timedelta(days=1))
+    corrected = act(api("inspector"), case["id"], "correct_delivery",
+                    {"delivered_on": timezone.localdate().isoformat(), "reason": "送达回证日期登记有误。"})
+    assert corrected.status_code == 200, corrected.json()
+    row = Case.objects.get(pk=case["id"])
+    assert row.delivered_on == timezone.localdate() and row.deadline == row.appeal_deadline
+    entry = HistoryEntry.objects.filter(case_id=case["id"]).last()
+    assert (entry.action, entry.reason) == ("correct_delivery", "送达回证日期登记有误。")
+    event = OutboxEvent.objects.filter(case_id=case["id"], kind="case_corrected").get()
+    assert event.payload == {"fields": ["delivered_on", "appeal_deadline"], "reason": "送达回证日期登记有误。"}

@@ -22,6 +22,7 @@ from .closing import (
     case_reassign,
     case_withdraw,
     cases_close_expired,
+    delivery_correct,
 )
 from .deliberation import (
     case_decide,
@@ -42,6 +43,6 @@ __all__ = [
     "WrongState", "accountability_record", "appeal_review", "case_admin_correct", "case_appeal",
     "case_create", "case_decide", "case_execute", "case_investigate", "case_propose", "case_reassign",
     "case_recuse", "case_send_back", "case_withdraw", "cases_close_expired", "consultation_reply",
-    "consultation_withdraw", "draft_discard", "draft_save", "evidence_add", "finding_record",
+    "consultation_withdraw", "delivery_correct", "draft_discard", "draft_save", "evidence_add", "finding_record",
     "notifications_mark_read", "outbox_kick", "participant_add", "statement_add", "uploads_check",
 ]

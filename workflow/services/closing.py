@@ -211,3 +211,36 @@ def accountability_record(
     return save(case, actor, HistoryAction.RECORD_ACCOUNTABILITY,
                 fields=["accountability_measure", "accountability_measure_date"],
                 changes={"before": before, "after": {"measure": measure, "date": measured}})
+
+
+@transaction.atomic
+def delivery_correct(
+    *, case_id: int, actor: Actor, delivered_on: Any, reason: str, expected_revision: int | None = None
+) -> Case:
+    """Correct the recorded delivery date of the written feedback, with the reason.
+
+    The appeal window moves with it, and the documents that print the date are re-issued as a new
+    version (the outbox's ``case_corrected``), so the old one's verification page points at the new.
+    """
+    case = lock(case_id, actor, HistoryAction.CORRECT_DELIVERY, expected_revision)
+    reason = limited_text(reason, "action.reason", label="更正理由")
+    delivered = as_date(delivered_on, "delivered_on", "送达日期")
+    if delivered == case.delivered_on:
+        raise InvalidInput("新的送达日期与原记录相同。", field="delivered_on")
+    latest_meeting = case.decisions.order_by("-sequence").values_list("meeting_date", flat=True).first()
+    if delivered > timezone.localdate():
+        raise InvalidInput("送达日期不能晚于今天。", field="delivered_on")
+    if latest_meeting is not None and delivered < latest_meeting:
+        raise InvalidInput(f"送达日期（{cn_date(delivered)}）不能早于决定的会议日期（{cn_date(latest_meeting)}）。",
+                           field="delivered_on")
+    before = {"delivered_on": case.delivered_on, "appeal_deadline": case.appeal_deadline}
+    case.delivered_on = delivered
+    case.appeal_deadline = delivered + dt.timedelta(days=appeal_window_days())
+    save(case, actor, HistoryAction.CORRECT_DELIVERY, fields=["delivered_on", "appeal_deadline"],
+         deadline=case.appeal_deadline if case.outcome == Outcome.REFUSED else None, reason=reason,
+         changes={"before": before, "after": {"delivered_on": delivered, "appeal_deadline": case.appeal_deadline}})
+    outbox(case, OutboxKind.CASE_CORRECTED, {"fields": ["delivered_on", "appeal_deadline"], "reason": reason})
+    if case.outcome == Outcome.REFUSED:
+        notify(parties(case), case, f"送达日期已更正为 {cn_date(delivered)}；申诉期限相应调整为 "
+                                    f"{cn_date(case.appeal_deadline)}。")
+    return case
