@@ -87,7 +87,7 @@ class CaseDocumentsApi(APIView):
 
 
 class CaseDocumentFileApi(APIView):
-    @extend_schema(summary="下载文书 PDF（留痕）", responses={200: OpenApiTypes.BINARY})
+    @extend_schema(summary="下载文书 PDF（留痕）", responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, case_id: int, document_id: int) -> FileResponse:
         doc = document_get(request.user, document_id)
         if doc is None or doc.case_id != int(case_id) or doc.status != DocumentStatus.READY:
@@ -208,7 +208,7 @@ class JobApi(APIView):
 
 
 class JobFileApi(APIView):
-    @extend_schema(summary="下载导出文件（留痕）", responses={200: OpenApiTypes.BINARY})
+    @extend_schema(summary="下载导出文件（留痕）", responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request: Request, job_id: int) -> FileResponse:
         job = job_get(request.user, job_id)
         if job is None or job.status != ExportStatus.READY:

@@ -120,7 +120,8 @@ class EvidenceApi(APIView):
 
 
 class EvidenceDownloadApi(APIView):
-    @extend_schema(summary="下载证据材料", responses={200: bytes})
+    # The file as uploaded: its type is the one its name gives (an image, a PDF, ...).
+    @extend_schema(summary="下载证据材料", responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request: Request, case_id: int, evidence_id: int) -> FileResponse:
         case = case_or_404(request.user, case_id)
         evidence = evidence_visible(request.user, case).filter(pk=evidence_id).first()
