@@ -34,3 +34,16 @@ urlpatterns = [
     path("api/docs/", api_docs.swagger, name="api-docs"),
 ]
 
+
+
+def api_aware_not_found(request, exception=None):  # noqa: ANN001, ANN201 - Django's handler signature
+    """An unknown address under /api/ answers in the API's JSON error shape; pages keep Django's 404."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "未找到该记录，或您无权查看。", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = api_aware_not_found

@@ -112,3 +112,12 @@ def test_pages_stay_unframeable(client, world, settings):
     client.force_login(world.users["inspector"])
     assert client.get("/cases/")["X-Frame-Options"] == "DENY"
     assert Path(settings.BASE_DIR, "static", "css", "swagger.css").exists()
+
+
+def test_an_unknown_api_address_answers_in_the_json_error_shape(client, world, settings):
+    settings.DEBUG = False  # the handler applies outside the debug page
+    client.force_login(world.users["inspector"])
+    response = client.get("/api/rulesets/zh%00/")
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"].startswith("application/json")
+    assert client.get("/api/no-such-thing/").json()["code"] == "not_found"
