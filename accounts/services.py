@@ -230,24 +230,17 @@ def two_factor_enrolment_confirm(
             TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
             codes = _recovery_codes_replace(user=user)
     if failed:
-        two_factor_event.send(
-            sender=User,
-            action="otp_failed",
-            success=False,
-            request=request,
-            user=user,
-            detail="启用时验证码错误" if not wait else f"尝试过于频繁，需等待 {wait} 秒",
-        )
+        why = "启用时验证码错误" if not wait else f"尝试过于频繁，需等待 {wait} 秒"
+        _announce("otp_failed", success=False, request=request, user=user, detail=why)
         return TwoFactorResult(None, "totp", wait), []
-    two_factor_event.send(
-        sender=User,
-        action="otp_enrolled",
-        success=True,
-        request=request,
-        user=user,
-        detail=f"启用 TOTP 验证器，生成 {len(codes)} 个恢复码",
-    )
+    _announce("otp_enrolled", success=True, request=request, user=user,
+              detail=f"启用 TOTP 验证器，生成 {len(codes)} 个恢复码")
     return TwoFactorResult(device, "totp"), codes
+
+
+def _announce(action: str, *, success: bool, request: Any, user: User, detail: str = "") -> None:
+    """Tell whoever records two-factor events (the audit app) what happened."""
+    two_factor_event.send(sender=User, action=action, success=success, request=request, user=user, detail=detail)
 
 
 def _recovery_codes_replace(*, user: User) -> list[str]:
@@ -280,30 +273,15 @@ def two_factor_verify(*, user: User, code: str, request: Any = None) -> TwoFacto
             result = TwoFactorResult(accepted, kind)
     if result.ok:
         if is_totp:
-            two_factor_event.send(
-                sender=User,
-                action="otp_verified",
-                success=True,
-                request=request,
-                user=user,
-                detail="TOTP 验证码",
-            )
+            _announce("otp_verified", success=True, request=request, user=user, detail="TOTP 验证码")
         else:
             left = device.token_set.count() if device is not None else 0
-            two_factor_event.send(
-                sender=User,
-                action="otp_recovery_used",
-                success=True,
-                request=request,
-                user=user,
-                detail=f"使用一个恢复码，剩余 {left} 个",
-            )
+            _announce("otp_recovery_used", success=True, request=request, user=user,
+                      detail=f"使用一个恢复码，剩余 {left} 个")
     else:
         what = "TOTP 验证码" if is_totp else "恢复码"
         detail = f"{what}错误、已使用或已过期" if not result.wait_seconds else f"{what}：尝试过于频繁"
-        two_factor_event.send(
-            sender=User, action="otp_failed", success=False, request=request, user=user, detail=detail
-        )
+        _announce("otp_failed", success=False, request=request, user=user, detail=detail)
     return result
 
 
@@ -323,11 +301,7 @@ def users_two_factor_reset(*, users: list[User], request: Any = None) -> int:
             removed += StaticDevice.objects.filter(user=user).delete()[0]
             user_sessions_end(user=user)
             two_factor_event.send(
-                sender=User,
-                action="otp_reset",
-                success=True,
-                request=request,
-                object_type="user",
+                sender=User, action="otp_reset", success=True, request=request, object_type="user",
                 object_id=str(user.pk),
                 detail=f"重置 {user.get_username()} 的双因素认证" + ("" if removed else "（此前未启用）"),
             )

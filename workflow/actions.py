@@ -93,8 +93,13 @@ def _not_yet_recused(a: Access) -> str | None:
 
 
 def _consultations_settled(a: Access) -> str | None:
-    """张家口 第十一条(一): 沟通会商, 商定容错纠错事宜 — no decision while a department's opinion is awaited."""
-    pending = pending_consultations(a.case)
+    return consultations_outstanding(a.case)
+
+
+def consultations_outstanding(case: Case) -> str | None:
+    """张家口 第十一条(一): 沟通会商, 商定容错纠错事宜 — no decision while a department's opinion is awaited.
+    Returns why the decision must wait, or None."""
+    pending = pending_consultations(case)
     if pending:
         names = "、".join(c.organisation.name for c in pending)
         return f"尚有会商意见未回复：{names}。须待其回复，或由承办人撤回会商请求并说明理由后，方可作出决定。"

@@ -106,7 +106,8 @@ class InvestigateInput(_Revision):
 class ProposeInput(_Revision):
     recommended_outcome = serializers.ChoiceField(choices=Outcome.choices)
     opinion = limited("proposal.opinion")
-    consult = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+    consult = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                    default=list,
                                     help_text="除组织部门外另需会商的部门编号")
 
 
@@ -116,7 +117,7 @@ class ConsultReplyInput(serializers.Serializer):
 
 
 class ConsultWithdrawInput(serializers.Serializer):
-    organisation = serializers.IntegerField(help_text="待回复会商请求所在部门的编号")
+    organisation = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="待回复会商请求所在部门的编号")
     reason = serializers.CharField(max_length=LIMITS["action.reason"].max_length)
 
 

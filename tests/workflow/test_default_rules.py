@@ -56,3 +56,12 @@ def test_departing_from_a_default_rule_needs_a_reason_which_the_decision_keeps(r
                                     **body)
     assert decision.evaluation["rests_on_default"] is True
     assert decision.override_reason == "系执行上级紧急部署所致。"
+
+
+def test_the_decision_page_names_the_department_still_awaited(client):
+    unit = UnitFactory(parent=CommitteeFactory(jurisdiction="zhangjiagang"))
+    case = case_in_state(CaseState.PROPOSED, answered=False, subject=PersonFactory(unit=unit))
+    client.force_login(deciding_member(case))
+    html = client.get(f"/cases/{case.pk}/review/").content.decode()
+    assert "data-outstanding" in html and "尚有会商意见未回复：" in html
+    assert case.proposals.get().consultations.get().organisation.name in html

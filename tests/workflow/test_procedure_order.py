@@ -166,3 +166,11 @@ def test_a_corrected_delivery_date_moves_the_appeal_window_and_re_issues_the_doc
     assert (entry.action, entry.reason) == ("correct_delivery", "送达回证日期登记有误。")
     event = OutboxEvent.objects.filter(case_id=case["id"], kind="case_corrected").get()
     assert event.payload == {"fields": ["delivered_on", "appeal_deadline"], "reason": "送达回证日期登记有误。"}
+
+
+@pytest.mark.parametrize("organisation", [10**30, 0, -1])
+def test_an_impossible_department_id_is_a_400_naming_the_field(api, world, organisation):
+    case = drive_to_proposed(api, world, answered=False)
+    response = act(api("inspector"), case["id"], "consult_withdraw", {"organisation": organisation, "reason": "x"})
+    assert response.status_code == 400 and response.json()["field"] == "organisation"
+    assert Consultation.objects.get(proposal__case_id=case["id"]).closed_at is None

@@ -18,7 +18,7 @@ from rules.errors import RuleError
 
 from .. import forms as f
 from .. import services
-from ..actions import ACTIONS, action_form, action_run, drafts_kept
+from ..actions import ACTIONS, action_form, action_run, consultations_outstanding, drafts_kept
 from ..doors import actor_for, form_errors_from
 from ..errors import StaleRevision, WorkflowError
 from ..models import Consultation, Draft
@@ -161,7 +161,7 @@ def _case_page(
         ctx["review_action"] = next((a for a in ("decide", "review_appeal") if a in actions), None)
         pending = pending_consultations(case) if case.state == CaseState.PROPOSED else []
         if pending and "decide" not in actions and can_decide_but_for_consultations(user, case):
-            ctx["decision_blocked"] = "尚有会商意见未回复，须待其回复，或由承办人撤回会商请求并说明理由后，方可作出决定。"
+            ctx["decision_blocked"] = consultations_outstanding(case)
             ctx["pending_consultations"] = pending
         ctx["latest_proposal"] = proposals[-1] if proposals else None
     return render(request, template, ctx, status=status)
