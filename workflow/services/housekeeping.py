@@ -39,6 +39,44 @@ def draft_discard(*, case: Case, user: User, form: str) -> None:
     Draft.objects.filter(case=case, user=user, form=form).delete()
 
 
+# A written application has no case until it is sent: its draft is the user's own.
+APPLICATION_FORM = "apply"
+# Fields of the application that are not the user's text: the form's one-time submission token.
+_NOT_DRAFTED = {"csrfmiddlewaretoken", "submission_key", "attachments"}
+
+
+@transaction.atomic
+def application_draft_save(*, user: User, data: dict[str, Any]) -> Draft:
+    """Keep a half-filled written application (no case exists yet)."""
+    clean = {
+        str(k)[:60]: [str(x)[:20000] for x in v][:50] if isinstance(v, list | tuple) else str(v)[:20000]
+        for k, v in list(data.items())[:50] if k not in _NOT_DRAFTED
+    }
+    draft = Draft.objects.select_for_update().filter(case__isnull=True, user=user, form=APPLICATION_FORM).first()
+    if draft is None:
+        return Draft.objects.create(case=None, user=user, form=APPLICATION_FORM, data=clean)
+    draft.data = clean
+    draft.save(update_fields=["data", "updated_at"])
+    return draft
+
+
+def application_draft(user: User) -> Draft | None:
+    return Draft.objects.filter(case__isnull=True, user=user, form=APPLICATION_FORM).first()
+
+
+def application_draft_discard(*, user: User) -> None:
+    Draft.objects.filter(case__isnull=True, user=user, form=APPLICATION_FORM).delete()
+
+
+def notification_open(*, user: User, notification_id: int) -> Notification | None:
+    """The user's own notice, marked read as it is opened; None when it is not theirs."""
+    notification = Notification.objects.filter(user=user, pk=notification_id).select_related("case").first()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
 def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
     """Mark this user's notices read (all, or the given ones); returns how many changed."""
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
