@@ -174,6 +174,10 @@ def pending_uploads_keep(*, user: User, form: str, files: Sequence[UploadedFile]
     quotas (count and bytes), since they are sent as one. A refused file is named in the returned
     messages and nothing of it is stored; the others are kept.
     """
+    files = list(files)
+    limit = settings.UPLOAD_MAX_FILES_PER_REQUEST
+    if len(files) > limit:
+        return [f"一次最多上传 {limit} 个文件（本次 {len(files)} 个），请分批上传。"]
     kept = list(pending_uploads(user, form))
     count, total = len(kept), sum(p.size for p in kept)
     errors: list[str] = []
@@ -185,7 +189,7 @@ def pending_uploads_keep(*, user: User, form: str, files: Sequence[UploadedFile]
             continue
         size = upload.size or 0
         if count + 1 > settings.UPLOAD_MAX_FILES_PER_REQUEST:
-            errors.append(f"{name}：附件最多 {settings.UPLOAD_MAX_FILES_PER_REQUEST} 个，此文件未保留。")
+            errors.append(f"{name}：附件最多 {limit} 个（已附上 {count} 个），此文件未保留。")
             continue
         if total + size > settings.UPLOAD_MAX_REQUEST_BYTES:
             errors.append(f"{name}：附件总量不能超过 {_mb(settings.UPLOAD_MAX_REQUEST_BYTES)}，此文件未保留。")
