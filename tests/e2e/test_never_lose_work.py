@@ -159,6 +159,7 @@ def test_attachments_survive_a_validation_error_can_be_removed_and_become_eviden
     kept = page.locator("[data-kept-files] .kept-name")
     expect(kept).to_have_text(["党组会议纪要.pdf", "现场照片.png", "多余的扫描件.pdf"])
     expect(page.locator("[data-error-summary]")).to_contain_text("发生了什么")
+    page.locator("[data-kept-files]").evaluate("el => el.scrollIntoView({block: 'center'})")
     screenshot(page, "application-kept-attachments")
     assert not Case.objects.filter(title="应急采购附件不丢失").exists()
 
