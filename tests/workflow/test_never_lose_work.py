@@ -320,3 +320,11 @@ def test_the_notice_is_done_once_its_task_is_taken_and_the_page_shows_it_done():
     page = signed_in(handler).get("/notifications/").content.decode()
     item = page[page.index(f'data-notification="{notice.pk}"'):]
     assert item.index("已办结") < item.index("</li>")
+
+
+def test_beat_purges_expired_kept_files(settings):
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-pending-uploads"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks

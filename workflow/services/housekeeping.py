@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -54,7 +54,11 @@ def application_draft_save(*, user: User, data: dict[str, Any]) -> Draft:
     }
     draft = Draft.objects.select_for_update().filter(case__isnull=True, user=user, form=APPLICATION_FORM).first()
     if draft is None:
-        return Draft.objects.create(case=None, user=user, form=APPLICATION_FORM, data=clean)
+        try:
+            with transaction.atomic():  # two first saves at once: the second updates what the first created
+                return Draft.objects.create(case=None, user=user, form=APPLICATION_FORM, data=clean)
+        except IntegrityError:
+            draft = Draft.objects.select_for_update().get(case__isnull=True, user=user, form=APPLICATION_FORM)
     draft.data = clean
     draft.save(update_fields=["data", "updated_at"])
     return draft
