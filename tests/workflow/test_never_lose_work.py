@@ -328,3 +328,17 @@ def test_beat_purges_expired_kept_files(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-pending-uploads"]
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks
+
+
+def test_a_kept_file_lost_from_storage_is_a_clear_error_not_a_crash(world, media):
+    cadre = world.users["cadre"]
+    client = signed_in(cadre)
+    client.post("/apply/", {**application(world, title=""), "attachments": [pdf("丢失的材料.pdf")]})
+    kept = PendingUpload.objects.get()
+    (media / kept.file.name).unlink()
+
+    response = client.post("/apply/", application(world))
+
+    assert response.status_code == 400
+    assert "丢失的材料.pdf：保留的文件已失效，请移除后重新选择。" in response.content.decode()
+    assert not Case.objects.exists() and not Evidence.objects.exists()

@@ -112,8 +112,10 @@ def case_create(
             return existing
     if any(p.user_id != user.pk for p in pending):
         raise InvalidInput("附件不属于当前用户。", field="attachments")
-    kept_files = [pending_upload_file(p) for p in pending]
+    kept_files: list[UploadedFile] = []
     try:
+        for p in pending:
+            kept_files.append(pending_upload_file(p))
         return _case_create(actor=actor, user=user, title=title, subject=subject,
                             accountability_org=accountability_org, conduct_date=conduct_date,
                             matter_category=matter_category, summary=summary, ruleset=ruleset,

@@ -226,8 +226,11 @@ def pending_uploads_consume(uploads: Sequence[PendingUpload]) -> None:
 def pending_upload_file(pending: PendingUpload) -> UploadedFile:
     """A kept file opened as an upload, so it passes the same checks and store as a fresh one."""
     content_type = mimetypes.guess_type(pending.original_name)[0] or ""
-    return UploadedFile(file=pending.file.open("rb"), name=pending.original_name, content_type=content_type,
-                        size=pending.size)
+    try:
+        opened = pending.file.open("rb")
+    except OSError:
+        raise InvalidInput(f"{pending.original_name}：保留的文件已失效，请移除后重新选择。", field="attachments") from None
+    return UploadedFile(file=opened, name=pending.original_name, content_type=content_type, size=pending.size)
 
 
 def pending_uploads_purge() -> int:
