@@ -139,8 +139,8 @@
     confirmDialog = document.createElement("dialog");
     confirmDialog.className = "confirm-dialog";
     confirmDialog.setAttribute("aria-labelledby", "confirm-title");
-    confirmDialog.setAttribute("aria-describedby", "confirm-text");
-    confirmDialog.innerHTML = '<h2 id="confirm-title">请确认</h2><p id="confirm-text"></p>' +
+    confirmDialog.setAttribute("aria-describedby", "confirm-text confirm-chosen");
+    confirmDialog.innerHTML = '<h2 id="confirm-title">请确认</h2><p id="confirm-text"></p><p id="confirm-chosen" class="confirm-chosen"></p>' +
       '<div class="confirm-buttons"><button type="button" class="btn btn-primary" data-answer="yes">确定</button> ' +
       '<button type="button" class="btn" data-answer="no">取消</button></div>';
     document.body.appendChild(confirmDialog);
@@ -149,7 +149,16 @@
   function askThenSubmit(form, button) {
     var box = confirmBox();
     box.querySelector("#confirm-title").textContent = "请确认：" + button.textContent.trim();
+    // Name what is being decided, so the question is about this decision, not decisions in general.
+    var chosen = [];
+    var result = form.querySelector("[name=result]:checked");
+    if (result && result.labels && result.labels.length) { chosen.push("复核结果：" + result.labels[0].textContent.trim()); }
+    var outcome = form.querySelector("select[name=outcome]");
+    if (outcome && outcome.value) { chosen.push("结论：" + outcome.options[outcome.selectedIndex].text.trim()); }
     box.querySelector("#confirm-text").textContent = button.dataset.confirm;
+    var details = box.querySelector("#confirm-chosen");
+    details.textContent = chosen.join("；");
+    details.hidden = chosen.length === 0;
     var yes = box.querySelector("[data-answer=yes]");
     var no = box.querySelector("[data-answer=no]");
     function finish(confirmed) {

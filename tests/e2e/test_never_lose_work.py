@@ -85,6 +85,9 @@ def test_deciding_asks_first(site: Site) -> None:
     control(form, "应到人数").fill("11")
     control(form, "决定内容").fill("经市委常委会集体研究，予以免责。")
 
+    form.get_by_role("button", name="作出决定").click()
+    expect(page.locator("dialog.confirm-dialog #confirm-chosen")).to_have_text("结论：免责")  # what is decided
+    confirm(page, accept=False)
     asks_then_acts(page, form.get_by_role("button", name="作出决定"), action="decide", case=case,
                    done="集体研究决定", shot="confirm-decide")
     assert footprint(case)[0] == CaseState.DECIDED
@@ -121,6 +124,9 @@ def test_appealing_and_reviewing_the_appeal_ask_first(site: Site) -> None:
     control(form, "到会人数").fill("9")
     control(form, "应到人数").fill("11")
     control(form, "决定内容").fill("经复核，维持原决定。")
+    form.get_by_role("button", name="作出复核决定").click()
+    expect(member.locator("dialog.confirm-dialog #confirm-chosen")).to_have_text("复核结果：维持原决定")
+    confirm(member, accept=False)
     asks_then_acts(member, form.get_by_role("button", name="作出复核决定"), action="review_appeal", case=case,
                    done="申诉复核")
     assert footprint(case)[0] == CaseState.CLOSED
