@@ -342,3 +342,22 @@ def test_a_kept_file_lost_from_storage_is_a_clear_error_not_a_crash(world, media
     assert response.status_code == 400
     assert "丢失的材料.pdf：保留的文件已失效，请移除后重新选择。" in response.content.decode()
     assert not Case.objects.exists() and not Evidence.objects.exists()
+
+
+def test_a_member_who_recused_is_not_asked_to_review_the_appeal():
+    from tests.factories import appellant_of
+
+    subject = PersonFactory(with_login=True)
+    committee = case_authority(subject).committee
+    conflicted, other = committee_member(committee), committee_member(committee)
+    case = case_in_state(CaseState.PROPOSED, subject=subject, outcome="refused")
+    services.case_recuse(case_id=case.pk, actor=actor(conflicted), reason="与当事人系近亲属。")
+    services.case_decide(case_id=case.pk, actor=actor(other), outcome="refused", resolution="不予容错。",
+                         meeting_date=timezone.localdate(), meeting_kind="standing", members_present=9,
+                         members_total=11)
+    services.case_execute(case_id=case.pk, actor=actor(handler_of(case)), delivered_on=timezone.localdate())
+
+    services.case_appeal(case_id=case.pk, actor=actor(appellant_of(case)), reasons="请求复核。")
+
+    asked = set(Notification.objects.filter(case=case, task="review_appeal").values_list("user_id", flat=True))
+    assert other.pk in asked and conflicted.pk not in asked
