@@ -226,3 +226,11 @@ def test_postgresql_keeps_the_vector_current_when_texts_change(two_places):
             " FROM cases_case WHERE id = %s", ["民用船只", "抢修堤坝", "防汛指挥部", wang.pk])
         assert cursor.fetchone() == (True, False, True)
 
+
+
+def test_a_search_works_inside_a_subquery_and_a_count(two_places):
+    user = two_places["user"]
+    searched = case_list(user, {"q": "王某"})
+
+    assert Case.objects.filter(pk__in=searched).count() == 1
+    assert searched.count() == 1
