@@ -158,3 +158,17 @@ def test_the_export_button_exports_the_list_as_filtered(client, django_capture_o
 
     page = client.get("/exports/").content.decode()
     assert "检索：" + case.reference in page and "下载 Excel" in page
+
+
+def test_a_filing_export_takes_the_registers_filters(register, django_capture_on_commit_callbacks):
+    client = client_for(register["officer"])
+    day = register["zhao"].decision_date.isoformat()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post("/api/filings/export/", {"from": day, "to": day, "outcome": "refused"}, format="json")
+    bad = client.post("/api/filings/export/", {"from": day, "to": day, "ruleset": "atlantis"}, format="json")
+
+    assert created.status_code == 202, created.content
+    job = ExportJob.objects.get(pk=created.json()["id"])
+    assert job.filters == {"outcome": "refused"} and job.case_ids == [register["zhao"].pk]
+    assert bad.status_code == 400 and "ruleset" in bad.json()["errors"]
