@@ -104,6 +104,25 @@ def case_list_export_create(*, actor: Actor, filters: dict[str, str]) -> ExportJ
     return job
 
 
+def sheet_cells(ws: Any, values: list[Any]) -> list[Any]:
+    """Write-only cells for one row: dates as Excel dates, and text that starts with "=" kept as text.
+
+    openpyxl would store such text as a formula, which Excel then runs: a title typed by anyone must
+    never become one.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, dt.date):
+            cell.number_format = DATE_FORMAT
+        elif isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells
+
+
 def _row(i: int, case: Case, today: dt.date) -> list[Any]:
     subject = case.subject
     return [
@@ -120,7 +139,6 @@ def _row(i: int, case: Case, today: dt.date) -> list[Any]:
 def case_list_export_build(job: ExportJob) -> str:
     """Write the XLSX of a case-list job, reporting progress as rows are written; returns "done"."""
     from openpyxl import Workbook  # only exports need it
-    from openpyxl.cell import WriteOnlyCell
 
     qs = overdue_first(case_list(job.requested_by, job.filters or {}))
     total = qs.count()
@@ -133,13 +151,7 @@ def case_list_export_build(job: ExportJob) -> str:
     ws.append(CASE_LIST_HEADER)
     today = timezone.localdate()
     for i, case in enumerate(qs.iterator(chunk_size=500), start=1):
-        cells = []
-        for value in _row(i, case, today):
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, dt.date):
-                cell.number_format = DATE_FORMAT
-            cells.append(cell)
-        ws.append(cells)
+        ws.append(sheet_cells(ws, _row(i, case, today)))
         if i % PROGRESS_EVERY == 0:
             ExportJob.objects.filter(pk=job.pk).update(progress=min(95, i * 95 // max(total, 1)))
     buffer = io.BytesIO()

@@ -172,3 +172,14 @@ def test_a_filing_export_takes_the_registers_filters(register, django_capture_on
     job = ExportJob.objects.get(pk=created.json()["id"])
     assert job.filters == {"outcome": "refused"} and job.case_ids == [register["zhao"].pk]
     assert bad.status_code == 400 and "ruleset" in bad.json()["errors"]
+
+
+def test_text_that_looks_like_a_formula_stays_text(django_capture_on_commit_callbacks):
+    case = CaseFactory(title="=HYPERLINK(\"http://example.invalid\",\"点此\")")
+    client = client_for(handler_of(case))
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = client.post("/api/cases/export/", {}, format="json").json()["id"]
+    _, sheet = sheet_of(client, job_id)
+
+    cell = sheet.cell(row=2, column=3)
+    assert cell.value == case.title and cell.data_type == "s"
