@@ -234,3 +234,20 @@ def test_a_search_works_inside_a_subquery_and_a_count(two_places):
 
     assert Case.objects.filter(pk__in=searched).count() == 1
     assert searched.count() == 1
+
+
+def test_the_committee_queue_finds_a_case_by_number_and_name(client):
+    from cases.models import CaseState
+    from tests.factories import case_in_state, deciding_member
+
+    wang = case_in_state(CaseState.PROPOSED, subject=PersonFactory(name="王某"), title="汛期抢险先行调用物资被问责")
+    li = case_in_state(CaseState.PROPOSED, subject=PersonFactory(name="李强", unit=wang.subject.unit),
+                       title="招商引资中先行承诺政策被问责")
+    client.force_login(deciding_member(wang))
+
+    by_number = client.get("/", {"q": li.reference}).content.decode()
+    by_name = client.get("/", {"q": "王某"}).content.decode()
+
+    assert "待研究决定" in by_number
+    assert li.title in by_number and wang.title not in by_number
+    assert wang.title in by_name and li.title not in by_name
