@@ -14,6 +14,10 @@ from django.db import migrations, models
 from django.db.models.functions import Cast, Concat, ExtractYear, LPad
 
 PG_SEARCH_UP = r"""
+-- Numbering the existing cases left deferred constraint checks queued; run them now, or PostgreSQL
+-- refuses to change the table again in this transaction.
+SET CONSTRAINTS ALL IMMEDIATE;
+
 CREATE OR REPLACE FUNCTION case_search_bigrams(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT coalesce(string_agg(substr(w, i, 2), ' '), '')
