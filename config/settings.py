@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "OutcomeEnum": "cases.models.Outcome",
         "DocumentStatusEnum": "reports.models.DocumentStatus",
         "ExportStatusEnum": "reports.models.ExportStatus",
+        "ExportKindEnum": "reports.models.ExportKind",
     },
 }
 

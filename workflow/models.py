@@ -210,6 +210,8 @@ class HistoryAction(models.TextChoices):
     DOCUMENT_DOWNLOAD = "document_download", "下载文书"
     FILING_EXPORT = "filing_export", "导出备案材料"
     FILING_EXPORT_DOWNLOAD = "filing_export_download", "下载备案材料"
+    CASE_LIST_EXPORT = "case_list_export", "导出案件清单"
+    CASE_LIST_EXPORT_DOWNLOAD = "case_list_export_download", "下载案件清单"
     RULESET_MIGRATE = "ruleset_migrate", "更正适用规则版本"
 
 

@@ -176,6 +176,10 @@ def _case_create(
                 applicant=user if origin == Origin.APPLICATION else None, applicant_unit=applicant_unit,
                 created_by=user, submission_key=submission_key or None, deadline=deadline_for(CaseState.STARTED),
             )
+            # The number is derived from the id the sequence just gave this row: concurrent creations
+            # cannot share one, and the unique index would refuse it if they did.
+            Case.objects.filter(pk=case.pk).reference_fill()
+            case.refresh_from_db(fields=["reference"])
     except IntegrityError:
         existing = Case.objects.filter(submission_key=submission_key, created_by=user).first() if submission_key else None
         if existing is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -58,7 +59,9 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
         "outcomes": Outcome.choices,
         "units": units,
         "rulesets": registry().ids(),
-        "querystring": "&".join(f"{k}={v}" for k, v in filters.items() if v),
+        "querystring": urlencode({k: v for k, v in filters.items() if v}),
+        # What the export button sends: the list exactly as shown (a queue's own state filter included).
+        "export_filters": merged if error is None else (base_filters or {}),
     }
 
 
