@@ -1,0 +1,243 @@
+"""Return visits (回访), clarification (澄清正名) and failures to tolerate (应容未容): services and API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.selectors import case_authority, members_of
+from cases.models import CaseState, Outcome
+from tests.factories import (
+    MEETING,
+    CommitteeFactory,
+    PersonFactory,
+    UnitFactory,
+    actor,
+    case_in_state,
+    committee_member,
+    deciding_member,
+    handler_of,
+    inspector,
+)
+from workflow import services
+from workflow.errors import InvalidInput, NotAllowed, WrongState
+from workflow.models import (
+    Clarification,
+    FailureStatus,
+    FailureToTolerate,
+    FailureTrigger,
+    HistoryAction,
+    Notification,
+    ReturnVisit,
+)
+from workflow.selectors import dated_tasks_open
+
+pytestmark = pytest.mark.django_db
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    from dateutil.relativedelta import relativedelta
+
+    return day + relativedelta(months=months)
+
+
+# --- return visits ---------------------------------------------------------------------------------
+
+def test_delivery_schedules_visits_at_the_configured_months_assigned_to_the_handler():
+    case = case_in_state(CaseState.EXECUTED)
+    visits = list(case.return_visits.order_by("due_on"))
+    assert [v.months_after for v in visits] == [3, 6]
+    assert [v.due_on for v in visits] == [_months_later(case.delivered_on, 3), _months_later(case.delivered_on, 6)]
+    assert all(v.assignee_id == case.handler_id for v in visits)
+    notices = Notification.objects.filter(case=case, user=case.handler, task=HistoryAction.COMPLETE_VISIT)
+    assert notices.count() == 2 and all(v.notice_id for v in visits)
+    assert case.history.filter(action=HistoryAction.SCHEDULE_VISIT).count() == 1
+
+
+def test_refused_cases_are_visited_too_and_a_jurisdiction_may_configure_its_own_months(settings):
+    settings.RETURN_VISIT_MONTHS_BY_JURISDICTION = {"zhangjiakou": [1, 12]}
+    case = case_in_state(CaseState.EXECUTED, outcome=Outcome.REFUSED)
+    assert list(case.return_visits.values_list("months_after", flat=True)) == [1, 12]
+
+
+def test_visits_fall_on_the_same_day_months_later_or_the_month_end():
+    with freeze_time("2025-11-30 10:00:00+08:00"):
+        case = case_in_state(CaseState.EXECUTED)
+    assert case.delivered_on == dt.date(2025, 11, 30)
+    assert sorted(case.return_visits.values_list("due_on", flat=True)) == [dt.date(2026, 2, 28), dt.date(2026, 5, 30)]
+
+
+def test_corrected_delivery_moves_open_visits_without_duplicating_them():
+    with freeze_time("2025-09-20 10:00:00+08:00"):
+        case = case_in_state(CaseState.EXECUTED)
+    with freeze_time("2025-09-25 10:00:00+08:00"):
+        services.delivery_correct(case_id=case.pk, actor=actor(handler_of(case)), delivered_on="2025-09-22",
+                                  reason="送达回证日期登记有误。")
+    assert sorted(case.return_visits.values_list("due_on", flat=True)) == [dt.date(2025, 12, 22),
+                                                                            dt.date(2026, 3, 22)]
+
+
+def test_completing_a_visit_records_it_in_history_and_closes_only_its_own_notice():
+    case = case_in_state(CaseState.EXECUTED)
+    first, second = case.return_visits.order_by("due_on")
+    today = timezone.localdate()
+    services.visit_complete(case_id=case.pk, actor=actor(case.handler), visit_id=first.pk, visited_on=today,
+                            form="site", notes="到单位走访，与干部谈心。", cadre_state="工作积极，状态良好。")
+    first.refresh_from_db()
+    assert first.done and first.form == "site" and first.cadre_state == "工作积极，状态良好。"
+    entry = case.history.filter(action=HistoryAction.COMPLETE_VISIT).get()
+    assert entry.changes["visit"] == first.pk
+    assert Notification.objects.get(pk=first.notice_id).done_at is not None
+    assert Notification.objects.get(pk=second.notice_id).done_at is None
+    assert [t["id"] for t in dated_tasks_open()] == [second.pk]
+
+
+def test_a_visit_cannot_be_completed_twice_nor_by_someone_outside_the_department():
+    case = case_in_state(CaseState.EXECUTED)
+    visit = case.return_visits.first()
+    kwargs = {"case_id": case.pk, "visit_id": visit.pk, "visited_on": timezone.localdate(), "form": "talk",
+              "notes": "谈话。", "cadre_state": "良好。"}
+    with pytest.raises(NotAllowed):
+        services.visit_complete(actor=actor(committee_member(case_authority(case.subject).committee)), **kwargs)
+    services.visit_complete(actor=actor(case.handler), **kwargs)
+    with pytest.raises(WrongState):
+        services.visit_complete(actor=actor(case.handler), **kwargs)
+
+
+def test_visit_dates_are_checked():
+    case = case_in_state(CaseState.EXECUTED)
+    visit = case.return_visits.first()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(InvalidInput) as err:
+        services.visit_complete(case_id=case.pk, actor=actor(case.handler), visit_id=visit.pk, visited_on=tomorrow,
+                                form="talk", notes="谈话。", cadre_state="良好。")
+    assert err.value.field == "visited_on"
+    with pytest.raises(InvalidInput) as err:
+        services.visit_add(case_id=case.pk, actor=actor(case.handler), due_on="2020-01-01", form="talk")
+    assert err.value.field == "due_on"
+    visit.refresh_from_db()
+    assert not visit.done
+
+
+def test_reassigning_the_case_passes_open_visits_to_the_new_handler():
+    case = case_in_state(CaseState.EXECUTED)
+    new = inspector(case.accountability_org)
+    services.case_reassign(case_id=case.pk, actor=actor(case.handler), handler=new, reason="工作调整。")
+    assert set(case.return_visits.values_list("assignee", flat=True)) == {new.pk}
+
+
+# --- failures to tolerate (应容未容) ------------------------------------------------------------------
+
+def test_an_overturned_refusal_records_one_failure_for_the_upper_commission():
+    case = case_in_state(CaseState.APPEALED, verdict="refused")
+    decision = services.appeal_review(
+        case_id=case.pk, actor=actor(deciding_member(case)), result="overturned", outcome="exempt",
+        resolution="经复核，撤销原决定，予以免责。", meeting_date=timezone.localdate(),
+        override_reason="复核查明新的事实，符合容错情形。", **MEETING)
+    failure = FailureToTolerate.objects.get(case=case)
+    assert failure.decision == decision and failure.trigger == FailureTrigger.APPEAL_OVERTURNED
+    authority = case_authority(case.subject)
+    assert failure.reviewer == (authority.upper_discipline or authority.discipline)
+    assert case.history.filter(action=HistoryAction.FAILURE_RECORD).count() == 1
+    # Recording again for the same decision (a retried task, a second call) changes nothing.
+    assert services.followup.failure_record(case, decision, actor(case.handler)) == failure
+    assert FailureToTolerate.objects.filter(case=case).count() == 1
+    assert case.history.filter(action=HistoryAction.FAILURE_RECORD).count() == 1
+
+
+def test_a_refusal_against_a_tolerable_verdict_records_a_failure_and_an_agreeing_one_does_not():
+    departed = case_in_state(CaseState.PROPOSED, verdict="tolerable", outcome=Outcome.REFUSED)
+    services.case_decide(case_id=departed.pk, actor=actor(deciding_member(departed)), outcome="refused",
+                         resolution="经集体研究，不予容错。", override_reason="造成重大损失，影响恶劣。",
+                         meeting_date=timezone.localdate(), **MEETING)
+    failure = FailureToTolerate.objects.get(case=departed)
+    assert failure.trigger == FailureTrigger.DEPARTURE and "造成重大损失" in failure.summary
+    agreeing = case_in_state(CaseState.DECIDED, outcome=Outcome.REFUSED)
+    exempt = case_in_state(CaseState.DECIDED)
+    assert not FailureToTolerate.objects.filter(case__in=[agreeing, exempt]).exists()
+
+
+def lower_level_cadre():
+    """A cadre managed by a county committee below a city committee (whose commission reviews)."""
+    upper = CommitteeFactory()
+    lower = CommitteeFactory(parent=upper, level="county")
+    return PersonFactory(with_login=True, unit=UnitFactory(parent=lower))
+
+
+def test_the_upper_commission_dismisses_or_opens_a_case_and_others_cannot():
+    case = case_in_state(CaseState.APPEALED, verdict="refused", subject=lower_level_cadre())
+    services.appeal_review(case_id=case.pk, actor=actor(deciding_member(case)), result="overturned",
+                           outcome="exempt", resolution="撤销原决定。", meeting_date=timezone.localdate(),
+                           override_reason="复核查明新的事实。", **MEETING)
+    failure = FailureToTolerate.objects.get(case=case)
+    with pytest.raises(InvalidInput):  # the handling department does not see the matter about itself
+        services.failure_dismiss(actor=actor(case.handler), failure_id=failure.pk, reason="理由充分。")
+    reviewer_user = members_of(failure.reviewer, Role.INSPECTOR).first() or inspector(failure.reviewer)
+    with pytest.raises(InvalidInput) as err:
+        services.failure_dismiss(actor=actor(reviewer_user), failure_id=failure.pk, reason="  ")
+    assert err.value.field == "reason"
+    services.failure_dismiss(actor=actor(reviewer_user), failure_id=failure.pk, reason="原决定理由经审查成立。")
+    failure.refresh_from_db()
+    assert failure.status == FailureStatus.DISMISSED and failure.resolved_by == reviewer_user
+    assert case.history.filter(action=HistoryAction.FAILURE_DISMISS).exists()
+    with pytest.raises(WrongState):
+        services.failure_open_case(actor=actor(reviewer_user), failure_id=failure.pk, case_id=case.pk)
+
+
+# --- clarification (澄清正名) -------------------------------------------------------------------------
+
+def test_a_clarification_from_a_case_is_recorded_with_history_and_the_cadre_is_told():
+    case = case_in_state(CaseState.CLOSED, subject=PersonFactory(with_login=True))
+    clarification = services.clarification_record(
+        actor=actor(case.handler), person=case.subject, case=case, decided_on=timezone.localdate(),
+        scope="unit", basis="经调查核实，举报反映的问题失实。",
+        accuser_referred_to="区纪委监委第二审查调查室", accuser_referred_on=timezone.localdate(),
+        accuser_outcome="已立案审查。")
+    assert clarification.organisation_id in {case.accountability_org_id, case_authority(case.subject).discipline.pk}
+    assert case.history.filter(action=HistoryAction.CLARIFY).exists()
+    assert Notification.objects.filter(user=case.subject.user, text__contains="澄清正名").exists()
+
+
+def test_a_clarification_on_its_own_and_who_may_record_it():
+    person = PersonFactory()
+    authority = case_authority(person)
+    officer = inspector(authority.discipline)
+    clarification = services.clarification_record(
+        actor=actor(officer), person=person, decided_on=timezone.localdate(), scope="circulated",
+        basis="经核查，反映问题不属实。")
+    assert clarification.case is None and clarification.organisation == authority.discipline
+    stranger = committee_member(authority.committee)
+    with pytest.raises(NotAllowed):
+        services.clarification_record(actor=actor(stranger), person=person, decided_on=timezone.localdate(),
+                                      scope="self", basis="不属实。")
+    with pytest.raises(InvalidInput) as err:
+        services.clarification_record(actor=actor(officer), person=person, decided_on=timezone.localdate(),
+                                      scope="everyone", basis="不属实。")
+    assert err.value.field == "scope"
+    assert Clarification.objects.count() == 1
+
+
+def test_the_upper_commission_links_the_case_it_opened():
+    case = case_in_state(CaseState.PROPOSED, outcome=Outcome.REFUSED, verdict="tolerable",
+                         subject=lower_level_cadre())
+    services.case_decide(case_id=case.pk, actor=actor(deciding_member(case)), outcome="refused",
+                         resolution="经集体研究，不予容错。", override_reason="造成重大损失，影响恶劣。",
+                         meeting_date=timezone.localdate(), **MEETING)
+    failure = FailureToTolerate.objects.get(case=case)
+    assert failure.reviewer == case_authority(case.subject).upper_discipline
+    reviewer_user = inspector(failure.reviewer)
+    # The people responsible for the refusal are managed at the upper level.
+    opened = case_in_state(CaseState.STARTED, subject=PersonFactory(unit=UnitFactory(parent=failure.reviewer.parent)),
+                           accountability_org=failure.reviewer, created_by=reviewer_user)
+    with pytest.raises(InvalidInput) as err:
+        services.failure_open_case(actor=actor(reviewer_user), failure_id=failure.pk, case_id=999999)
+    assert err.value.field == "case"
+    services.failure_open_case(actor=actor(reviewer_user), failure_id=failure.pk, case_id=opened.pk,
+                               note="对原决定的责任人启动问责调查。")
+    failure.refresh_from_db()
+    assert failure.status == FailureStatus.CASE_OPENED and failure.opened_case == opened
+    assert case.history.filter(action=HistoryAction.FAILURE_OPEN_CASE).get().changes["opened_case"] == opened.reference
