@@ -241,3 +241,101 @@ def test_the_upper_commission_links_the_case_it_opened():
     failure.refresh_from_db()
     assert failure.status == FailureStatus.CASE_OPENED and failure.opened_case == opened
     assert case.history.filter(action=HistoryAction.FAILURE_OPEN_CASE).get().changes["opened_case"] == opened.reference
+
+
+# --- API -------------------------------------------------------------------------------------------
+
+def client_for(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_api_lists_visits_and_hides_the_record_from_the_cadre():
+    case = case_in_state(CaseState.EXECUTED, subject=PersonFactory(with_login=True))
+    visit = case.return_visits.order_by("due_on").first()
+    handler = client_for(case.handler)
+    done = handler.post(f"/api/cases/{case.pk}/visits/{visit.pk}/complete/", {
+        "visited_on": timezone.localdate().isoformat(), "form": "talk", "notes": "谈心谈话，了解思想状况。",
+        "cadre_state": "认真整改，工作积极。"}, format="json")
+    assert done.status_code == 200, done.json()
+    assert done.json()["done"] is True and done.json()["notes"] == "谈心谈话，了解思想状况。"
+    own = client_for(case.subject.user).get(f"/api/cases/{case.pk}/visits/").json()
+    assert [(v["due_on"], v["form"]) for v in own] == [(str(v.due_on), v.form) for v in case.return_visits.all()]
+    assert all(v["notes"] is None and v["cadre_state"] is None for v in own)
+    assert handler.get(f"/api/cases/{case.pk}/visits/").json()[0]["cadre_state"] == "认真整改，工作积极。"
+
+
+def test_api_visits_are_404_to_outsiders_and_bad_input_is_a_chinese_400():
+    case = case_in_state(CaseState.EXECUTED)
+    visit = case.return_visits.first()
+    outsider = client_for(inspector(case_authority(PersonFactory()).discipline))
+    assert outsider.get(f"/api/cases/{case.pk}/visits/").status_code == 404
+    r = outsider.post(f"/api/cases/{case.pk}/visits/{visit.pk}/complete/", {
+        "visited_on": timezone.localdate().isoformat(), "form": "talk", "notes": "x", "cadre_state": "y"},
+        format="json")
+    assert r.status_code == 404
+    handler = client_for(case.handler)
+    r = handler.post(f"/api/cases/{case.pk}/visits/{visit.pk}/complete/", {
+        "visited_on": timezone.localdate().isoformat(), "form": "talk", "notes": "", "cadre_state": "良好。"},
+        format="json")
+    assert r.status_code == 400 and r.json()["field"] == "notes" and "回访记录" in r.json()["detail"]
+    r = handler.post(f"/api/cases/{case.pk}/visits/", {"due_on": "2020-01-01"}, format="json")
+    assert r.status_code == 400 and r.json()["field"] == "due_on" and "不能早于今天" in r.json()["detail"]
+    visit.refresh_from_db()
+    assert not visit.done and case.return_visits.count() == 2
+    later = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    r = handler.post(f"/api/cases/{case.pk}/visits/", {"due_on": later, "form": "site"}, format="json")
+    assert r.status_code == 201 and r.json()["months_after"] is None and case.return_visits.count() == 3
+
+
+def test_api_clarification_create_list_and_outsiders():
+    person = PersonFactory()
+    officer = client_for(inspector(case_authority(person).discipline))
+    r = officer.post("/api/clarifications/", {
+        "person": person.pk, "decided_on": timezone.localdate().isoformat(), "scope": "unit",
+        "basis": "经核查，举报反映的问题失实。"}, format="json")
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert body["scope_label"] == "所在单位" and body["organisation"] == case_authority(person).discipline.name
+    assert [c["id"] for c in officer.get("/api/clarifications/").json()["results"]] == [body["id"]]
+    outsider = client_for(inspector(case_authority(PersonFactory()).discipline))
+    assert outsider.get(f"/api/clarifications/{body['id']}/").status_code == 404
+    assert outsider.get("/api/clarifications/").json()["results"] == []
+    r = outsider.post("/api/clarifications/", {
+        "person": person.pk, "decided_on": timezone.localdate().isoformat(), "scope": "unit", "basis": "失实。"},
+        format="json")
+    assert r.status_code == 400 and r.json()["field"] == "person"
+    r = officer.post("/api/clarifications/", {"person": person.pk, "decided_on": timezone.localdate().isoformat(),
+                                             "scope": "unit", "basis": ""}, format="json")
+    assert r.status_code == 400 and "澄清依据" in r.json()["detail"]
+    r = officer.post(f"/api/clarifications/{body['id']}/referral/", {
+        "accuser_referred_to": "公安机关", "accuser_referred_on": timezone.localdate().isoformat(),
+        "accuser_outcome": "已移送司法机关。"}, format="json")
+    assert r.status_code == 200 and r.json()["accuser_referred_to"] == "公安机关"
+    assert Clarification.objects.get().accuser_outcome == "已移送司法机关。"
+
+
+def test_api_failures_for_the_upper_commission_only():
+    case = case_in_state(CaseState.APPEALED, verdict="refused", subject=lower_level_cadre())
+    services.appeal_review(case_id=case.pk, actor=actor(deciding_member(case)), result="overturned",
+                           outcome="exempt", resolution="撤销原决定。", meeting_date=timezone.localdate(),
+                           override_reason="复核查明新的事实。", **MEETING)
+    failure = FailureToTolerate.objects.get(case=case)
+    upper = client_for(inspector(failure.reviewer))
+    listed = upper.get("/api/failures-to-tolerate/?status=open").json()["results"]
+    assert [f["id"] for f in listed] == [failure.pk] and listed[0]["trigger"] == "appeal_overturned"
+    assert upper.get("/api/failures-to-tolerate/?status=bogus").status_code == 400
+    handler = client_for(case.handler)
+    assert handler.get("/api/failures-to-tolerate/").json()["results"] == []
+    assert handler.post(f"/api/failures-to-tolerate/{failure.pk}/dismiss/", {"reason": "理由成立。"},
+                        format="json").status_code == 404
+    r = upper.post(f"/api/failures-to-tolerate/{failure.pk}/dismiss/", {"reason": ""}, format="json")
+    assert r.status_code == 400 and "排除理由" in r.json()["detail"]
+    r = upper.post(f"/api/failures-to-tolerate/{failure.pk}/dismiss/", {"reason": "经审查，原决定系依据当时查明的事实作出。"},
+                   format="json")
+    assert r.status_code == 200 and r.json()["status"] == "dismissed"
+    failure.refresh_from_db()
+    assert failure.status == FailureStatus.DISMISSED
