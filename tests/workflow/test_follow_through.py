@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from freezegun import freeze_time
 from django.utils import timezone
+from freezegun import freeze_time
 
 from accounts.models import Role
 from accounts.selectors import case_authority, members_of
@@ -32,7 +32,6 @@ from workflow.models import (
     FailureTrigger,
     HistoryAction,
     Notification,
-    ReturnVisit,
 )
 from workflow.selectors import dated_tasks_open
 
@@ -339,3 +338,75 @@ def test_api_failures_for_the_upper_commission_only():
     assert r.status_code == 200 and r.json()["status"] == "dismissed"
     failure.refresh_from_db()
     assert failure.status == FailureStatus.DISMISSED
+
+
+# --- pages and citations ---------------------------------------------------------------------------
+
+def test_every_quoted_clause_is_verbatim_in_its_source_document():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from workflow import followup_policy
+
+    sources = Path(settings.BASE_DIR) / "rules" / "rulesets" / "sources"
+    for citation in followup_policy.ALL:
+        assert citation.quote in (sources / citation.source).read_text(encoding="utf-8"), citation
+
+
+def test_visit_pages_for_the_handler_and_the_cadre(client):
+    case = case_in_state(CaseState.EXECUTED, subject=PersonFactory(with_login=True))
+    first = case.return_visits.order_by("due_on").first()
+    client.force_login(case.handler)
+    page = client.get(f"/cases/{case.pk}/?tab=visits").content.decode()
+    assert "回访" in page and "记录回访情况" in page and "一问了之" in page and "配置" in page
+    bad = client.post(f"/cases/{case.pk}/visits/{first.pk}/complete/", {
+        f"visit{first.pk}-visited_on": timezone.localdate().isoformat(), f"visit{first.pk}-form": "talk",
+        f"visit{first.pk}-notes": "", f"visit{first.pk}-cadre_state": "良好。"})
+    assert bad.status_code == 400 and "请填写回访记录。" in bad.content.decode()
+    ok = client.post(f"/cases/{case.pk}/visits/{first.pk}/complete/", {
+        f"visit{first.pk}-visited_on": timezone.localdate().isoformat(), f"visit{first.pk}-form": "site",
+        f"visit{first.pk}-notes": "实地走访单位，谈心谈话。", f"visit{first.pk}-cadre_state": "干劲足。"})
+    assert ok.status_code == 302
+    listing = client.get("/visits/").content.decode()
+    assert "已完成（1）" in listing and "待回访（1）" in listing
+    client.force_login(case.subject.user)
+    own = client.get(f"/cases/{case.pk}/?tab=visits").content.decode()
+    assert "计划中" in own and "实地走访单位" not in own and "干劲足" not in own
+    assert client.get("/visits/").status_code == 404
+
+
+def test_failure_page_dismiss_with_a_chinese_message(client):
+    case = case_in_state(CaseState.APPEALED, verdict="refused", subject=lower_level_cadre())
+    services.appeal_review(case_id=case.pk, actor=actor(deciding_member(case)), result="overturned",
+                           outcome="exempt", resolution="撤销原决定。", meeting_date=timezone.localdate(),
+                           override_reason="复核查明新的事实。", **MEETING)
+    failure = FailureToTolerate.objects.get(case=case)
+    client.force_login(inspector(failure.reviewer))
+    assert case.reference in client.get("/failures-to-tolerate/").content.decode()
+    bad = client.post(f"/failures-to-tolerate/{failure.pk}/dismiss/", {f"dismiss{failure.pk}-reason": ""})
+    assert bad.status_code == 400 and "请填写排除理由。" in bad.content.decode()
+    assert client.post(f"/failures-to-tolerate/{failure.pk}/bogus/", {}).status_code == 404
+    ok = client.post(f"/failures-to-tolerate/{failure.pk}/dismiss/", {f"dismiss{failure.pk}-reason": "理由成立。"})
+    assert ok.status_code == 302
+    failure.refresh_from_db()
+    assert failure.status == FailureStatus.DISMISSED
+    client.force_login(case.handler)
+    assert client.post(f"/failures-to-tolerate/{failure.pk}/dismiss/", {}).status_code == 404
+
+
+def test_clarification_page_from_a_case(client):
+    case = case_in_state(CaseState.CLOSED)
+    client.force_login(case.handler)
+    form = client.get(f"/clarifications/new/?case={case.pk}").content.decode()
+    assert "誰辦理、誰澄清" in form
+    bad = client.post(f"/clarifications/new/?case={case.pk}", {"decided_on": timezone.localdate().isoformat(),
+                                                                "scope": "unit", "basis": "",
+                                                                "organisation": case.accountability_org_id})
+    assert bad.status_code == 400 and "请填写澄清依据" in bad.content.decode()
+    ok = client.post(f"/clarifications/new/?case={case.pk}", {
+        "decided_on": timezone.localdate().isoformat(), "scope": "circulated", "basis": "举报失实。",
+        "organisation": case.accountability_org_id, "accuser_referred_to": "公安机关"})
+    assert ok.status_code == 302
+    assert Clarification.objects.get().case == case
+    assert "一定范围内通报" in client.get("/clarifications/").content.decode()
