@@ -143,7 +143,7 @@ def clarification_new(request: HttpRequest) -> HttpResponse:
         scope_of(request.user).inspector_org_ids)
     form = ClarificationForm(request.POST or None, people=people, organisations=_org_choices(org_ids),
                              fixed_person=case is not None,
-                             initial={"decided_on": timezone.localdate(), "scope": "unit"})
+                             initial={"decided_on": timezone.localdate().isoformat(), "scope": "unit"})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.pop("person", None)
