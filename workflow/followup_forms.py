@@ -58,7 +58,6 @@ class FailureDismissForm(forms.Form):
 
 
 class FailureOpenCaseForm(forms.Form):
-    case = forms.IntegerField(label="立案案件编号（系统内部编号）", min_value=1,
-                              error_messages={"required": "请填写立案案件编号。", "invalid": "案件编号应为数字。",
-                                              "min_value": "案件编号应为正整数。"})
+    case = forms.CharField(label="立案案件编号", max_length=30, help_text="如 容案2026-00017",
+                           error_messages={"required": "请填写立案案件编号。"})
     note = _text("说明", 2000, required=False, rows=2)

@@ -410,3 +410,20 @@ def test_clarification_page_from_a_case(client):
     assert ok.status_code == 302
     assert Clarification.objects.get().case == case
     assert "一定范围内通报" in client.get("/clarifications/").content.decode()
+
+
+def test_the_opened_case_may_be_named_by_its_reference_and_a_wrong_one_is_refused():
+    case = case_in_state(CaseState.APPEALED, verdict="refused", subject=lower_level_cadre())
+    services.appeal_review(case_id=case.pk, actor=actor(deciding_member(case)), result="overturned",
+                           outcome="exempt", resolution="撤销原决定。", meeting_date=timezone.localdate(),
+                           override_reason="复核查明新的事实。", **MEETING)
+    failure = FailureToTolerate.objects.get(case=case)
+    reviewer_user = inspector(failure.reviewer)
+    opened = case_in_state(CaseState.STARTED, subject=PersonFactory(unit=UnitFactory(parent=failure.reviewer.parent)),
+                           accountability_org=failure.reviewer, created_by=reviewer_user)
+    wrong_year = opened.reference.replace(opened.reference[2:6], "1999")
+    with pytest.raises(InvalidInput):
+        services.failure_open_case(actor=actor(reviewer_user), failure_id=failure.pk, case_id=wrong_year)
+    services.failure_open_case(actor=actor(reviewer_user), failure_id=failure.pk, case_id=opened.reference)
+    failure.refresh_from_db()
+    assert failure.opened_case == opened

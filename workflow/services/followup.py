@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -354,7 +355,11 @@ def failure_open_case(*, actor: Actor, failure_id: Any, case_id: Any, note: Any 
     assert actor.user is not None  # noqa: S101 - doors pass a signed-in user
     failure = _failure_locked(actor.user, failure_id)
     _may_resolve(actor.user, failure)
-    opened = case_get(actor.user, case_id)
+    wanted = str(case_id or "").strip()
+    match = re.fullmatch(r"容案\d{4}-(\d+)", wanted)  # the reference people read, or the id the API uses
+    opened = case_get(actor.user, match.group(1) if match else wanted)
+    if opened is not None and match and opened.reference != wanted:
+        opened = None
     if opened is None:
         raise InvalidInput("立案案件不存在，或您无权查看。", field="case")
     if opened.pk == failure.case_id:
