@@ -11,7 +11,7 @@ from accounts.models import Organisation, User
 from accounts.selectors import subtree_ids
 from cases.models import Case, CaseState
 from workflow.permissions import visible_cases
-from workflow.selectors import case_get
+from workflow.selectors import case_get, clarifications_visible
 
 from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
 from .permissions import may_see_job, may_use_filing_register, visible_kinds
@@ -45,6 +45,9 @@ def document_get(user: User, document_id: Any) -> Document | None:
     doc = Document.objects.select_related("case", "issuing_org").filter(pk=pk).first()
     if doc is None:
         return None
+    if doc.kind == DocumentKind.CLARIFICATION:
+        # A clarification's notice: whoever may see the clarification (its body, the cadre cleared).
+        return doc if clarifications_visible(user).filter(pk=doc.clarification_id).exists() else None
     case = case_get(user, doc.case_id)
     if case is None or doc.kind not in visible_kinds(user, case):
         return None
@@ -165,3 +168,11 @@ def job_progress(job: ExportJob) -> int:
         .values("case_id").distinct().count()
     )
     return max(job.progress, min(80, ready * 80 // max(len(job.case_ids), 1)))
+
+
+def clarification_documents(user: User, clarification_id: Any) -> QuerySet[Document]:
+    """Every version of a visible clarification's notice, newest first."""
+    if not clarifications_visible(user).filter(pk=clarification_id).exists():
+        return Document.objects.none()
+    return Document.objects.filter(clarification_id=clarification_id, kind=DocumentKind.CLARIFICATION).order_by(
+        "-version")

@@ -13,6 +13,8 @@ from .documents import (
     REQUEUE_AFTER,
     SYSTEM,
     _claim,
+    clarification_document_request,
+    clarification_documents_ensure,
     document_download_record,
     document_fail,
     document_generate,
@@ -35,6 +37,8 @@ from .numbers import number_format, number_next
 from .outbox import outbox_dispatch
 
 __all__ = [
+    "clarification_document_request",
+    "clarification_documents_ensure",
     "CLAIM_LEASE",
     "EXPORT_WAIT_LIMIT",
     "NUMBERED_KINDS",

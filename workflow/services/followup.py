@@ -40,7 +40,7 @@ from ..models import (
     VisitForm,
 )
 from ..timeline import cn_date
-from .kernel import as_date, choice, limited_text, lock, members, notify, save
+from .kernel import as_date, choice, limited_text, lock, members, notify, outbox_kick, save
 
 TEXT_MAX = 5000
 NAME_MAX = 100
@@ -238,6 +238,8 @@ def clarification_record(
     if person.user is not None and person.user.is_active:
         Notification.objects.create(user=person.user, case=case,
                                     text=f"已为您澄清正名（{ClarificationScope(scope).label}）")
+    # The dispatcher issues the notice (澄清正名通知) for every clarification that has none yet.
+    transaction.on_commit(outbox_kick)
     return clarification
 
 
