@@ -253,6 +253,8 @@ def document_context(document: Document) -> dict[str, Any]:
             "proposal_outcome_label": Outcome(proposals[-1].recommended_outcome).label if proposals else "",
             "consultations": consultations,
             "appeals": list(case.appeals.order_by("filed_at")),
+            # 回访 done by the time the report is (re)issued (张家口 第十一条(五)).
+            "return_visits": list(case.return_visits.filter(completed_at__isnull=False).order_by("visited_on")),
             "origin_label": case.get_origin_display(),
             "disposition_label": case.get_disposition_display() if case.disposition else "",
             "rounds": len(proposals),

@@ -124,7 +124,8 @@ def filing_list(
     if organisation is not None:
         ids = subtree_ids(organisation)
         qs = qs.filter(Q(subject__unit_id__in=ids) | Q(accountability_org_id__in=ids))
-    return qs.select_related("subject__unit", "accountability_org").order_by(*FILING_ORDER)
+    return (qs.select_related("subject__unit", "accountability_org").prefetch_related("return_visits")
+            .order_by(*FILING_ORDER))
 
 
 def current_filings(case_ids: list[int]) -> dict[int, Document]:

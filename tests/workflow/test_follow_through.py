@@ -427,3 +427,20 @@ def test_the_opened_case_may_be_named_by_its_reference_and_a_wrong_one_is_refuse
     services.failure_open_case(actor=actor(reviewer_user), failure_id=failure.pk, case_id=opened.reference)
     failure.refresh_from_db()
     assert failure.opened_case == opened
+
+
+def test_a_completed_visit_appears_in_the_filing_register(client):
+    from accounts.selectors import case_authority as authority_of
+    from tests.factories import orgdept_officer
+
+    case = case_in_state(CaseState.EXECUTED)
+    first = case.return_visits.order_by("due_on").first()
+    services.visit_complete(case_id=case.pk, actor=actor(case.handler), visit_id=first.pk,
+                            visited_on=timezone.localdate(), form="talk", notes="谈话。", cadre_state="积极整改，表现良好。")
+    officer = orgdept_officer(authority_of(case.subject).orgdept)
+    rows = client_for(officer).get("/api/filings/").json()["results"]
+    visits = next(r for r in rows if r["case"] == case.pk)["return_visits"]
+    assert visits[0]["visited_on"] == timezone.localdate().isoformat()
+    assert visits[0]["cadre_state"] == "积极整改，表现良好。" and visits[1]["visited_on"] is None
+    client.force_login(officer)
+    assert "积极整改，表现良好。" in client.get("/filings/").content.decode()
