@@ -23,6 +23,8 @@ from .pagination import TimeCursorPagination
 from .permissions import sees_internal
 from .selectors import case_get, case_or_404, clarifications_visible, failures_visible, return_visits_for
 
+ID_MAX = 2**63 - 1  # a database id: anything larger is a 400, never an overflow in the query
+
 
 class FollowupPagination(TimeCursorPagination):
     page_size = 50
@@ -133,10 +135,11 @@ class ClarificationOutput(serializers.Serializer):
 
 
 class ClarificationInput(serializers.Serializer):
-    person = serializers.IntegerField(required=False, allow_null=True, default=None,
+    person = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=ID_MAX,
                                       help_text="被澄清干部编号；从案件发起时可省略")
-    case = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="来源案件编号（可选）")
-    organisation = serializers.IntegerField(required=False, allow_null=True, default=None,
+    case = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=ID_MAX,
+                                    help_text="来源案件编号（可选）")
+    organisation = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=ID_MAX,
                                             help_text="澄清机关编号；默认本人所在的有管辖权的纪检监察机关")
     decided_on = serializers.DateField()
     scope = serializers.ChoiceField(choices=ClarificationScope.choices)
@@ -238,7 +241,7 @@ class FailureDismissInput(serializers.Serializer):
 
 
 class FailureOpenCaseInput(serializers.Serializer):
-    case = serializers.IntegerField(help_text="上级纪检监察机关就此启动的案件编号")
+    case = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text="上级纪检监察机关就此启动的案件编号")
     note = _text(2000, "说明", required=False)
 
 
