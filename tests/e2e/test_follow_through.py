@@ -64,6 +64,9 @@ def test_inspector_clarifies_a_cadre_on_its_own(site):
     table = page.locator("table.clarifications-table").inner_text()
     assert "张某" in table and "一定范围内通报" in table and "移送公安机关" in table
     screenshot(page, "followup-clarifications")
+    link = page.get_by_role("link", name="澄清正名通知（PDF）").first.get_attribute("href")
+    pdf = page.request.get(link)
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
 
 
 def test_upper_commission_sees_and_dismisses_a_possible_failure_to_tolerate(site):
