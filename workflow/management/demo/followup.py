@@ -24,7 +24,7 @@ def demo_followup_seed(*, world: Any) -> int:
     insp = Actor(user=u["inspector"], role=Role.INSPECTOR, organisation=o["zjk_dc"].name, via="seed")
     today = timezone.localdate()
     created = 0
-    case = Case.objects.filter(submission_key="demo-executed-refused").first()
+    case = Case.objects.filter(title="排污许可核发把关不严", accountability_org=o["zjk_dc"]).order_by("id").first()
     visit = ReturnVisit.objects.filter(case=case).order_by("due_on").first() if case else None
     if visit is not None and not visit.done and case.handler_id == u["inspector"].pk:
         services.visit_complete(case_id=case.pk, actor=insp, visit_id=visit.pk, visited_on=today, form="talk",
