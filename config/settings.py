@@ -278,6 +278,30 @@ def _iso_dates(name: str) -> list[dt.date]:
 WORK_CALENDAR_EXTRA_HOLIDAYS = _iso_dates("WORK_CALENDAR_EXTRA_HOLIDAYS")
 WORK_CALENDAR_EXTRA_WORKDAYS = _iso_dates("WORK_CALENDAR_EXTRA_WORKDAYS")
 
+# --- follow-through: return visits (回访) ---
+# Zhangjiakou 第十一条(五) and Hohhot art. 19 ask for return visits but name no dates: the months after
+# delivery are configuration (配置). RETURN_VISIT_MONTHS="3,6" for every jurisdiction;
+# RETURN_VISIT_MONTHS_BY_JURISDICTION="hohhot:3,6,12;henan:6" overrides it per jurisdiction.
+def _months(name: str, text: str) -> list[int]:
+    try:
+        months = sorted({int(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} 中有无效月数（应为逗号分隔的正整数）：{text!r}") from None
+    if any(m < 1 or m > 120 for m in months):
+        raise ImproperlyConfigured(f"{name} 中的月数须在 1 至 120 之间：{text!r}")
+    return months
+
+
+RETURN_VISIT_MONTHS = _months("RETURN_VISIT_MONTHS", env.str("RETURN_VISIT_MONTHS", default="3,6"))
+RETURN_VISIT_MONTHS_BY_JURISDICTION = {
+    key.strip(): _months("RETURN_VISIT_MONTHS_BY_JURISDICTION", value)
+    for key, _, value in (
+        item.partition(":") for item in env.str("RETURN_VISIT_MONTHS_BY_JURISDICTION", default="").split(";")
+        if item.strip()
+    )
+}
+# --- end follow-through ---
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)

@@ -262,6 +262,9 @@ ACTIONS: dict[str, ActionSpec] = {
     "add_statement": ActionSpec(
         "提交陈述", PRE_DECISION, None, Rule(is_subject, "只有当事干部本人（或被问责单位）可以提交陈述。"),
     ),
+    # Return visits (回访) after the decision: the handling department plans and records them.
+    "schedule_visit": ActionSpec("安排回访", S.decided(), None, HANDLING),
+    "complete_visit": ActionSpec("完成回访", S.decided(), None, HANDLING),
 }
 
 # Forms that keep drafts without being an action of their own.

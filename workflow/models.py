@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from accounts.models import Organisation
+from accounts.models import Organisation, Person
 from cases.models import Case, Outcome
 
 
@@ -213,6 +213,13 @@ class HistoryAction(models.TextChoices):
     CASE_LIST_EXPORT = "case_list_export", "导出案件清单"
     CASE_LIST_EXPORT_DOWNLOAD = "case_list_export_download", "下载案件清单"
     RULESET_MIGRATE = "ruleset_migrate", "更正适用规则版本"
+    # --- follow-through (回访, 澄清正名, 应容未容) ---
+    SCHEDULE_VISIT = "schedule_visit", "安排回访"
+    COMPLETE_VISIT = "complete_visit", "完成回访"
+    CLARIFY = "clarify", "澄清正名"
+    FAILURE_RECORD = "failure_record", "记录可能的应容未容问题"
+    FAILURE_DISMISS = "failure_dismiss", "排除应容未容问题"
+    FAILURE_OPEN_CASE = "failure_open_case", "就应容未容问题立案"
 
 
 class OutboxKind(models.TextChoices):
@@ -376,3 +383,131 @@ class HistoryAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.count} 条 {self.last_hash[:12]}"
+
+
+# --- follow-through: return visits, clarification, failure to tolerate ---------------------------
+# Zhangjiakou 第十一条(三)(四)(五); Hohhot arts. 17-19. Services in ``workflow.services.followup``.
+
+
+class VisitForm(models.TextChoices):
+    TALK = "talk", "谈话"
+    SITE = "site", "实地走访"
+    OTHER = "other", "其他"
+
+
+class ReturnVisit(models.Model):
+    """A return visit (回访) to the cadre after a decision was delivered: planned, then done."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="return_visits")
+    due_on = models.DateField("计划回访日期")
+    form = models.CharField("回访形式", max_length=10, choices=VisitForm.choices, default=VisitForm.TALK)
+    # Months after delivery for a visit the system scheduled (configuration, 配置); None: added by hand.
+    months_after = models.PositiveSmallIntegerField("送达后月数", null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="回访承办人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    visited_on = models.DateField("回访日期", null=True, blank=True)
+    notes = models.TextField("回访记录", blank=True)
+    cadre_state = models.TextField("干部现实表现", blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    notice = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "回访"
+        verbose_name_plural = "回访"
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "months_after"], condition=models.Q(months_after__isnull=False),
+                                    name="return_visit_scheduled_once"),
+        ]
+        indexes = [models.Index(fields=["completed_at", "due_on"], name="return_visit_open_idx")]
+
+    def __str__(self) -> str:
+        return f"回访 {self.due_on}"
+
+    @property
+    def done(self) -> bool:
+        return self.completed_at is not None
+
+
+class ClarificationScope(models.TextChoices):
+    SELF = "self", "本人"
+    UNIT = "unit", "所在单位"
+    CIRCULATED = "circulated", "一定范围内通报"
+
+
+class Clarification(models.Model):
+    """A clarification (澄清正名) for a cadre found to have been falsely or wrongly accused."""
+
+    person = models.ForeignKey(Person, verbose_name="被澄清干部", on_delete=models.PROTECT,
+                               related_name="clarifications")
+    case = models.ForeignKey(Case, verbose_name="来源案件", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="clarifications")
+    # 谁办理、谁澄清: the body that handled the matter decides and announces it.
+    organisation = models.ForeignKey(Organisation, verbose_name="澄清机关", on_delete=models.PROTECT,
+                                     related_name="clarifications")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="决定人", on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_on = models.DateField("决定日期")
+    scope = models.CharField("通报范围", max_length=20, choices=ClarificationScope.choices)
+    basis = models.TextField("澄清依据（调查核实情况）")
+    accuser_referred_to = models.CharField("诬告陷害人移送或处理机关", max_length=100, blank=True)
+    accuser_referred_on = models.DateField("移送日期", null=True, blank=True)
+    accuser_outcome = models.TextField("处理结果", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "澄清正名"
+        verbose_name_plural = "澄清正名"
+        ordering = ["-decided_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"澄清正名：{self.person.name}"
+
+
+class FailureTrigger(models.TextChoices):
+    APPEAL_OVERTURNED = "appeal_overturned", "申诉复核撤销不予容错决定"
+    DEPARTURE = "departure", "决定未采纳“予以容错”的规则评估"
+
+
+class FailureStatus(models.TextChoices):
+    OPEN = "open", "待处理"
+    DISMISSED = "dismissed", "已排除"
+    CASE_OPENED = "case_opened", "已立案"
+
+
+class FailureToTolerate(models.Model):
+    """A possible 应容未容 matter (Zhangjiakou 第十一条(四)) for the upper-level commission to examine.
+
+    One per triggering decision (the appeal review that overturned a refusal, or the refusal that
+    departed from a verdict of ``tolerable``): the constraint makes recording it idempotent.
+    """
+
+    case = models.ForeignKey(Case, verbose_name="原案件", on_delete=models.PROTECT, related_name="failures")
+    decision = models.OneToOneField(Decision, verbose_name="引发的决定", on_delete=models.PROTECT,
+                                    related_name="failure")
+    trigger = models.CharField("情形", max_length=20, choices=FailureTrigger.choices)
+    reviewer = models.ForeignKey(Organisation, verbose_name="审查机关", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="failures_to_review")
+    summary = models.TextField("情况摘要")
+    status = models.CharField("状态", max_length=20, choices=FailureStatus.choices, default=FailureStatus.OPEN)
+    resolution = models.TextField("处理说明", blank=True)
+    opened_case = models.ForeignKey(Case, verbose_name="立案案件", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "应容未容问题"
+        verbose_name_plural = "应容未容问题"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"应容未容：{self.case}"

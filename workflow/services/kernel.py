@@ -173,10 +173,10 @@ def save(
 
 # --- tell people, tell the system ----------------------------------------------------------------
 
-def notify(users: Iterable[User], case: Case, text: str, *, task: str = "") -> None:
+def notify(users: Iterable[User], case: Case, text: str, *, task: str = "") -> list[Notification]:
     """In-app notices, one per distinct user; ``task`` is the action the notice asks for, if any."""
     unique = {u.pk: u for u in users}.values()
-    Notification.objects.bulk_create(
+    return Notification.objects.bulk_create(
         [Notification(user=u, case=case, text=text[:300], task=task) for u in unique]
     )
 

@@ -16,8 +16,8 @@ from cases.models import Case, CaseState, MatterCategory
 from cases.selectors import case_evaluation
 from rules.errors import RuleError
 
+from .. import followup_policy, services
 from .. import forms as f
-from .. import services
 from ..actions import ACTIONS, action_form, action_run, consultations_outstanding, drafts_kept
 from ..doors import actor_for, form_errors_from
 from ..errors import StaleRevision, WorkflowError
@@ -96,6 +96,7 @@ def _case_page(
     status: int = 200,
     review: bool = False,
     tab: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     user = request.user
     actions = allowed_actions(user, case)
@@ -155,6 +156,7 @@ def _case_page(
         "tab": tab or request.GET.get("tab", "facts"),
         "matter_label": MatterCategory(case.matter_category).label if case.matter_category else "",
     }
+    ctx.update(_visits_context(user, case, internal, extra or {}))
     template = "workflow/case_detail.html"
     if review:
         template = "workflow/review.html"
@@ -165,6 +167,34 @@ def _case_page(
             ctx["pending_consultations"] = pending
         ctx["latest_proposal"] = proposals[-1] if proposals else None
     return render(request, template, ctx, status=status)
+
+
+def _visits_context(user: Any, case: Case, internal: bool, extra: dict[str, Any]) -> dict[str, Any]:
+    """The 回访 tab: the plan for everyone who sees the case; the record and its forms for officials."""
+    from ..followup_forms import VisitAddForm, VisitCompleteForm
+    from ..selectors import return_visits_for
+
+    visits = list(return_visits_for(user, case))
+    may_complete = can(user, "complete_visit", case)
+    bound = extra.get("visit_forms", {})
+    for visit in visits:
+        if may_complete and not visit.done:
+            visit.complete_form = bound.get(visit.pk) or VisitCompleteForm(  # type: ignore[attr-defined]
+                prefix=f"visit{visit.pk}", initial={"form": visit.form})
+    return {
+        "return_visits": visits,
+        "visits_internal": internal,
+        "visit_add_form": (extra.get("visit_add_form") or VisitAddForm(prefix="visit_add"))
+        if can(user, "schedule_visit", case) else None,
+        "can_clarify": internal and bool(_clarifying(user, case)),
+        "visits_cite": "；".join(str(c) for c in followup_policy.VISITS),
+    }
+
+
+def _clarifying(user: Any, case: Case) -> list[int]:
+    from ..services.followup import clarifying_orgs
+
+    return [] if case.subject.is_unit else clarifying_orgs(user, case.subject, case)
 
 
 @login_required
