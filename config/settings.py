@@ -145,6 +145,8 @@ TEMPLATES = [
                 "audit.context_processors.auditor",
                 "workflow.context_processors.notifications",
             ],
+            # One date format everywhere (2027年1月1日): |cn_date and |cn_datetime in every template.
+            "builtins": ["rules.templatetags.cn_dates"],
         },
     },
 ]

@@ -60,7 +60,7 @@ def case_execute(*, case_id: int, actor: Actor, delivered_on: Any, expected_revi
          changes={"delivered_on": delivered, "appeal_deadline": case.appeal_deadline})
     text = f"容错认定结论已送达：{case.get_outcome_display()}"
     if case.outcome == Outcome.REFUSED:
-        text += f"；如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前提出申诉"
+        text += f"；如不服，可在 {cn_date(case.appeal_deadline)} 前提出申诉"
     notify(parties(case), case, text)
     return case
 
