@@ -105,6 +105,7 @@ def grounds(evaluation: dict[str, Any]) -> dict[str, Any]:
         "verdict_label": evaluation.get("verdict_label", ""),
         "ruleset_title": evaluation.get("title", ""),
         "ruleset_label": f"{evaluation.get('ruleset', '')}@{evaluation.get('version', '')}",
+        "ruleset_version": evaluation.get("version", ""),
         "ruleset_doc_number": evaluation.get("doc_number") or "",
         "content_hash": evaluation.get("content_hash", ""),
         "engine_version": evaluation.get("engine_version", ""),
