@@ -84,7 +84,7 @@ def derive(
         hit = loss >= param.value
         return hit, (
             f"记录的损失金额 {loss:,.2f}{param.unit} {'≥' if hit else '<'} 重大损失数额参数 {param.value:,.0f}{param.unit}"
-            f"（{version.id}@{version.version} 的配置值，非文件规定）"
+            "（系统配置值，非文件规定）"
         )
     if source == "repeat_same_matter":
         return _repeat_same_matter(facts["prior_same_matter"], conduct)
