@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 from cases.models import Case, CaseState, MatterCategory
 from cases.selectors import case_evaluation
 from rules.errors import RuleError
-from rules.presentation import for_people, meaning
+from rules.loader import registry
+from rules.presentation import clause_label, for_people, meaning
 
 from .. import forms as f
 from .. import services
@@ -66,6 +67,17 @@ def _trace_groups(
         row["evidence"] = by_clause.get(item["clause"], [])
         groups.setdefault(kind, []).append(row)
     return [{"kind": k, "label": label, "items": groups[k]} for k, label in KIND_ORDER if groups.get(k)]
+
+
+def _clause_labels(case: Case, evaluation: dict[str, Any] | None) -> dict[str, str]:
+    """Clause id → how people name it (title and article), also for users who do not see the evaluation."""
+    if evaluation:
+        return {t["clause"]: t["label"] for t in evaluation.get("trace", [])}
+    try:
+        version = registry().version_for(case.ruleset, case.conduct_date)
+    except RuleError:
+        return {}
+    return {c.id: clause_label(version, c.id) for c in version.clauses}
 
 
 def _action_forms(
@@ -127,7 +139,7 @@ def _case_page(
     clause_choices = []
     if evaluation:
         clause_choices = [(t["clause"], t["label"]) for t in evaluation.get("trace", [])]
-    clause_labels = {t["clause"]: t["label"] for t in (evaluation or {}).get("trace", [])}
+    clause_labels = _clause_labels(case, evaluation)
     ctx = {
         "case": case,
         "overdue": case.is_overdue(),
@@ -145,7 +157,7 @@ def _case_page(
         "can_participant": can(user, "add_participant", case),
         "evidence": evidence,
         "clause_labels": clause_labels,
-        "claimed_labels": [clause_labels.get(c, c) for c in case.claimed_situations or []],
+        "claimed_labels": [clause_labels.get(c, "（本规则集无此条款）") for c in case.claimed_situations or []],
         "statements": list(case.statements.select_related("author")) if party_material else [],
         "participants": list(case.participants.all()),
         "proposals": proposals,
