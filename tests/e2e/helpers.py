@@ -126,3 +126,12 @@ def control(form: Any, label: str):  # noqa: ANN201 - Locator
 
 def state_badge(page: Page) -> str:
     return page.locator("h1 .badge").first.inner_text()
+
+
+def clause_title(clause_id: str) -> str:
+    """How a page names a clause to people (its title): the finding form's labels read "<title> 认定"."""
+    for family in registry().families():
+        for version in family.versions:
+            if version.has_clause(clause_id):
+                return version.clause(clause_id).title
+    raise KeyError(clause_id)
