@@ -27,6 +27,8 @@ TECHNICAL = [
     (re.compile(r"major_loss_threshold|content_hash"), "a parameter or key name"),
     (re.compile(r"\.(ya?ml|txt)\b"), "a source file name"),
     (re.compile(r"[{\[]\s*\"[a-z_]+\"\s*:"), "JSON"),
+    (re.compile(r"\b(started|investigat\w*|propose[d]?|decided?|executed?|appeal(ed)?|closed|withdrawn|apply)\b"),
+     "a state's or action's code"),
 ]
 # The one date format: 2027年1月1日 (no leading zeros), with a time 2027年1月1日 09:05.
 OTHER_DATE_FORMATS = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{4}/\d{1,2}/\d{1,2}\b|\d{4}年0\d月|月0\d日")

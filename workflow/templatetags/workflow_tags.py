@@ -24,3 +24,19 @@ def ruleset_short(ruleset_id: str) -> str:
         return registry().family(ruleset_id).latest.jurisdiction
     except (RuleError, AttributeError):
         return ruleset_id
+
+
+@register.filter
+def action_label(code: str) -> str:
+    """A history entry's action in words (提交书面申请), never its code."""
+    from workflow.models import HistoryAction
+
+    return HistoryAction(code).label if code in HistoryAction.values else code
+
+
+@register.filter
+def state_label(code: str) -> str:
+    """A case state in words (调查中), never its code; empty stays empty."""
+    from cases.models import CaseState
+
+    return CaseState(code).label if code in CaseState.values else code
