@@ -71,9 +71,13 @@ class CompareForm(forms.Form):
         }
         return data
 
-    def clause_bound_groups(self) -> list[tuple[Any, list[forms.BoundField]]]:
-        """Each rule set with the selects of its clauses, for the page."""
-        return [(family, [self[name] for name in names]) for family, names in self.clause_groups]
+    def clause_bound_groups(self) -> list[dict[str, Any]]:
+        """Each rule set with the selects of its clauses, for the page; open when one has an answer."""
+        groups = []
+        for family, names in self.clause_groups:
+            fields = [self[name] for name in names]
+            groups.append({"family": family, "fields": fields, "open": any(f.value() for f in fields)})
+        return groups
 
     def answers(self) -> dict[str, str]:
         return {
