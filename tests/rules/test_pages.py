@@ -46,7 +46,7 @@ def test_loss_threshold_is_shown_as_configuration_not_as_a_version(client_in):
     html = client_in.get(reverse("rules:detail", args=["zhangjiakou"])).content.decode()
     assert "配置：重大损失数额" in html and "major_loss_threshold" not in html
     assert "配置，非文件规定" in html
-    assert "本系统自 2019-03-26 起设为 500,000 元" in html
+    assert "本系统自 2019年3月26日 起设为 500,000 元" in html
     assert "2023" not in html
 
 
