@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from accounts.selectors import CaseAuthority, case_authority
 from cases.models import Case, Outcome
+from rules.dates import cn_date
 from rules.errors import RuleError
 from rules.loader import registry
 from workflow.deadlines import appeal_window_days
@@ -39,11 +40,6 @@ def cn_number(n: int) -> str:
     return str(n)
 
 
-def cn_date(value: dt.date | None) -> str:
-    """GB/T 9704 writes the date of issue in Arabic numerals without leading zeros: 2026年3月5日."""
-    if value is None:
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 # runserver's own default address: development's last resort when nothing says where the server runs.
@@ -109,6 +105,7 @@ def grounds(evaluation: dict[str, Any]) -> dict[str, Any]:
         "verdict_label": evaluation.get("verdict_label", ""),
         "ruleset_title": evaluation.get("title", ""),
         "ruleset_label": f"{evaluation.get('ruleset', '')}@{evaluation.get('version', '')}",
+        "ruleset_version": evaluation.get("version", ""),
         "ruleset_doc_number": evaluation.get("doc_number") or "",
         "content_hash": evaluation.get("content_hash", ""),
         "engine_version": evaluation.get("engine_version", ""),

@@ -22,6 +22,7 @@ from accounts.models import Organisation, OrgKind, Role
 from accounts.selectors import case_authority, members_of
 from cases.models import Case, Outcome
 from cases.models import CaseState as S
+from rules.dates import cn_date
 
 from . import forms as f
 from . import serializers as s
@@ -87,7 +88,7 @@ def _refusal_appealable(a: Access) -> str | None:
     if a.case.outcome != Outcome.REFUSED:
         return "只有不予容错的决定可以申诉。"
     if a.case.appeal_deadline and timezone.localdate() > a.case.appeal_deadline:
-        return f"申诉期限已于 {a.case.appeal_deadline:%Y年%m月%d日} 届满。"
+        return f"申诉期限已于 {cn_date(a.case.appeal_deadline)} 届满。"
     return None
 
 

@@ -190,7 +190,8 @@ def application_choices(user: User) -> ApplicationChoices | None:
         jurisdiction, default_org = person.unit.jurisdiction, authority.discipline
     try:
         version = registry().version_for(jurisdiction, timezone.localdate())
-        situations = [(c.id, f"{c.short_id} {c.title}：{c.text}") for c in version.situations()]
+        situations = [(c.id, f"{c.title}（{c.citation}）：{c.text}" if c.citation else f"{c.title}：{c.text}")
+                      for c in version.situations()]
     except RuleError:
         situations = []
     orgs = Organisation.objects.filter(pk__in=acting, kind__in=[OrgKind.DISCIPLINE, OrgKind.FUNCTIONAL])

@@ -62,7 +62,7 @@ def case_execute(*, case_id: int, actor: Actor, delivered_on: Any, expected_revi
     visits_schedule(case, actor)  # 回访 after delivery, tolerated or not
     text = f"容错认定结论已送达：{case.get_outcome_display()}"
     if case.outcome == Outcome.REFUSED:
-        text += f"；如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前提出申诉"
+        text += f"；如不服，可在 {cn_date(case.appeal_deadline)} 前提出申诉"
     notify(parties(case), case, text)
     return case
 

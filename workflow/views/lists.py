@@ -19,6 +19,7 @@ from accounts.selectors import (
     roles_of,
 )
 from cases.models import Case, CaseState, Origin, Outcome
+from rules.dates import cn_date
 from rules.loader import registry
 
 from .. import services
@@ -142,7 +143,7 @@ def _next_step_for_cadre(case: Case, *, for_unit: bool = False) -> str:
         return "已作出决定，问责部门将书面反馈给您。"
     if s == CaseState.EXECUTED:
         if case.outcome == Outcome.REFUSED and case.appeal_deadline:
-            return f"已送达不予容错的决定。如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前申诉。"
+            return f"已送达不予容错的决定。如不服，可在 {cn_date(case.appeal_deadline)} 前申诉。"
         return "已送达书面反馈。"
     if s == CaseState.APPEALED:
         return "申诉已受理，等待复核。"
