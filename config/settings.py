@@ -30,6 +30,8 @@ def _bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _bool("DEBUG", True)
+# Rule-set versions published in the workbench are served beside the shipped rule files.
+RULES_FROM_DATABASE = _bool("RULES_FROM_DATABASE", True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("生产模式（DEBUG=0）必须设置 SECRET_KEY，且不得使用默认值")
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
     "cases",
     "workflow",
     "reports",
+    "workbench",
 ]
 
 # The compose stack's access log records the user id (the proxy strips the header it travels in).
