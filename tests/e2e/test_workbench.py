@@ -1,0 +1,169 @@
+"""Onboarding Zhangjiagang from the raw report entirely through the workbench's pages: upload, select,
+classify, version, tests, review by a second editor, publish; the published rule set then gives the
+shipped rule set's verdicts and decisive clauses on all of its worked examples."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from accounts.models import Role
+from rules.casefiles import CASES_DIR, load_cases, run_case
+from rules.registry import RULESETS_DIR, registry, reset_registry
+from tests import factories
+from tests.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import screenshot
+from tests.workbench import onboarding as ob
+from workbench.models import PublishedVersion
+
+pytestmark = pytest.mark.e2e
+
+SELECT_JS = """(words) => {
+  const doc = document.getElementById('wb-doc');
+  const walker = document.createTreeWalker(doc, NodeFilter.SHOW_TEXT);
+  const nodes = []; let total = 0, n;
+  while ((n = walker.nextNode())) { nodes.push([n, total]); total += n.data.length; }
+  const full = nodes.map(x => x[0].data).join('');
+  const at = full.indexOf(words);
+  if (at < 0) { throw new Error('not in document: ' + words); }
+  const find = (pos) => { for (const [node, base] of nodes) { if (pos <= base + node.data.length) return [node, pos - base]; } };
+  const [sn, so] = find(at + 1 > 0 ? at : 0); const [en, eo] = find(at + words.length);
+  const range = document.createRange();
+  range.setStart(sn, so === sn.data.length ? so : so); range.setEnd(en, eo);
+  const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+  doc.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+}"""
+
+
+@pytest.fixture
+def editors(world):
+    org = world.orgs["zjk_dc"] if hasattr(world, "orgs") and "zjk_dc" in world.orgs else factories.DisciplineFactory()
+    users = {}
+    for name, full in (("wb_editor", "规则编辑甲"), ("wb_reviewer", "规则编辑乙")):
+        user = factories.member(org, Role.RULESET_EDITOR, username=name, full_name=full)
+        user.set_password(DEMO_PASSWORD)
+        user.must_change_password = False
+        user.save()
+        world.users[name] = user
+    return org
+
+
+@pytest.fixture(autouse=True)
+def published_rules(settings):
+    settings.RULES_FROM_DATABASE = True
+    reset_registry()
+    yield
+    settings.RULES_FROM_DATABASE = False
+    reset_registry()
+
+
+def _select(page, words: str) -> None:
+    page.evaluate(SELECT_JS, words)
+    assert page.input_value("#wb-clause-form [data-wb-end]") != ""
+
+
+def _clause(page, kind: str, title: str, words: str, derive: dict | None = None) -> None:
+    _select(page, words)
+    page.select_option("#wb-kind", kind)
+    page.fill("#wb-title", title)
+    if derive:
+        page.select_option("#wb-derive-from", derive["derive_from"])
+        page.select_option("#wb-derive-true", derive["derive_if_true"])
+        page.select_option("#wb-derive-false", derive["derive_if_false"])
+    page.click("#wb-add-clause")
+    page.wait_for_load_state()
+    assert "已标出" in page.inner_text(".messages"), page.inner_text(".messages")
+
+
+def test_zhangjiagang_onboarded_in_the_browser_gives_the_shipped_verdicts(site, editors):
+    page = site.login("wb_editor")
+    page.goto("/workbench/")
+    form = page.locator("#wb-upload")
+    form.locator("input[name=ruleset_id]").fill(ob.RULESET)
+    form.locator("input[name=version_label]").fill("2017")
+    form.locator("input[name=document]").set_input_files(str(RULESETS_DIR / "sources" / ob.SOURCE))
+    form.get_by_role("button", name="上传并识别条目").click()
+    page.wait_for_url("**/workbench/*/")
+
+    # bad input first: an empty selection is refused and adds nothing
+    page.evaluate("() => window.getSelection().removeAllRanges()")
+    page.fill("#wb-title", "空选")
+    page.click("#wb-add-clause")
+    page.wait_for_load_state()
+    assert "请先在文件中选中一段文字" in page.inner_text(".messages") or "为空" in page.inner_text(".messages")
+
+    for kind, title, words, derive in ob.CLAUSES:
+        _clause(page, kind, title, words, derive)
+    # an overlapping selection is refused
+    _select(page, "主动挽回损失")
+    page.select_option("#wb-kind", "X")
+    page.fill("#wb-title", "重叠")
+    page.click("#wb-add-clause")
+    page.wait_for_load_state()
+    assert "重叠" in page.inner_text(".messages")
+    _select(page, ob.SOFT)
+    page.select_option("#wb-kind", "soft:P")
+    page.click("#wb-add-clause")
+    page.wait_for_load_state()
+
+    version = page.locator("#wb-version")
+    version.locator("input[name=title]").fill("张家港市容错免责机制")
+    version.locator("input[name=issuer]").fill("中共张家港市委")
+    version.locator("input[name=jurisdiction]").fill("江苏省张家港市")
+    version.locator("input[name=effective_from]").fill("2017-03-01")
+    version.locator("input[name=effective_from_approximate]").check()
+    version.locator("input[name=outcomes_citation]").fill("对其免除或从轻、减轻处分或处理")
+    page.click("#wb-save-version")
+    page.wait_for_load_state()
+    assert "已保存版本说明" in page.inner_text(".messages")
+
+    page.fill("#wb-disposition-note", "报道中与容错认定无关的段落")
+    page.click("#wb-dispose-rest")
+    page.wait_for_load_state()
+
+    for name, date, findings, facts, verdict, decisive in ob.TESTS:
+        test_form = page.locator("#wb-test-form")
+        test_form.locator("input[name=name]").fill(name)
+        test_form.locator("input[name=conduct_date]").fill(date)
+        for short, status in findings.items():
+            test_form.locator(f'select[data-clause="{ob.RULESET}.{short}"]').select_option(status)
+        for short in decisive:
+            test_form.locator(f'input[data-clause="{ob.RULESET}.{short}"]').check()
+        if facts is not None:
+            test_form.locator("input[name=with_facts]").check()
+            if facts["prior_same_matter"]:
+                test_form.locator("input[name=prior_date]").fill(facts["prior_same_matter"][0]["date"])
+        test_form.locator("select[name=expected_verdict]").select_option(verdict)
+        page.click("#wb-add-test")
+        page.wait_for_load_state()
+        assert "已添加测试用例" in page.inner_text(".messages"), page.inner_text(".messages")
+
+    assert page.locator(".wb-fail").count() == 0
+    assert "测试全部通过" in page.inner_text("#wb-status")
+    page.locator("#wb-mark").scroll_into_view_if_needed()
+    screenshot(page, "workbench")
+    page.click("#wb-submit")
+    page.wait_for_load_state()
+    assert "已提交审核" in page.inner_text(".messages")
+    # the editor cannot review their own draft: refused, nothing published
+    page.click("#wb-publish")
+    page.wait_for_load_state()
+    assert "审核人不能是编辑过该草稿的人" in page.inner_text(".messages")
+    assert not PublishedVersion.objects.exists()
+
+    review = site.login("wb_reviewer")
+    review.goto(page.url.split("#")[0])
+    review.click("#wb-publish")
+    review.wait_for_load_state()
+    assert "已发布" in review.inner_text(".messages")
+    published = PublishedVersion.objects.get()
+    assert published.content_hash in review.inner_text("#wb-published")
+
+    reset_registry()
+    assert registry().version(ob.RULESET, "2017").content_hash == published.content_hash
+    for case in load_cases(CASES_DIR / "zhangjiagang.yaml"):
+        ev, _ = run_case(dataclasses.replace(case, ruleset=ob.RULESET))
+        shipped, _ = run_case(case)
+        assert ev.verdict == shipped.verdict, case.name
+        assert sorted(c.split(".", 1)[1] for c in ev.decisive) == sorted(c.split(".", 1)[1] for c in shipped.decisive)
