@@ -740,10 +740,8 @@ def _tell_handlers(draft: Draft, label: str, before: dict[int, tuple[str, str]])
             continue
         text = (f"规则集 {label} 已发布。本案重新评估：适用 {ev.version.label}，"
                 f"结论由「{_verdict_label(old_verdict)}」变为「{_verdict_label(ev.verdict)}」")
-        if ev.version_choice and ev.version_choice.get("reason"):
-            text += f"；{ev.version_choice['reason']}"
-        elif ev.alternative is not None:
-            text += f"（从旧兼从轻：另一版本 {ev.alternative.version.label} 的结论为「{_verdict_label(ev.alternative.verdict)}」）"
+        if ev.version_choice and ev.version_choice.get("explanation"):
+            text += f"。{ev.version_choice['explanation']}"
         if case.handler_id:
             notify([case.handler], case, text)
             told.append(case.pk)

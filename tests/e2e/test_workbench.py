@@ -39,7 +39,7 @@ SELECT_JS = """(words) => {
 @pytest.fixture
 def editors(world):
     org = world.orgs["zjk_dc"] if hasattr(world, "orgs") and "zjk_dc" in world.orgs else factories.DisciplineFactory()
-    users = {}
+
     for name, full in (("wb_editor", "规则编辑甲"), ("wb_reviewer", "规则编辑乙")):
         user = factories.member(org, Role.RULESET_EDITOR, username=name, full_name=full)
         user.set_password(DEMO_PASSWORD)

@@ -219,3 +219,58 @@ def _import_as_copy(editor, org, text: str, rid: str) -> Draft:
     """The shipped file under another id (the shipped id and label are taken)."""
     copy = text.replace(f"{rid}.", f"{rid}-copy.").replace(f"\nid: {rid}\n", f"\nid: {rid}-copy\n")
     return services.draft_import(actor=editor, organisation=org, yaml_text=copy)
+
+
+def test_publishing_re_evaluates_open_cases_and_decided_cases_keep_their_snapshot(editor, reviewer, org):
+    from cases.models import CaseState
+    from workflow.models import Decision, Notification
+    from workflow.selectors import decision_reproduce
+
+    conduct = dt.date(2023, 6, 1)
+    committee = factories.CommitteeFactory(jurisdiction="zhangjiagang")
+
+    def subject():
+        return factories.PersonFactory(unit=factories.UnitFactory(parent=committee))
+
+    decided = factories.case_in_state(CaseState.DECIDED, subject=subject(), conduct_date=conduct)
+    decision = Decision.objects.filter(case=decided).latest("id")
+    open_case = factories.case_in_state(CaseState.INVESTIGATING, subject=subject(), conduct_date=conduct)
+    assert open_case.ruleset == "zhangjiagang"
+    handler = factories.handler_of(open_case)
+    from workflow.services import finding_record
+
+    for short in ("P1", "P2", "P3", "P4", "P5", "S1"):
+        finding_record(case_id=open_case.pk, actor=factories.actor(handler), clause_id=f"zhangjiagang.{short}",
+                       status="met", reasoning="经调查核实。")
+    finding_record(case_id=open_case.pk, actor=factories.actor(handler), clause_id="zhangjiagang.P6",
+                   status="not_met", reasoning="引发越级上访。")
+
+    # a new version (effective 2024) without the sixth condition, replacing 2017
+    text = (RULESETS_DIR / "zhangjiagang-2017.yaml").read_text(encoding="utf-8")
+    draft = services.draft_import(actor=editor, organisation=org, yaml_text=text, version_label="2024")
+    p6 = draft.clauses.get(title="未造成重特大事故或严重上访事件")
+    services.clause_delete(draft=draft, actor=editor, clause_id=p6.pk)
+    services.draft_describe(draft=draft, actor=editor, data=VersionInput(
+        title="张家港市容错免责机制（修订）", issuer="中共张家港市委", doc_number="", jurisdiction="江苏省张家港市",
+        effective_from=dt.date(2024, 1, 1), replaces="2017", outcomes=["exempt", "lighter", "mitigated"]))
+    draft.refresh_from_db()
+    rest = [r["article"].pk for r in services.article_rows(draft) if not r["disposition"]]
+    services.article_dispose(draft=draft, actor=editor, article_ids=rest, disposition="informational", note="背景")
+    _, _, by_pk = services.draft_rule_data(draft)
+    short = {cid.split(".", 1)[1]: pk for pk, cid in by_pk.items()}
+    for name, _date, findings, facts, verdict, decisive in ob.TESTS:
+        services.test_add(draft=draft, actor=editor, name=name, conduct_date=dt.date(2024, 3, 1),
+                          findings={short[k]: v for k, v in findings.items() if k != "P6"}, facts=facts,
+                          expected_verdict=verdict, expected_decisive=[short[k] for k in decisive if k != "P6"])
+    draft.refresh_from_db()
+    diff = services.review_diff(draft)
+    assert [c.clause for c in diff.clauses if c.change == "removed"] == ["zhangjiagang.P6"]
+    services.draft_submit(draft=draft, actor=editor)
+    result = services.draft_publish(draft=draft, actor=reviewer)
+
+    assert result.notified_cases == [open_case.pk]
+    notice = Notification.objects.get(user=handler, case=open_case, text__contains="已发布")
+    assert "从旧兼从轻" in notice.text and "予以容错" in notice.text
+    assert not Notification.objects.filter(case=decided, text__contains="已发布").exists()
+    same, message = decision_reproduce(decision)
+    assert same, message
