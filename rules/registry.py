@@ -176,9 +176,14 @@ def _check_files(
     """Check each file (display name, text, stem) on its own; keep only the files without problems."""
     parsed: list[_Parsed] = []
     problems: list[RuleFileProblem] = []
+    question_key = tuple(sorted(questions))
     for rel, text, stem in files:
         if text is None:
             problems.append(RuleFileProblem(rel, None, "文件不是 UTF-8 编码"))
+            continue
+        cache_key = (rel, text, stem, question_key)
+        if cache_key in _checked_cache:  # the workbench reloads the directory with each draft it checks
+            parsed.append(_checked_cache[cache_key])
             continue
         try:
             data = parse_yaml(text, rel)
@@ -200,7 +205,15 @@ def _check_files(
         problems.extend(checker.problems)
         if header is not None and not checker.problems:
             parsed.append((header, clauses, rel, data))
+            if len(_checked_cache) >= 256:
+                _checked_cache.clear()
+            _checked_cache[cache_key] = parsed[-1]
     return parsed, problems
+
+
+# Files already checked without problems, by (name, text, stem, questions): checking is pure, so the same
+# text checks the same. Nothing downstream changes a parsed item (versions are built anew from it).
+_checked_cache: dict[tuple[str, str, str, tuple[str, ...]], _Parsed] = {}
 
 
 def _index_by_label(parsed: list[_Parsed], problems: list[RuleFileProblem]) -> dict[_Key, _Parsed]:

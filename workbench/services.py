@@ -604,7 +604,7 @@ def _verdict_label(verdict: str) -> str:
 
 # --- submit, review, publish ----------------------------------------------------------------------
 
-def submission_problems(draft: Draft) -> list[str]:
+def submission_problems(draft: Draft, run: TestRun | None = None) -> list[str]:
     """Everything that stops the draft being submitted (or published); empty when it may go."""
     problems: list[str] = []
     for c in clause_mismatches(draft):
@@ -616,7 +616,7 @@ def submission_problems(draft: Draft) -> list[str]:
     undisposed = [r["article"].label for r in article_rows(draft) if not r["disposition"] and not r["covered_by_items"]]
     if undisposed:
         problems.append(f"文件逐条对照表中有 {len(undisposed)} 个条目尚无处理方式（如 {'、'.join(undisposed[:5])}）")
-    run = tests_run(draft)
+    run = run or tests_run(draft)
     problems.extend(f"规则文件：{p}" for p in run.problems)
     if not run.problems:
         if not run.results:

@@ -126,7 +126,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "verdicts": list(VERDICT_LABELS.items()),
         "run": run,
         "ids": ids,
-        "problems": services.submission_problems(draft) if draft.state == DraftState.EDITING else [],
+        "problems": services.submission_problems(draft, run) if draft.state == DraftState.EDITING else [],
         "can_edit": can_edit(request.user, draft),
         "can_review": can_review(request.user, draft),
         "diff": services.review_diff(draft) if draft.state == DraftState.SUBMITTED else None,
