@@ -115,7 +115,9 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "draft": draft,
         "header": header,
         "segments": _segments(draft),
-        "clauses": [{"c": c, "id": ids.get(c.pk, ""), "mismatch": c.pk in mismatched} for c in clauses],
+        "clauses": [{"c": c, "id": ids.get(c.pk, ""), "mismatch": c.pk in mismatched,
+                     "derive": DERIVATION_SOURCES.get((c.extra.get("derive") or {}).get("from", ""), "")}
+                    for c in clauses],
         "situations": [c for c in clauses if c.kind == "S" and c.parent_id is None],
         "compounds": [c for c in clauses if c.parent_id is None],
         "kinds": list(KIND_LABELS.items()),
