@@ -4,6 +4,7 @@ published versions as the rule registry's source."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Max, QuerySet
 
 from accounts.models import User
@@ -36,9 +37,17 @@ class DatabaseSource:
     def stamp(self) -> object:
         if not settings.RULES_FROM_DATABASE:
             return None
-        return tuple(PublishedVersion.objects.aggregate(n=Count("id"), last=Max("id")).values())
+        try:
+            with transaction.atomic():
+                return tuple(PublishedVersion.objects.aggregate(n=Count("id"), last=Max("id")).values())
+        except DatabaseError:  # before ``migrate`` has created the table: the files alone
+            return None
 
     def texts(self) -> list[PublishedText]:
         if not settings.RULES_FROM_DATABASE:
             return []
-        return published_texts()
+        try:
+            with transaction.atomic():  # a failed query must not break the caller's transaction
+                return published_texts()
+        except DatabaseError:
+            return []

@@ -274,3 +274,37 @@ def test_publishing_re_evaluates_open_cases_and_decided_cases_keep_their_snapsho
     assert not Notification.objects.filter(case=decided, text__contains="已发布").exists()
     same, message = decision_reproduce(decision)
     assert same, message
+
+
+def test_a_compound_clause_with_parts_from_selections(editor, reviewer, org):
+    text = "第一条 对于因主动改革创新而造成失误错误,但未谋取私利的,予以容错。\n第二条 谋取私利的,不予容错。\n"
+    draft = services.draft_create(actor=editor, organisation=org, ruleset_id="compound-test", version_label="1",
+                                  document_name="办法.txt", document=text.encode())
+    whole = "对于因主动改革创新而造成失误错误,但未谋取私利的"
+    s1 = services.clause_add(draft=draft, actor=editor, data=ClauseInput("S", "改革创新失误（附条件）", *_span(draft, whole)))
+    for title, words in (("因改革创新造成失误", "因主动改革创新而造成失误错误"), ("未谋取私利", "未谋取私利")):
+        services.clause_add(draft=draft, actor=editor, data=ClauseInput("S", title, *_span(draft, words), parent_id=s1.pk))
+    with pytest.raises(WorkbenchError, match="分项须选自复合条款"):
+        services.clause_add(draft=draft, actor=editor, data=ClauseInput(
+            "S", "越界", *_span(draft, "谋取私利的,不予容错"), parent_id=s1.pk))
+    services.draft_describe(draft=draft, actor=editor, data=VersionInput(
+        title="办法", issuer="某市委", doc_number="", jurisdiction="某市", effective_from=dt.date(2020, 1, 1),
+        outcomes=["exempt"]))
+    draft.refresh_from_db()
+    yaml_text = services.draft_yaml(draft)
+    assert "id: compound-test.S1.2" in yaml_text and "citation: 第一条" in yaml_text
+    version = services.draft_registry(draft).version("compound-test", "1")
+    assert version.clause("compound-test.S1").parts == ("compound-test.S1.1", "compound-test.S1.2")
+
+
+def test_a_published_row_whose_text_was_changed_is_refused_by_the_registry(editor, reviewer, org):
+    from rules.errors import RuleSetLoadError
+    from rules.registry import reset_registry
+
+    draft = onboard_zhangjiagang(editor, org)
+    services.draft_submit(draft=draft, actor=editor)
+    services.draft_publish(draft=draft, actor=reviewer)
+    PublishedVersion.objects.update(yaml_text=PublishedVersion.objects.get().yaml_text.replace("主动挽回损失", "挽回损失"))
+    reset_registry()
+    with pytest.raises(RuleSetLoadError, match="内容摘要与发布时不一致"):
+        registry()
