@@ -684,27 +684,30 @@ class PublishResult:
 def draft_publish(*, draft: Draft, actor: User) -> PublishResult:
     """Approve: write the immutable version with its content hash, serve it, re-evaluate open cases of the
     rule set and tell their handlers what changed. All or nothing."""
-    with transaction.atomic():
-        draft = _reviewable(draft, actor)
-        problems = submission_problems(draft)
-        if problems:
-            raise WorkbenchError("不能发布：" + "；".join(problems))
-        _check_label_free(draft.ruleset_id, draft.version_label)
-        text = draft_yaml(draft)
-        reg = draft_registry(draft)
-        version = reg.version(draft.ruleset_id, draft.version_label)
-        before = _open_case_verdicts(draft.ruleset_id)
-        published = PublishedVersion.objects.create(
-            ruleset_id=draft.ruleset_id, version_label=draft.version_label, organisation=draft.organisation,
-            yaml_text=text, content_hash=version.content_hash, replaces=draft.replaces,
-            document_sha256=draft.document_sha256, published_by=actor,
-        )
-        draft.state = DraftState.PUBLISHED
-        draft.published = published
-        draft.save(update_fields=["state", "published", "updated_at"])
-        reset_registry()
-        notified = _tell_handlers(draft, version.label, before)
-        transaction.on_commit(reset_registry)
+    try:
+        with transaction.atomic():
+            draft = _reviewable(draft, actor)
+            problems = submission_problems(draft)
+            if problems:
+                raise WorkbenchError("不能发布：" + "；".join(problems))
+            _check_label_free(draft.ruleset_id, draft.version_label)
+            text = draft_yaml(draft)
+            version = draft_registry(draft).version(draft.ruleset_id, draft.version_label)
+            before = _open_case_verdicts(draft.ruleset_id)
+            published = PublishedVersion.objects.create(
+                ruleset_id=draft.ruleset_id, version_label=draft.version_label, organisation=draft.organisation,
+                yaml_text=text, content_hash=version.content_hash, replaces=draft.replaces,
+                document_sha256=draft.document_sha256, published_by=actor,
+            )
+            draft.state = DraftState.PUBLISHED
+            draft.published = published
+            draft.save(update_fields=["state", "published", "updated_at"])
+            reset_registry()  # the open cases below are re-evaluated with the new version in force
+            notified = _tell_handlers(draft, version.label, before)
+            transaction.on_commit(reset_registry)
+    except BaseException:
+        reset_registry()  # never keep serving a version whose publication was rolled back
+        raise
     return PublishResult(published, notified)
 
 

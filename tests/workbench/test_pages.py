@@ -129,3 +129,22 @@ def test_export_gives_the_rule_file(client, editor, org):
     response = client.get(reverse("workbench:export", args=[draft.pk]))
     body = response.content.decode()
     assert "id: henan.R1" in body and "applies_to: henan.S1" in body and "version: '2030'" in body
+
+
+def test_a_published_rule_set_is_in_the_rule_browser(client, editor, org):
+    from tests.workbench import onboarding as ob
+    from tests.workbench.test_services import onboard_zhangjiagang
+    from workbench import services
+
+    reviewer = factories.member(org, Role.RULESET_EDITOR)
+    draft = onboard_zhangjiagang(editor, org)
+    services.draft_submit(draft=draft, actor=editor)
+    client.force_login(reviewer)
+    page = client.get(reverse("workbench:draft", args=[draft.pk])).content.decode()
+    assert "审核通过并发布" in page and "本版本不替代任何版本" in page
+    response = client.post(reverse("workbench:publish", args=[draft.pk]), follow=True)
+    assert "已发布" in response.content.decode()
+    detail = client.get(reverse("rules:detail", args=[ob.RULESET])).content.decode()
+    assert "张家港市容错免责机制" in detail and "未在同一问题上重复出现失误" in detail
+    exported = client.get(reverse("workbench:export", args=[draft.pk])).content.decode()
+    assert exported == draft.__class__.objects.get(pk=draft.pk).published.yaml_text
