@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:pk>/return/", views.send_back, name="return"),
     path("<int:pk>/export/", views.export, name="export"),
     path("<int:pk>/original/", views.original, name="original"),
+    path("<int:pk>/document/", views.replace_document, name="replace-document"),
 ]

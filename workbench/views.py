@@ -202,6 +202,22 @@ def article_delete(request: HttpRequest, pk: int, article_id: int) -> HttpRespon
 
 @login_required
 @require_POST
+def replace_document(request: HttpRequest, pk: int) -> HttpResponse:
+    def do(draft: Draft) -> str:
+        upload = request.FILES.get("document")
+        if upload is None:
+            raise WorkbenchError("请选择更正后的文件（.txt 或 .docx）", "document")
+        draft = services.draft_replace_document(draft=draft, actor=request.user, document_name=upload.name,
+                                                document=upload.read())
+        stale = services.clause_mismatches(draft)
+        if stale:
+            return f"已替换文件；{len(stale)} 个条款的原文与新文件不再一致，须重新选取"
+        return "已替换文件，全部条款的原文仍与文件一致"
+    return _act(request, pk, do)
+
+
+@login_required
+@require_POST
 def articles_dispose(request: HttpRequest, pk: int) -> HttpResponse:
     def do(draft: Draft) -> str:
         ids = [int(x) for x in request.POST.getlist("articles") if x.isdigit()]

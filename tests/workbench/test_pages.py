@@ -148,3 +148,25 @@ def test_a_published_rule_set_is_in_the_rule_browser(client, editor, org):
     assert "张家港市容错免责机制" in detail and "未在同一问题上重复出现失误" in detail
     exported = client.get(reverse("workbench:export", args=[draft.pk])).content.decode()
     assert exported == draft.__class__.objects.get(pk=draft.pk).published.yaml_text
+
+
+def test_a_corrected_document_marks_the_clauses_that_no_longer_match(client, editor, org):
+    client.force_login(editor)
+    _upload(client, org)
+    draft = Draft.objects.get()
+    words = "同类问题连续出现失误过错的"
+    start = draft.document_text.index(words)
+    client.post(reverse("workbench:clause-add", args=[draft.pk]),
+                {"kind": "X", "title": "同类问题连续出现", "start": start, "end": start + len(words)})
+    corrected = HENAN.read_bytes().replace("同类问题连续出现失误过错的".encode(), "同类问题多次出现失误过错的".encode())
+    response = client.post(reverse("workbench:replace-document", args=[draft.pk]),
+                           {"document": SimpleUploadedFile("henan.txt", corrected)}, follow=True)
+    page = response.content.decode()
+    assert "1 个条款的原文与新文件不再一致" in page
+    assert "原文与文件中该位置的文字不再一致" in page
+    response = client.post(reverse("workbench:submit", args=[draft.pk]), follow=True)
+    assert "条款「同类问题连续出现」的原文与文件中该位置的文字不再一致" in response.content.decode()
+    assert Draft.objects.get().state == "editing"
+    article = draft.articles.first()
+    client.post(reverse("workbench:article-delete", args=[draft.pk, article.pk]))
+    assert not draft.articles.filter(pk=article.pk).exists()
