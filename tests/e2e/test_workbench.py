@@ -168,6 +168,9 @@ def test_zhangjiagang_onboarded_in_the_browser_gives_the_shipped_verdicts(site, 
 
     review = site.login("wb_reviewer")
     review.goto(page.url.split("#")[0])
+    assert "本版本不替代任何版本" in review.inner_text("#wb-review")
+    review.evaluate("() => document.getElementById('wb-review').scrollIntoView()")
+    screenshot(review, "workbench-review")
     review.click("#wb-publish")
     review.wait_for_load_state()
     assert "已发布" in review.inner_text(".messages")

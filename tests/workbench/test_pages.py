@@ -141,7 +141,7 @@ def test_a_published_rule_set_is_in_the_rule_browser(client, editor, org):
     services.draft_submit(draft=draft, actor=editor)
     client.force_login(reviewer)
     page = client.get(reverse("workbench:draft", args=[draft.pk])).content.decode()
-    assert "审核通过并发布" in page and "本版本不替代任何版本" in page
+    assert "审核通过并发布" in page and "本版本不替代任何版本" in page and "zjg-workbench.P4" in page
     response = client.post(reverse("workbench:publish", args=[draft.pk]), follow=True)
     assert "已发布" in response.content.decode()
     detail = client.get(reverse("rules:detail", args=[ob.RULESET])).content.decode()
