@@ -189,6 +189,8 @@ def test_zhangjiagang_onboarded_in_the_browser_gives_the_shipped_verdicts(site, 
 HENAN = [  # (kind, title, words, derive, the situation a requirement is attached to)
     ("S", "改革创新、大胆探索中出现的失误错误", "改革创新、大胆探索中出现的失误错误。在国家政策没有明令禁止或法律法规没有明确限制的情况下,创造性地开展工作或落实上级党委、政府决策部署,推动改革、大胆创新过程中出现的失误错误", None, ""),
     ("R", "重大改革创新项目事先评估并备案", "实施重大改革创新项目或有较大突破、探索的工作,应事先进行风险评估和论证,报上一级全面深化改革领导小组备案", None, "改革创新、大胆探索中出现的失误错误"),
+    ("S", "推动发展、担当作为中出现的失误错误", "推动发展、担当作为中出现的失误错误。在经济社会发展特别是脱贫攻坚、环境保护、经济转型、社会稳定等中心工作和重点领域中,因承担急难险重任务、化解矛盾纠纷、解决历史遗留问题等,出于公心、担当尽责、积极作为过程中出现的失误错误", None, ""),
+    ("R", "特事特办措施经同级政府同意并事前报告", "推动重大工程、重点项目建设时为确保工作进度,在使用财政资金时为避免国家、群众利益受损,在解决复杂矛盾纠纷、历史遗留问题时为维护社会稳定等情况下,采取的特事特办措施,要经同级人民政府同意后,在实施前向上级业务主管部门报告并征得同意", None, "推动发展、担当作为中出现的失误错误"),
     ("X", "违反纪律、法律法规强制性或禁止性规定", "违反党的纪律、法律法规的强制性或禁止性规定的", None, ""),
     ("X", "重特大事故、重大群体性事件或其他重大损失", "造成重特大安全责任事故、重大环境污染事故、重大群体性事件以及其他重大损失的",
      {"derive_from": "major_loss", "derive_if_true": "met", "derive_if_false": ""}, ""),
@@ -214,6 +216,8 @@ def test_henan_exclusions_and_a_requirement_attached_to_its_situation(site, edit
     row = page.locator("#wb-clauses tr", has_text="重大改革创新项目事先评估并备案")
     assert "附于情形「改革创新、大胆探索中出现的失误错误」" in row.inner_text()
     assert "二(一)1" in row.inner_text()  # the citation comes from where the words sit
+    row = page.locator("#wb-clauses tr", has_text="特事特办措施经同级政府同意并事前报告")
+    assert "附于情形「推动发展、担当作为中出现的失误错误」" in row.inner_text()
 
     version = page.locator("#wb-version")
     version.locator("input[name=title]").fill("关于建立容错纠错机制激励干部干事创业的意见")
@@ -229,7 +233,8 @@ def test_henan_exclusions_and_a_requirement_attached_to_its_situation(site, edit
     excluded_none = {"X1": "not_met", "X3": "not_met"}
     no_facts = {"loss_amount": 0, "prior_same_matter": []}
     _add_test(page, rid, "改革项目未报备案——不予容错", "2018-03-01",
-              {"S1": "met", "R1": "not_met", "X2": "not_met", **excluded_none}, no_facts, "not_tolerable", ["R1"])
+              {"S1": "met", "R1": "not_met", "S2": "met", "R2": "not_met", "X2": "not_met", **excluded_none}, no_facts,
+              "not_tolerable", ["R1", "R2"])
     _add_test(page, rid, "改革项目事先评估并备案——予以容错", "2018-03-01",
               {"S1": "met", "R1": "met", "X2": "not_met", **excluded_none}, no_facts, "tolerable", ["S1"])
     _add_test(page, rid, "造成 200 万元损失——不予容错", "2018-03-01",
