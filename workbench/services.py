@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, User
 from rules.definitions import DERIVATION_SOURCES, OUTCOMES
 from rules.diff import VersionDiff, diff_versions
 from rules.errors import RuleError, RuleSetLoadError
@@ -76,9 +76,9 @@ def document_text_of(name: str, data: bytes) -> str:
 
 
 def _check_slug(ruleset_id: str, version_label: str) -> None:
-    if not detection.re.fullmatch(r"[a-z][a-z0-9-]{1,59}", ruleset_id or ""):
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,59}", ruleset_id or ""):
         raise WorkbenchError("规则集 id 应由小写字母、数字和连字符组成，以字母开头（如 zhangjiagang）", "ruleset_id")
-    if not version_label or len(version_label) > 40 or not detection.re.fullmatch(r"[0-9A-Za-z.\-]+", version_label):
+    if not version_label or len(version_label) > 40 or not re.fullmatch(r"[0-9A-Za-z.\-]+", version_label):
         raise WorkbenchError("版本应由数字、字母、点或连字符组成（如 2017）", "version_label")
 
 
@@ -801,13 +801,3 @@ def _import_clause(draft: Draft, c: dict[str, Any], position: int, text: str, pa
         applies_to=rows[c["applies_to"]] if "applies_to" in c else None, extra=jsonable(extra),
     )
     return clause
-
-
-def editor_organisations(user: User) -> list[Organisation]:
-    from accounts.selectors import orgs_with_role
-
-    return orgs_with_role(user, Role.RULESET_EDITOR)
-
-
-def now() -> dt.datetime:
-    return timezone.now()
