@@ -198,6 +198,7 @@ class Role(models.TextChoices):
     CADRE = "cadre", "干部"
     UNIT = "unit", "单位经办人（代干部申请容错）"
     ADMIN = "admin", "系统管理员"
+    RULESET_EDITOR = "ruleset_editor", "规则集编辑人员"
 
 
 class Membership(models.Model):

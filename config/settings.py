@@ -34,6 +34,8 @@ def _bool(name: str, default: bool) -> bool:
 # of URL patterns), is on only when DEBUG_PAGES=1 is asked for in development.
 DEVELOPMENT = _bool("DEBUG", True)
 DEBUG = DEVELOPMENT and _bool("DEBUG_PAGES", False)
+# Rule-set versions published in the workbench are served beside the shipped rule files.
+RULES_FROM_DATABASE = _bool("RULES_FROM_DATABASE", True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 if not DEVELOPMENT and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("生产模式（DEBUG=0）必须设置 SECRET_KEY，且不得使用默认值")
@@ -92,6 +94,7 @@ INSTALLED_APPS = [
     "cases",
     "workflow",
     "reports",
+    "workbench",
 ]
 
 # The compose stack's access log records the user id (the proxy strips the header it travels in).

@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz/", accounts_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("rules/", include("rules.urls")),
+    path("workbench/", include("workbench.urls")),
     path("audit/", include("audit.urls")),
     path("", include("workflow.urls")),
     path("", include("reports.urls")),
