@@ -22,3 +22,27 @@ def history_anchor_write() -> int:
     if problem:
         logger.error("操作记录锚定：%s", problem)
     return anchor.pk
+
+
+@shared_task(name="workflow.tasks.deadlines_check")
+def deadlines_check() -> dict[str, int]:
+    """Reminders (催办), overdue notices (超期) and escalation (超期督办): each once per case and stage."""
+    from .services.reminders import deadlines_check as check
+
+    return check()
+
+
+@shared_task(name="workflow.tasks.notices_deliver")
+def notices_deliver() -> int:
+    """Mail the notices still pending (single mails); failures stay pending for the next run."""
+    from .services.notices import notices_deliver as deliver
+
+    return deliver()
+
+
+@shared_task(name="workflow.tasks.notices_digest_send")
+def notices_digest_send() -> int:
+    """The daily digest for officers who chose it."""
+    from .services.notices import notices_digest_send as digest
+
+    return digest()

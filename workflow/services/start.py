@@ -147,7 +147,7 @@ def case_create(
                 remedial_measures=remedial_measures, claimed_situations=claimed,
                 loss_amount=loss_amount, disposition=disposition, origin=origin,
                 applicant=user if origin == Origin.APPLICATION else None, applicant_unit=applicant_unit,
-                created_by=user, submission_key=submission_key or None, deadline=deadline_for(CaseState.STARTED),
+                created_by=user, submission_key=submission_key or None, deadline=deadline_for(CaseState.STARTED, org=accountability_org),
             )
     except IntegrityError:
         existing = Case.objects.filter(submission_key=submission_key, created_by=user).first() if submission_key else None
