@@ -56,12 +56,12 @@ def _warn_uncovered(year: int) -> None:
     logger.warning("工作日历未包含 %s 年的节假日安排：按周一至周五计算，请通过 WORK_CALENDAR_EXTRA_* 补充", year)
 
 
-def _entered(day: dt.date) -> bool | None:
-    """The administrator's entry for the day: True (make-up workday), False (holiday) or None."""
+def _entered(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
+    """The administrator's entries from ``start`` to ``end``: True for a make-up workday, False for a holiday."""
     from .models import CalendarDayKind, HolidayCalendarDay
 
-    kind = HolidayCalendarDay.objects.filter(date=day).values_list("kind", flat=True).first()
-    return None if kind is None else kind == CalendarDayKind.WORKDAY
+    rows = HolidayCalendarDay.objects.filter(date__range=(min(start, end), max(start, end))).values_list("date", "kind")
+    return {day: kind == CalendarDayKind.WORKDAY for day, kind in rows}
 
 
 def bundled_year_covered(year: int) -> bool:
@@ -91,11 +91,15 @@ def calendar_warning(today: dt.date | None = None) -> str:
             f"在录入前，按工作日计算的办理期限只扣除周末。请系统管理员在后台“节假日安排”中录入放假和调休上班日期。")
 
 
-def is_workday(day: dt.date) -> bool:
-    """A working day on the national calendar, local additions first."""
-    entered = _entered(day)
-    if entered is not None:
-        return entered
+def is_workday(day: dt.date, entered: dict[dt.date, bool] | None = None) -> bool:
+    """A working day: the administrator's entries first, then the settings' additions, then the bundled calendar.
+
+    ``entered`` is the admin entries already loaded for a range (one query for a whole count).
+    """
+    if entered is None:
+        entered = _entered(day, day)
+    if day in entered:
+        return entered[day]
     if day in _dates("WORK_CALENDAR_EXTRA_WORKDAYS"):
         return True
     if day in _dates("WORK_CALENDAR_EXTRA_HOLIDAYS"):
@@ -113,9 +117,10 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
     """The ``days``-th working day after ``start`` (``start`` itself is not counted)."""
     day = start
     counted = 0
+    entered = _entered(start, start + dt.timedelta(days=days * 3 + 60))
     while counted < days:
         day += dt.timedelta(days=1)
-        if is_workday(day):
+        if is_workday(day, entered):
             counted += 1
     return day
 
@@ -123,8 +128,9 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
 def working_days_between(start: dt.date, end: dt.date) -> int:
     """Working days in [start, end): how far the clock stood still from ``start`` to ``end``."""
     day, count = start, 0
+    entered = _entered(start, end)
     while day < end:
-        if is_workday(day):
+        if is_workday(day, entered):
             count += 1
         day += dt.timedelta(days=1)
     return count
@@ -133,12 +139,11 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 def subtract_working_days(end: dt.date, days: int) -> dt.date:
     """The date from which ``end`` is the ``days``-th working day (the inverse of ``add_working_days``)."""
     day, counted = end, 0
+    entered = _entered(end - dt.timedelta(days=days * 3 + 60), end)
     while counted < days:
-        if is_workday(day):
+        if is_workday(day, entered):
             counted += 1
         day -= dt.timedelta(days=1)
-    # ``day`` is now just before the earliest counted working day; step forward over non-working days
-    # is not needed: add_working_days(day, days) counts from the day after ``day``.
     return day
 
 

@@ -22,7 +22,6 @@ from ..models import EmailState, Notification
 
 logger = logging.getLogger(__name__)
 
-DELIVER_TASK = "workflow.tasks.notices_deliver"
 MAX_ATTEMPTS = 20  # about 20 minutes of beat retries; then it waits for an administrator (see admin)
 
 
@@ -39,11 +38,8 @@ def email_state_for(user: User) -> str:
 
 def notices_kick() -> None:
     """Ask a worker to mail the pending notices now; if the broker is down, beat retries later."""
-    from celery import current_app
+    from ..tasks import notices_deliver as task  # the tasks module imports these services
 
-    task = current_app.tasks.get(DELIVER_TASK)
-    if task is None:
-        return
     try:
         task.apply_async(retry=False)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the rows stay pending
