@@ -413,6 +413,14 @@ class DeadlinePolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation} 的办理期限设置"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        zero = [f for f in ("started_days", "investigating_days", "proposed_days", "decided_days", "appealed_days",
+                            "inquiry_reply_months") if getattr(self, f) == 0]
+        if zero:
+            raise ValidationError({f: "期限须至少为 1；留空表示沿用上级设置。" for f in zero})
+
 
 class CalendarDayKind(models.TextChoices):
     HOLIDAY = "holiday", "放假"
