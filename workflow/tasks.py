@@ -25,11 +25,16 @@ def history_anchor_write() -> int:
 
 
 @shared_task(name="workflow.tasks.deadlines_check")
-def deadlines_check() -> dict[str, int]:
-    """Reminders (催办), overdue notices (超期) and escalation (超期督办): each once per case and stage."""
+def deadlines_check(day: str | None = None) -> dict[str, int]:
+    """Reminders (催办), overdue notices (超期) and escalation (超期督办): each once per case and stage.
+
+    ``day`` (YYYY-MM-DD) checks as of that date instead of today, e.g. to catch up after an outage.
+    """
+    import datetime as dt
+
     from .services.reminders import deadlines_check as check
 
-    return check()
+    return check(today=dt.date.fromisoformat(day) if day else None)
 
 
 @shared_task(name="workflow.tasks.notices_deliver")
