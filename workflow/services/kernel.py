@@ -162,15 +162,16 @@ def save(
         update.add("deadline")
     case.revision += 1
     case.save(update_fields=sorted(update))
+    from .reminders import clock_sync  # the clock's pauses follow what the case waits for
+
+    # Before the action's own entry, so that the action stays the case's latest history entry.
+    clock_sync(case, actor, action, from_state)
     history_append(
         case_id=case.pk, actor=actor, action=action, from_state=from_state, to_state=case.state,
         reason=reason, changes=changes,
     )
     because = HistoryAction(action).label + (f"：{reason}" if reason else "")
     tasks_settle(case, done_by=actor.user, done=action, reason=because)
-    from .reminders import clock_sync  # the clock's pauses follow what the case waits for
-
-    clock_sync(case, actor, action, from_state)
     return case
 
 

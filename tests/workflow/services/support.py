@@ -24,13 +24,8 @@ def footprint(case: Case) -> dict[str, Any]:
     }
 
 
-# Entries the stage clock writes after an action (a pause starting or ending, reminders): not the action's own.
-CLOCK_ENTRIES = ("clock_pause", "clock_resume", "deadline_reminder", "deadline_overdue", "deadline_escalation")
-
-
 def last_entry(case: Case) -> HistoryEntry:
-    """The history entry of the last action taken on the case (the clock's own entries left out)."""
-    return HistoryEntry.objects.filter(case=case).exclude(action__in=CLOCK_ENTRIES).order_by("id").last()
+    return HistoryEntry.objects.filter(case=case).order_by("id").last()
 
 
 def notices(case: Case) -> dict[int, list[str]]:
