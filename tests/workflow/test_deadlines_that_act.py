@@ -328,3 +328,58 @@ def test_without_smtp_notices_stay_in_app_only(tree, working_days, settings):
     assert Notification.objects.get(user=tree["handler"]).email_state == ""
     assert notices_deliver() == 0
 
+
+
+# --- doors: the API action, the preference page, the admin ---------------------------------------
+
+def test_request_material_through_the_api_pauses_and_a_second_request_is_refused(api, world):
+    from tests.workflow.helpers import act, create_case
+
+    case = create_case(api, world)
+    act(api("inspector"), case["id"], "investigate")
+    detail = api("inspector").get(f"/api/cases/{case['id']}/").json()
+    assert "request_material" in detail["allowed_actions"]
+
+    empty = act(api("inspector"), case["id"], "request_material", {"reason": ""})
+    assert empty.status_code == 400 and not CasePause.objects.filter(case_id=case["id"]).exists()
+    done = act(api("inspector"), case["id"], "request_material", {"reason": "请补充情况说明。"})
+    assert done.status_code == 200, done.json()
+    assert CasePause.objects.get(case_id=case["id"]).note == "请补充情况说明。"
+    again = act(api("inspector"), case["id"], "request_material", {"reason": "再次补充。"})
+    assert again.status_code == 409 and CasePause.objects.filter(case_id=case["id"]).count() == 1
+    cadre = act(api("cadre"), case["id"], "request_material", {"reason": "我自己要求。"})
+    assert cadre.status_code in (403, 404) and CasePause.objects.filter(case_id=case["id"]).count() == 1
+
+
+def test_an_officer_chooses_the_daily_digest_and_a_bad_address_changes_nothing(client, world):
+    user = world.users["inspector"]
+    client.force_login(user)
+
+    bad = client.post("/notifications/", {"form": "preference", "email": "不是邮箱", "digest": "1"})
+    assert bad.status_code == 400 and "电子邮箱地址无效" in bad.content.decode()
+    user.refresh_from_db()
+    assert (user.email, user.notice_digest) == ("", False)
+
+    ok = client.post("/notifications/", {"form": "preference", "email": "zhao@example.gov", "digest": "1"})
+    assert ok.status_code == 302
+    user.refresh_from_db()
+    assert (user.email, user.notice_digest) == ("zhao@example.gov", True)
+
+
+def test_the_admin_edits_limits_and_holidays(client, world):
+    client.force_login(world.users["admin"])
+    org = world.orgs["zjk"]
+    zero = client.post("/admin/workflow/deadlinepolicy/add/", {"organisation": org.pk, "investigating_days": "0"})
+    assert zero.status_code == 200 and "期限须至少为 1" in zero.content.decode()
+    assert not DeadlinePolicy.objects.exists()
+
+    added = client.post("/admin/workflow/deadlinepolicy/add/", {
+        "organisation": org.pk, "days_kind": "working", "investigating_days": "20", "inquiry_reply_months": "1"})
+    assert added.status_code == 302
+    assert limits_for(world.orgs["zjk_dc"]).stage_days["investigating"] == 20
+    page = client.get("/admin/workflow/deadlinepolicy/add/").content.decode()
+    assert "于一个月内函复干部本人及其单位党组织主要负责人" in page
+
+    holiday = client.post("/admin/workflow/holidaycalendarday/add/", {
+        "date": "2027-01-01", "kind": "holiday", "name": "元旦"})
+    assert holiday.status_code == 302 and not is_workday(D(2027, 1, 1))
