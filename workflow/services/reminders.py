@@ -243,10 +243,10 @@ def _already(case: Case, step: str) -> bool:
 
 
 def case_deadline_info(case: Case) -> dict[str, Any]:
-    """What the case page shows about the clock: pauses (with their extension) and steps taken."""
+    """What the case page shows about the clock (one query): the pauses and how far they moved the deadline."""
+    pauses = list(CasePause.objects.filter(case=case))
     return {
-        "pauses": list(CasePause.objects.filter(case=case)),
-        "paused": CasePause.objects.filter(case=case, ended_at__isnull=True).exists(),
-        "steps": list(DeadlineStep.objects.filter(case=case)),
-        "extended_days": sum(p.extended_days or 0 for p in CasePause.objects.filter(case=case, stage=case.state)),
+        "pauses": pauses,
+        "paused": any(p.ended_at is None for p in pauses),
+        "extended_days": sum(p.extended_days or 0 for p in pauses if p.stage == case.state),
     }
