@@ -383,3 +383,30 @@ def test_the_admin_edits_limits_and_holidays(client, world):
     holiday = client.post("/admin/workflow/holidaycalendarday/add/", {
         "date": "2027-01-01", "kind": "holiday", "name": "元旦"})
     assert holiday.status_code == 302 and not is_workday(D(2027, 1, 1))
+
+
+def test_with_the_broker_down_the_notice_waits_pending_and_beat_delivers_it(tree, working_days, smtp, caplog,
+                                                                            django_capture_on_commit_callbacks):
+    from config.celery import app
+
+    tree["handler"].email = "handler@example.gov"
+    tree["handler"].save()
+    _started_case(tree, D(2025, 9, 26))
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_connection_timeout)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens: publishing the kick fails
+    app.conf.broker_connection_timeout = 1
+    app.pool.force_close_all()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            _check(D(2025, 9, 29))
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_connection_timeout = saved
+        app.pool.force_close_all()
+    assert "notice delivery not queued" in caplog.text
+    notice = Notification.objects.get(user=tree["handler"])
+    assert notice.email_state == "pending" and mail.outbox == []
+
+    assert notices_deliver() == 1  # what beat's notices_deliver runs
+    notice.refresh_from_db()
+    assert notice.email_state == "sent" and [m.to for m in mail.outbox] == [["handler@example.gov"]]
