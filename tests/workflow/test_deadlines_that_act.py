@@ -270,12 +270,19 @@ def smtp(settings):
 
 
 def test_notices_are_stored_then_mailed_once(tree, working_days, smtp, django_capture_on_commit_callbacks):
+    from config.celery import app
+
     tree["handler"].email = "handler@example.gov"
     tree["handler"].save()
     case = _started_case(tree, D(2025, 9, 26))
 
-    with django_capture_on_commit_callbacks(execute=True):
-        _check(D(2025, 9, 29))
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the kick after commit runs the delivery in-process, as in the embedded run
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            _check(D(2025, 9, 29))
+    finally:
+        app.conf.task_always_eager = saved
     notice = Notification.objects.get(user=tree["handler"])
     assert notice.email_state == "sent" and notice.email_attempts == 1
     assert [m.to for m in mail.outbox] == [["handler@example.gov"]]
@@ -396,13 +403,17 @@ def test_with_the_broker_down_the_notice_waits_pending_and_beat_delivers_it(tree
     app.conf.task_always_eager = False
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens: publishing the kick fails
     app.conf.broker_connection_timeout = 1
-    app.pool.force_close_all()
+    # New broker connections for this test only; the app's own pools are put back untouched afterwards.
+    pools = (app._pool, app.amqp._producer_pool)
+    app._pool = app.amqp._producer_pool = None
     try:
         with django_capture_on_commit_callbacks(execute=True):
             _check(D(2025, 9, 29))
     finally:
         app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_connection_timeout = saved
-        app.pool.force_close_all()
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool, app.amqp._producer_pool = pools
     assert "notice delivery not queued" in caplog.text
     notice = Notification.objects.get(user=tree["handler"])
     assert notice.email_state == "pending" and mail.outbox == []
