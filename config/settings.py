@@ -9,6 +9,7 @@ import hmac
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -233,6 +234,16 @@ CELERY_BEAT_SCHEDULE = {
     "close-expired-appeal-windows": {"task": "workflow.tasks.cases_close_expired", "schedule": 3600.0},
     "purge-expired-pending-uploads": {"task": "workflow.tasks.pending_uploads_purge", "schedule": 3600.0},
 }
+# --- deadlines that act (reminders, escalation, notices by e-mail) ---
+# The deadline check is idempotent (one step per case, stage and step), so running it hourly only
+# makes a reminder arrive earlier in the day; the digest goes out once a day.
+CELERY_BEAT_SCHEDULE.update({
+    "check-deadlines": {"task": "workflow.tasks.deadlines_check", "schedule": crontab(minute=5)},
+    "deliver-notices": {"task": "workflow.tasks.notices_deliver", "schedule": 60.0},
+    "notice-digest": {"task": "workflow.tasks.notices_digest_send",
+                      "schedule": crontab(hour=env.int("NOTICE_DIGEST_HOUR", default=8), minute=0)},
+})
+# --- end deadlines that act ---
 
 REST_FRAMEWORK = {
     # Token first, so a request without credentials gets 401 with a WWW-Authenticate header.
@@ -314,6 +325,24 @@ RETURN_VISIT_MONTHS_BY_JURISDICTION = {
     )
 }
 # --- end follow-through ---
+
+# --- deadlines that act: reminder lead and escalation (defaults; each organisation may set its own in the
+# admin, "办理期限设置"), and notices by e-mail when SMTP is configured. ---
+DEADLINE_REMINDER_LEAD_DAYS = env.int("DEADLINE_REMINDER_LEAD_DAYS", default=3)
+DEADLINE_ESCALATION_DAYS = env.int("DEADLINE_ESCALATION_DAYS", default=5)
+if DEADLINE_REMINDER_LEAD_DAYS < 0 or DEADLINE_ESCALATION_DAYS < 0:
+    raise ImproperlyConfigured("DEADLINE_REMINDER_LEAD_DAYS 和 DEADLINE_ESCALATION_DAYS 不能为负数。")
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="rongcuo@localhost")
+# Notices are always stored in-app; they are also mailed only when a mail server is configured.
+NOTICE_EMAIL_ENABLED = bool(EMAIL_HOST)
+# --- end deadlines that act ---
 
 if not DEVELOPMENT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

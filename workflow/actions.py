@@ -42,6 +42,7 @@ from .permissions import (
 )
 from .permissions import applied_for_themselves as applied_personally
 from .selectors import pending_consultations
+from .services import reminders
 
 Call = Callable[[Case, Actor, dict[str, Any]], Any]
 
@@ -108,6 +109,10 @@ def consultations_outstanding(case: Case) -> str | None:
         names = "、".join(c.organisation.name for c in pending)
         return f"尚有会商意见未回复：{names}。须待其回复，或由承办人撤回会商请求并说明理由后，方可作出决定。"
     return None
+
+
+def _no_material_request_open(a: Access) -> str | None:
+    return "已要求补充材料，正在等待当事人提交。" if reminders.material_requested(a.case) else None
 
 
 def _consultations_pending(a: Access) -> str | None:
@@ -180,6 +185,13 @@ ACTIONS: dict[str, ActionSpec] = {
             reason=d.get("reason")),
         form=f.ConsultWithdrawForm, input=s.ConsultWithdrawInput, form_choices=_pending_orgs,
         conditions=(_consultations_pending,),
+    ),
+    "request_material": ActionSpec(
+        # The clock stops until the cadre or unit submits a statement or material (workflow.services.reminders).
+        "要求补充材料", frozenset({S.INVESTIGATING}), None, HANDLING,
+        call=lambda c, a, d: reminders.material_request(
+            case_id=c.pk, actor=a, reason=d.get("reason"), **_revision(d)),
+        form=f.ReasonForm, input=s.ReasonInput, conditions=(_no_material_request_open,),
     ),
     "send_back": ActionSpec(
         "退回补充调查", frozenset({S.PROPOSED}), S.INVESTIGATING, COMMITTEE,

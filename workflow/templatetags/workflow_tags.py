@@ -66,3 +66,19 @@ def state_label(code: str) -> str:
     from cases.models import CaseState
 
     return CaseState(code).label if code in CaseState.values else code
+
+
+@register.simple_tag
+def holiday_calendar_warning() -> str:
+    """From 1 December, the warning that next year's holiday arrangement has not been entered ("" if it has)."""
+    from workflow.deadlines import calendar_warning
+
+    return calendar_warning()
+
+
+@register.simple_tag
+def case_clock(case: object) -> dict:
+    """The stage clock of a case: its pauses (open and ended) and how far they moved the deadline."""
+    from workflow.services.reminders import case_deadline_info
+
+    return case_deadline_info(case)  # type: ignore[arg-type]

@@ -154,11 +154,30 @@ def _next_step_for_cadre(case: Case, *, for_unit: bool = False) -> str:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
+    preference_error = ""
+    if request.method == "POST" and request.POST.get("form") == "preference":
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+
+        from accounts.services import user_notice_preference_set
+
+        try:
+            user_notice_preference_set(user=request.user, digest=request.POST.get("digest") == "1",
+                                       email=request.POST.get("email", ""))
+        except ValidationError as exc:
+            preference_error = exc.messages[0]
+        else:
+            messages.success(request, "通知邮件设置已保存。")
+            return redirect("notifications")
+    elif request.method == "POST":
         services.notifications_mark_read(user=request.user)
         return redirect("notifications")
     items = Notification.objects.filter(user=request.user).select_related("case")[:100]
-    return render(request, "workflow/notifications.html", {"items": items})
+    from workflow.services.notices import mail_enabled
+
+    return render(request, "workflow/notifications.html", {
+        "items": items, "mail_enabled": mail_enabled(), "preference_error": preference_error},
+        status=400 if preference_error else 200)
 
 
 @login_required
