@@ -95,6 +95,46 @@ def test_completing_a_visit_records_it_in_history_and_closes_only_its_own_notice
     assert [t["id"] for t in dated_tasks_open()] == [second.pk]
 
 
+def test_a_due_visit_is_reminded_then_overdue_then_escalated_each_once(settings):
+    from workflow.models import DeadlineStep
+    from workflow.services.reminders import deadlines_check, visit_stage
+
+    settings.STAGE_DEADLINE_DAYS_KIND = "calendar"
+    settings.DEADLINE_REMINDER_LEAD_DAYS = 3
+    settings.DEADLINE_ESCALATION_DAYS = 5
+    with freeze_time("2025-06-20 10:00:00+08:00"):
+        case = case_in_state(CaseState.EXECUTED)
+    first = case.return_visits.order_by("due_on").first()
+    assert first.due_on == dt.date(2025, 9, 20)
+
+    def check(day: str) -> dict[str, int]:
+        with freeze_time(f"{day} 09:00:00+08:00"):
+            return deadlines_check()
+
+    assert check("2025-09-16")["visit_reminder"] == 0
+    assert check("2025-09-17")["visit_reminder"] == 1
+    assert check("2025-09-17")["visit_reminder"] == 0  # beat fires twice: one reminder
+    reminders = Notification.objects.filter(user=case.handler, text__startswith="催办")
+    assert reminders.count() == 1 and case.reference in reminders.get().text and "2025年9月20日" in reminders.get().text
+    assert check("2025-09-20")["visit_overdue"] == 0
+    assert check("2025-09-21")["visit_overdue"] == 1
+    assert check("2025-09-25")["visit_escalation"] == 0
+    assert check("2025-09-26")["visit_escalation"] == 1
+    assert list(DeadlineStep.objects.filter(stage=visit_stage(first.pk)).values_list("step", flat=True)) == [
+        "reminder", "overdue", "escalation"]
+    actions = list(case.history.filter(changes__visit=first.pk).values_list("action", flat=True))
+    assert actions == ["deadline_reminder", "deadline_overdue", "deadline_escalation"]
+
+    # A visit done is reminded no more.
+    second = case.return_visits.order_by("due_on").last()
+    with freeze_time("2025-12-10 10:00:00+08:00"):
+        services.visit_complete(case_id=case.pk, actor=actor(case.handler), visit_id=second.pk,
+                                visited_on=dt.date(2025, 12, 10), form="talk", notes="谈话。", cadre_state="良好。")
+    taken = check("2025-12-30")
+    assert taken["visit_reminder"] == taken["visit_overdue"] == taken["visit_escalation"] == 0
+    assert not DeadlineStep.objects.filter(stage=visit_stage(second.pk)).exists()
+
+
 def test_a_visit_cannot_be_completed_twice_nor_by_someone_outside_the_department():
     case = case_in_state(CaseState.EXECUTED)
     visit = case.return_visits.first()
