@@ -63,6 +63,24 @@ def test_refused_cases_are_visited_too_and_a_jurisdiction_may_configure_its_own_
     assert list(case.return_visits.values_list("months_after", flat=True)) == [1, 12]
 
 
+def test_an_organisations_visit_months_set_in_the_admin_apply_below_it_and_bad_values_are_refused(settings):
+    from django.core.exceptions import ValidationError
+
+    from workflow.models import DeadlinePolicy
+
+    settings.RETURN_VISIT_MONTHS_BY_JURISDICTION = {"zhangjiakou": [1, 12]}
+    case = case_in_state(CaseState.DECIDED)
+    top = case.accountability_org.ancestors()[-1] if case.accountability_org.ancestors() else case.accountability_org
+    DeadlinePolicy.objects.create(organisation=top, return_visit_months="2，9")
+    services.case_execute(case_id=case.pk, actor=actor(case.handler), delivered_on=timezone.localdate())
+    assert sorted(case.return_visits.values_list("months_after", flat=True)) == [2, 9]
+
+    bad = DeadlinePolicy(organisation=top, return_visit_months="三个月")
+    with pytest.raises(ValidationError) as raised:
+        bad.clean()
+    assert "回访时间应为逗号分隔的月数" in str(raised.value.message_dict["return_visit_months"])
+
+
 def test_visits_fall_on_the_same_day_months_later_or_the_month_end():
     with freeze_time("2025-11-30 10:00:00+08:00"):
         case = case_in_state(CaseState.EXECUTED)
