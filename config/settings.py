@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentStatusEnum": "reports.models.DocumentStatus",
         "ExportStatusEnum": "reports.models.ExportStatus",
         "ExportKindEnum": "reports.models.ExportKind",
+        "DocumentKindEnum": "reports.models.DocumentKind",
     },
 }
 

@@ -7,6 +7,7 @@ from django.db import models
 
 from accounts.models import Organisation, Person
 from cases.models import Case, Outcome
+from rules.dates import cn_date
 
 
 class Proposal(models.Model):
@@ -627,7 +628,7 @@ class HolidayCalendarDay(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.name}（{self.get_kind_display()}）"
+        return f"{cn_date(self.date)} {self.name}（{self.get_kind_display()}）"
 
 
 class DeadlineStepKind(models.TextChoices):
@@ -687,7 +688,7 @@ class CasePause(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_reason_display()}（{self.started_at:%Y-%m-%d}）"
+        return f"{self.get_reason_display()}（{cn_date(self.started_at)}）"
 
 
 class EmailState(models.TextChoices):

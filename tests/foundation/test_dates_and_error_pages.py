@@ -55,6 +55,8 @@ ALLOWED = {
     ("cases/models.py", "{self.created_at:%Y}"),
     ("reports/services/archive.py", "{job.date_from:%Y-%m-%d}"),
     ("reports/services/archive.py", "{job.date_from:%Y%m%d}"),
+    ("reports/downloads.py", "{stamp:%Y%m%d-%H%M}.xlsx"),
+    ("reports/services/caselist.py", 'strftime("%Y%m%d-%H%M%S")'),
 }
 
 

@@ -162,7 +162,7 @@ def test_a_corrected_delivery_date_moves_the_appeal_window_and_re_issues_the_doc
     assert corrected.status_code == 200, corrected.json()
     row = Case.objects.get(pk=case["id"])
     assert row.delivered_on == timezone.localdate() and row.deadline == row.appeal_deadline
-    entry = HistoryEntry.objects.filter(case_id=case["id"]).last()
+    entry = HistoryEntry.objects.filter(case_id=case["id"], action="correct_delivery").last()
     assert (entry.action, entry.reason) == ("correct_delivery", "送达回证日期登记有误。")
     event = OutboxEvent.objects.filter(case_id=case["id"], kind="case_corrected").get()
     assert event.payload == {"fields": ["delivered_on", "appeal_deadline"], "reason": "送达回证日期登记有误。"}

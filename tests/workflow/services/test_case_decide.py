@@ -59,8 +59,10 @@ def test_a_decision_against_the_evaluation_needs_a_reason():
 
     decision = decide(case, member, outcome="refused", override_reason="损失较大，不宜容错。")
     assert decision.override_reason == "损失较大，不宜容错。"
-    assert last_entry(case).changes["override"] is True
-    assert last_entry(case).reason == "损失较大，不宜容错。"
+    entry = case.history.get(action="decide")
+    assert entry.changes["override"] is True and entry.reason == "损失较大，不宜容错。"
+    # Refusing what the rules found tolerable is also recorded as a possible 应容未容 matter, after it.
+    assert last_entry(case).action == "failure_record"
 
 
 @pytest.mark.parametrize(("overrides", "field"), [

@@ -38,8 +38,9 @@ def test_delivery_opens_the_appeal_window_and_tells_the_cadre():
     assert (case.state, case.delivered_on) == (CaseState.EXECUTED, TODAY())
     assert case.appeal_deadline == TODAY() + dt.timedelta(days=30)
     assert case.deadline is None  # a tolerated case has nothing left to wait for
-    entry = last_entry(case)
+    entry = case.history.get(action="execute")
     assert (entry.action, entry.from_state, entry.to_state) == ("execute", "decided", "executed")
+    assert last_entry(case).action == "schedule_visit"  # return visits are planned upon delivery
     assert entry.changes == {"delivered_on": TODAY().isoformat(), "appeal_deadline": case.appeal_deadline.isoformat()}
     assert notices(case)[case.subject.user_id] == ["容错认定结论已送达：免责"]
 
