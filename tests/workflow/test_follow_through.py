@@ -259,6 +259,20 @@ def test_a_clarification_from_a_case_is_recorded_with_history_and_the_cadre_is_t
     assert Notification.objects.filter(user=case.subject.user, text__contains="澄清正名").exists()
 
 
+def test_the_cadre_finds_their_clarification_on_their_own_page_and_another_cadre_does_not(client):
+    case = case_in_state(CaseState.CLOSED, subject=PersonFactory(with_login=True))
+    other = PersonFactory(with_login=True)
+    clarification = services.clarification_record(
+        actor=actor(case.handler), person=case.subject, case=case, decided_on=dt.date(2026, 3, 5),
+        scope="circulated", basis="经调查核实，举报反映的问题失实。")
+    client.force_login(case.subject.user)
+    page = client.get("/mine/").content.decode()
+    assert f'data-clarification="{clarification.pk}"' in page and "2026年3月5日" in page
+    assert f"/clarifications/{clarification.pk}/document/" in page and "一定范围内通报" in page
+    client.force_login(other.user)
+    assert "data-clarification" not in client.get("/mine/").content.decode()
+
+
 def test_a_clarification_on_its_own_and_who_may_record_it():
     person = PersonFactory()
     authority = case_authority(person)

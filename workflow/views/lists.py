@@ -116,7 +116,14 @@ def my_cases(request: HttpRequest) -> HttpResponse:
             person is None or case.subject_id != person.pk
         )
         case.next_step = _next_step_for_cadre(case, for_unit=case.for_unit)  # type: ignore[attr-defined]
-    return render(request, "workflow/my_cases.html", {"rows": rows, "person": person, "units": units})
+    clarifications = []
+    if person is not None:
+        from workflow.models import Clarification
+
+        clarifications = list(Clarification.objects.filter(person=person).select_related("organisation")
+                              .order_by("-decided_on", "-id"))
+    return render(request, "workflow/my_cases.html", {"rows": rows, "person": person, "units": units,
+                                                      "clarifications": clarifications})
 
 
 def _next_step_for_cadre(case: Case, *, for_unit: bool = False) -> str:
