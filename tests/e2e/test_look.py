@@ -5,7 +5,6 @@ page a cadre or unit uses without sideways scrolling, and the case and decision 
 from __future__ import annotations
 
 import io
-import subprocess
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +14,7 @@ from playwright.sync_api import Page, expect
 from cases.models import Evidence
 
 from .conftest import SCREENSHOTS, Site
-from .helpers import PNG_BYTES, actor, open_tab, seed_application, seed_executed, seed_proposed
+from .helpers import PNG_BYTES, actor, seed_application, seed_executed, seed_proposed
 
 pytestmark = pytest.mark.e2e
 
@@ -88,3 +87,101 @@ def test_evidence_preview_loads_only_when_opened_and_shows_the_pdf(site: Site) -
         page.wait_for_timeout(250)
     assert _red_share(frame.screenshot()) > 0.05, "the PDF preview stayed blank"
     page.locator("details.preview").first.screenshot(path=str(SCREENSHOTS / "evidence-preview.png"))
+
+
+# --- phone -----------------------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+# Narrower than this, a cell shows a character or two per line: unreadable.
+MIN_CELL_PX = 60
+_LAYOUT = """minCell => {
+  const narrow = [];
+  document.querySelectorAll("table td, table th").forEach(c => {
+    const head = c.closest("thead");  // on a phone a card table keeps its head for screen readers only
+    if (head && head.getBoundingClientRect().width <= 1) { return; }
+    const r = c.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && r.width < minCell && c.textContent.trim()) {
+      narrow.push(c.textContent.trim().slice(0, 16) + " (" + Math.round(r.width) + "px)");
+    }
+  });
+  const sideways = [];
+  document.querySelectorAll("body *").forEach(el => {
+    const style = getComputedStyle(el);
+    if (["auto", "scroll"].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1
+        && el.tagName !== "TEXTAREA" && el.tagName !== "SELECT") {
+      sideways.push(el.tagName.toLowerCase() + "." + el.className + " (" + el.scrollWidth + " > " + el.clientWidth + ")");
+    }
+  });
+  return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, narrow, sideways};
+}"""
+
+
+def _phone_problems(page: Page, path: str) -> list[str]:
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    found = page.evaluate(_LAYOUT, MIN_CELL_PX)
+    problems = []
+    if found["scroll"] > found["inner"]:
+        problems.append(f"{path}: page is {found['scroll']}px wide on a {found['inner']}px screen")
+    problems += [f"{path}: squeezed cell {cell}" for cell in found["narrow"]]
+    problems += [f"{path}: scrolls sideways inside {box}" for box in found["sideways"]]
+    return problems
+
+
+def _case_tabs(page: Page, case_id: int) -> list[str]:
+    page.goto(f"/cases/{case_id}/")
+    tabs = page.locator("nav.tabs a[data-tab]").evaluate_all("links => links.map(a => a.dataset.tab)")
+    return [f"/cases/{case_id}/?tab={tab}" for tab in tabs]
+
+
+def test_every_page_a_cadre_or_unit_uses_fits_a_phone(site: Site) -> None:
+    from workflow import services
+
+    case = seed_executed(site.world, username="cadre")
+    services.evidence_add(case_id=case.pk, actor=actor(site.world, "cadre"),
+                          upload=SimpleUploadedFile("送达回证.pdf", RED_PDF, content_type="application/pdf"),
+                          description="本人补充的送达回证扫描件")
+    unit_case = services.case_create(
+        actor=actor(site.world, "unit"), title="汛期危房先行拆除被问责", subject=site.world.people["housing1"],
+        accountability_org=site.world.orgs["zjk_dc"], conduct_date=case.conduct_date, matter_category="emergency",
+        summary="暴雨中组织对有倒塌风险的危房先行拆除，鉴定备案程序后补，被通报问责。", remedial_measures="",
+        claimed_situations=[],
+    )
+
+    problems: list[str] = []
+    anonymous = site.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    problems += _phone_problems(anonymous, "/login/")
+
+    cadre = site.login("cadre", viewport=PHONE, is_mobile=True, has_touch=True)
+    for path in ["/", "/mine/", "/apply/", "/notifications/", "/password/", "/rules/", "/rules/zhangjiakou/",
+                 *_case_tabs(cadre, case.pk)]:
+        problems += _phone_problems(cadre, path)
+    # The documents tab as a cadre meets it: the cards, each value under its column's name.
+    cadre.goto(f"/cases/{case.pk}/?tab=documents")
+    first = cadre.locator("section[data-panel=documents] table td[data-label]").first
+    assert first.evaluate("td => getComputedStyle(td, '::before').content") == '"文书"'
+    cadre.goto("/mine/")
+    cadre.screenshot(path=str(SCREENSHOTS / "phone-cadre.png"), full_page=False)
+
+    unit = site.login("unit", viewport=PHONE, is_mobile=True, has_touch=True)
+    for path in ["/", "/mine/", "/apply/", "/notifications/", *_case_tabs(unit, unit_case.pk)]:
+        problems += _phone_problems(unit, path)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_officials_pages_fit_a_phone_too(site: Site) -> None:
+    case = seed_executed(site.world)
+    proposed = seed_proposed(site.world, username="cadre2", title="防汛抢险中先行调用物资被问责")
+    problems: list[str] = []
+    inspector = site.login("inspector", viewport=PHONE, is_mobile=True, has_touch=True)
+    for path in ["/", "/cases/", "/cases/new/", *_case_tabs(inspector, case.pk), *_case_tabs(inspector, proposed.pk),
+                 "/rules/compare/", "/rules/provisions/", "/rules/provisions/zhangjiakou/"]:
+        problems += _phone_problems(inspector, path)
+    committee = site.login("committee", viewport=PHONE, is_mobile=True, has_touch=True)
+    for path in ["/cases/", f"/cases/{proposed.pk}/review/"]:
+        problems += _phone_problems(committee, path)
+    orgdept = site.login("orgdept", viewport=PHONE, is_mobile=True, has_touch=True)
+    problems += _phone_problems(orgdept, "/filings/")
+    auditor = site.login("auditor", viewport=PHONE, is_mobile=True, has_touch=True)
+    problems += _phone_problems(auditor, "/audit/")
+    assert not problems, "\n".join(problems)
