@@ -160,7 +160,7 @@ def test_every_page_a_cadre_or_unit_uses_fits_a_phone(site: Site) -> None:
     cadre.goto(f"/cases/{case.pk}/?tab=documents")
     first = cadre.locator("section[data-panel=documents] table td[data-label]").first
     assert first.evaluate("td => getComputedStyle(td, '::before').content") == '"文书"'
-    cadre.goto("/mine/")
+    assert first.evaluate("td => getComputedStyle(td.closest('table').tHead).position") == "absolute"
     cadre.screenshot(path=str(SCREENSHOTS / "phone-cadre.png"), full_page=False)
 
     unit = site.login("unit", viewport=PHONE, is_mobile=True, has_touch=True)
