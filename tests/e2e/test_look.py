@@ -5,6 +5,7 @@ page a cadre or unit uses without sideways scrolling, and the case and decision 
 from __future__ import annotations
 
 import io
+import subprocess
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from cases.models import Evidence
 
-from .conftest import SCREENSHOTS, Site
+from .conftest import MEDIA, SCREENSHOTS, Site
 from .helpers import PNG_BYTES, actor, seed_application, seed_executed, seed_proposed
 
 pytestmark = pytest.mark.e2e
@@ -185,3 +186,77 @@ def test_the_officials_pages_fit_a_phone_too(site: Site) -> None:
     auditor = site.login("auditor", viewport=PHONE, is_mobile=True, has_touch=True)
     problems += _phone_problems(auditor, "/audit/")
     assert not problems, "\n".join(problems)
+
+
+# --- print -----------------------------------------------------------------------------------------
+
+_SCREEN_ONLY = "header.topbar, nav.tabs, form, button, .messages, footer"
+
+
+def _shown(page: Page, selector: str) -> int:
+    """How many elements matching ``selector`` take up room on the page as it is now rendered."""
+    return page.locator(selector).evaluate_all(
+        "els => els.filter(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden').length"
+    )
+
+
+def test_case_and_decision_pages_print_as_an_approval_form_on_a4(site: Site) -> None:
+    case = seed_executed(site.world)
+    inspector = site.login("inspector")
+    inspector.goto(f"/cases/{case.pk}/?tab=documents")
+    assert _shown(inspector, ".print-head") == 0 and _shown(inspector, "nav.tabs") == 1
+    inspector.emulate_media(media="print")
+    for selector in _SCREEN_ONLY.split(", "):
+        assert _shown(inspector, selector) == 0, selector
+    # Every part of the file, not only the open tab: the facts, the findings clause by clause, the
+    # proposal with its consultation, the decision; the history and the action forms are not printed.
+    for panel in ("facts", "findings", "opinions", "decision", "documents"):
+        assert _shown(inspector, f"section[data-panel={panel}]") == 1, panel
+    assert _shown(inspector, "section[data-panel=history]") == 0
+    assert _shown(inspector, "#evaluation-panel .clause") >= 5
+    sheet = inspector.locator(".print-signoff")
+    expect(sheet).to_be_visible()
+    expect(sheet).to_contain_text("问责部门初步意见")
+    expect(sheet).to_contain_text("建议免责")
+    expect(sheet).to_contain_text("党委（党组）集体研究决定")
+    expect(sheet).to_contain_text("经市委常委会集体研究，同意问责部门的意见。")
+
+    committee = site.login("committee")
+    committee.goto(f"/cases/{case.pk}/review/")
+    committee.emulate_media(media="print")
+    for selector in _SCREEN_ONLY.split(", "):
+        assert _shown(committee, selector) == 0, selector
+    head = committee.locator(".print-head")
+    expect(head).to_contain_text("容错纠错审批表")
+    expect(head).to_contain_text(case.reference)
+    expect(head.locator("table.print-form")).to_contain_text(case.summary)
+    expect(committee.locator(".print-signoff")).to_contain_text("实到 9 人")
+
+    MEDIA.mkdir(parents=True, exist_ok=True)
+    pdf = MEDIA / "printed-approval-form.pdf"
+    committee.pdf(path=str(pdf), format="A4", print_background=True)
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Page size:      595.92 x 842.88 pts (A4)" in pages or "(A4)" in pages
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for words in ("容错纠错审批表", case.reference, "问责部门初步意见", "党委（党组）集体研究决定", "zhangjiakou.P1"):
+        assert words in text.replace(" ", ""), words
+    assert "退出" not in text and "保存草稿" not in text
+    target = SCREENSHOTS / "printed-approval-form"
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(target)],
+                   check=True)
+    assert target.with_suffix(".png").stat().st_size > 10_000
+
+
+def test_list_pages_print_as_plain_tables(site: Site) -> None:
+    seed_executed(site.world)
+    orgdept = site.login("orgdept")
+    for path in ("/cases/", "/filings/"):
+        orgdept.goto(path)
+        orgdept.emulate_media(media="print")
+        for selector in ("header.topbar", "form.filters", "button", "footer"):
+            assert _shown(orgdept, selector) == 0, (path, selector)
+        table = orgdept.locator("table.table").first
+        assert table.evaluate("t => getComputedStyle(t).display") == "table"
+        assert _shown(orgdept, "table.table thead th") >= 7
+        assert _shown(orgdept, "table.table tbody tr") >= 1
+        orgdept.emulate_media(media="screen")
