@@ -87,7 +87,6 @@ def test_evidence_preview_loads_only_when_opened_and_shows_the_pdf(site: Site) -
             break
         page.wait_for_timeout(250)
     assert _red_share(frame.screenshot()) > 0.05, "the PDF preview stayed blank"
-    page.locator("details.preview").first.screenshot(path=str(SCREENSHOTS / "evidence-preview.png"))
 
 
 # --- phone -----------------------------------------------------------------------------------------
