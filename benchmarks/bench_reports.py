@@ -99,6 +99,7 @@ def clone_cases(case, decision, n: int) -> list[int]:
                    created_by_id=case.created_by_id)
               for i in range(n)]
     Case.objects.bulk_create(clones, batch_size=200)
+    Case.objects.reference_fill()
     proposals = Proposal.objects.bulk_create([
         Proposal(case=c, round=1, recommended_outcome=proposal.recommended_outcome, opinion=proposal.opinion,
                  evaluation=proposal.evaluation, proposed_by_id=proposal.proposed_by_id) for c in clones], batch_size=200)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast, Concat, ExtractYear, LPad
 from django.utils import timezone
 
 from accounts.models import Organisation, Person
@@ -98,6 +99,28 @@ class CaseQuerySet(models.QuerySet):
     def not_overdue(self, today: dt.date | None = None) -> CaseQuerySet:
         return self.exclude(self.overdue_condition(today))
 
+    def reference_fill(self) -> int:
+        """Store the case number of every case here that has none yet; returns how many were numbered.
+
+        The case creation service calls it for the row it has just inserted, in the same transaction;
+        anything that inserts cases in bulk calls it once afterwards.
+        """
+        return self.filter(reference__isnull=True).update(reference=reference_expression())
+
+
+def reference_expression() -> models.Expression:
+    """容案YYYY-NNNNN computed by the database: the year the case was created (UTC) and its id.
+
+    The id comes from the table's sequence, so concurrent creations never share a number; ids past
+    99999 keep all their digits (the database's LPAD would cut them).
+    """
+    digits = Cast("id", models.CharField())
+    return Concat(
+        models.Value("容案"), Cast(ExtractYear("created_at", tzinfo=dt.UTC), models.CharField()), models.Value("-"),
+        models.Case(models.When(id__lt=100000, then=LPad(digits, 5, models.Value("0"))), default=digits),
+        output_field=models.CharField(),
+    )
+
 
 class Case(models.Model):
     """One accountability matter of one person, reviewed on its own (一事一议)."""
@@ -156,6 +179,11 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # Stored when the case is created (``CaseQuerySet.reference_fill``), so it can be searched and joined.
+    reference = models.CharField(
+        "案件编号", max_length=24, unique=True, null=True, blank=True, editable=False,
+        help_text="容案YYYY-NNNNN：创建年份与案件序号",
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -172,11 +200,7 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.title}"
-
-    @property
-    def reference(self) -> str:
-        return f"容案{self.created_at:%Y}-{self.pk:05d}" if self.pk and self.created_at else "容案（未保存）"
+        return f"{self.reference or '容案（未编号）'} {self.title}"
 
     def is_overdue(self, today: dt.date | None = None) -> bool:
         """``CaseQuerySet.overdue_condition`` for one case already loaded."""

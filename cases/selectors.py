@@ -29,7 +29,7 @@ def prior_same_matter(case: Case) -> list[dict[str, str | None]]:
         )
         .exclude(pk=case.pk)
         .order_by("conduct_date")
-        .only("id", "created_at", "conduct_date", "accountability_measure", "accountability_measure_date")
+        .only("id", "reference", "conduct_date", "accountability_measure", "accountability_measure_date")
     )
     return [
         {

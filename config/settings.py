@@ -218,6 +218,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {"task": "reports.tasks.outbox_dispatch", "schedule": 30.0},
     "close-expired-appeal-windows": {"task": "workflow.tasks.cases_close_expired", "schedule": 3600.0},
+    "purge-expired-pending-uploads": {"task": "workflow.tasks.pending_uploads_purge", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
@@ -251,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "OutcomeEnum": "cases.models.Outcome",
         "DocumentStatusEnum": "reports.models.DocumentStatus",
         "ExportStatusEnum": "reports.models.ExportStatus",
+        "ExportKindEnum": "reports.models.ExportKind",
     },
 }
 
@@ -412,6 +414,8 @@ UPLOAD_MAX_FILE_BYTES = _positive_int("UPLOAD_MAX_FILE_MB", 20) * 1024 * 1024
 UPLOAD_MAX_FILES_PER_REQUEST = _positive_int("UPLOAD_MAX_FILES_PER_REQUEST", 10)
 UPLOAD_MAX_REQUEST_BYTES = _positive_int("UPLOAD_MAX_REQUEST_MB", 50) * 1024 * 1024
 UPLOAD_MAX_CASE_BYTES = _positive_int("UPLOAD_MAX_CASE_MB", 200) * 1024 * 1024
+# Files chosen on an application that was not yet sent are kept this long (configuration, not policy).
+UPLOAD_PENDING_HOURS = _positive_int("UPLOAD_PENDING_HOURS", 72)
 if UPLOAD_MAX_FILE_BYTES > UPLOAD_MAX_REQUEST_BYTES or UPLOAD_MAX_REQUEST_BYTES > UPLOAD_MAX_CASE_BYTES:
     raise ImproperlyConfigured("上传限额无效：应满足 UPLOAD_MAX_FILE_MB ≤ UPLOAD_MAX_REQUEST_MB ≤ UPLOAD_MAX_CASE_MB")
 # Django itself refuses a request body with more files than this (400) before any view reads them: a

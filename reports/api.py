@@ -15,17 +15,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Organisation
-from cases.models import Case
+from cases.models import Case, Outcome
 from workflow.doors import actor_for
 from workflow.permissions import sees_internal
 from workflow.selectors import case_get
 
 from . import services
-from .downloads import document_file_response, job_file_response
+from .downloads import XLSX_TYPE, document_file_response, job_file_response
 from .models import DocumentStatus, ExportStatus
 from .permissions import may_regenerate, may_use_filing_register
 from .selectors import (
+    FILING_FILTERS,
     FILING_ORDER,
+    FilingFilterError,
     PeriodError,
     case_documents,
     current_filings,
@@ -35,7 +37,14 @@ from .selectors import (
     organisation_from_param,
     parse_period,
 )
-from .serializers import DocumentOutput, ExportInput, FilingOutput, JobOutput, RegenerateInput
+from .serializers import (
+    CaseListExportInput,
+    DocumentOutput,
+    ExportInput,
+    FilingOutput,
+    JobOutput,
+    RegenerateInput,
+)
 
 
 def _case_or_404(request: Request, case_id: Any) -> Case:
@@ -50,6 +59,16 @@ def _period(raw_from: Any, raw_to: Any, *, required: bool) -> tuple[Any, Any]:
         return parse_period(raw_from, raw_to, required=required)
     except PeriodError as exc:
         raise ValidationError({exc.field: [exc.message]}) from None
+
+
+def _filing_filters(data: Any) -> dict[str, str]:
+    """The register's outcome, rule set and search parameters, checked (400 naming a bad one)."""
+    filters = {k: str(data.get(k)).strip() for k in FILING_FILTERS if data.get(k) not in (None, "")}
+    try:
+        services.filing_filters_check(outcome=filters.get("outcome", ""), ruleset=filters.get("ruleset", ""))
+    except FilingFilterError as exc:
+        raise ValidationError({exc.field: [exc.message]}) from None
+    return filters
 
 
 def _organisation(raw: Any) -> Organisation | None:
@@ -154,6 +173,7 @@ class FilingPagination(CursorPagination):
         return self.page
 
 
+
 class FilingListApi(APIView):
     # Read by the schema generator, which then shows the cursor page around FilingOutput.
     pagination_class = FilingPagination
@@ -164,6 +184,10 @@ class FilingListApi(APIView):
             OpenApiParameter("from", str, description="决定日期起 YYYY-MM-DD"),
             OpenApiParameter("to", str, description="决定日期止 YYYY-MM-DD"),
             OpenApiParameter("organisation", int, description="组织编号（含下级）"),
+            OpenApiParameter("outcome", str, enum=[v for v, _ in Outcome.choices], description="容错结论"),
+            OpenApiParameter("ruleset", str, description="适用规则编号"),
+            OpenApiParameter("q", str, description="检索：案件编号（如 容案2026-00017、2026-00017）、当事干部或单位名称、"
+                                                   "事项名称、基本情况"),
             OpenApiParameter("page_size", int, description="每页条数，默认 100，最多 500"),
             OpenApiParameter("cursor", str, description="翻页游标：取自上一页的 next / previous 链接"),
         ],
@@ -174,9 +198,10 @@ class FilingListApi(APIView):
             raise PermissionDenied("只有组织部门可以查看备案登记。")
         start, end = _period(request.query_params.get("from"), request.query_params.get("to"), required=False)
         org = _organisation(request.query_params.get("organisation"))
+        filters = _filing_filters(request.query_params)
         paginator = self.pagination_class()
         cases = paginator.paginate_queryset(
-            filing_list(request.user, date_from=start, date_to=end, organisation=org), request, view=self)
+            filing_list(request.user, date_from=start, date_to=end, organisation=org, **filters), request, view=self)
         context = {"filings": current_filings([c.pk for c in cases])}
         rows = FilingOutput(cases, many=True, context=context).data
         return paginator.get_paginated_response(rows)
@@ -193,7 +218,22 @@ class FilingExportApi(APIView):
         start, end = _period(request.data.get("from"), request.data.get("to"), required=True)
         org = _organisation(request.data.get("organisation"))
         job = services.export_job_create(actor=actor_for(request.user, request, via="api"), date_from=start,
-                                         date_to=end, organisation=org)
+                                         date_to=end, organisation=org, filters=_filing_filters(request.data))
+        job.refresh_from_db()
+        return Response(JobOutput(job).data, status=202)
+
+
+class CaseListExportApi(APIView):
+    @extend_schema(
+        summary="导出案件清单（XLSX，按当前筛选与检索）",
+        description="参数与 GET /api/cases/ 的筛选相同，可放在请求体或查询字符串中；只导出本人可见的案件。"
+                    "返回导出任务，进度见 /api/jobs/{id}/，完成后从 download_url 下载。",
+        request=CaseListExportInput, responses={202: JobOutput},
+    )
+    def post(self, request: Request) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        filters = services.case_list_filters({**request.query_params.dict(), **body})
+        job = services.case_list_export_create(actor=actor_for(request.user, request, via="api"), filters=filters)
         job.refresh_from_db()
         return Response(JobOutput(job).data, status=202)
 
@@ -208,7 +248,8 @@ class JobApi(APIView):
 
 
 class JobFileApi(APIView):
-    @extend_schema(summary="下载导出文件（留痕）", responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @extend_schema(summary="下载导出文件（留痕）：备案材料为 ZIP，案件清单为 XLSX",
+                   responses={(200, "application/zip"): OpenApiTypes.BINARY, (200, XLSX_TYPE): OpenApiTypes.BINARY})
     def get(self, request: Request, job_id: int) -> FileResponse:
         job = job_get(request.user, job_id)
         if job is None or job.status != ExportStatus.READY:

@@ -7,6 +7,7 @@ from . import api
 app_name = "reports_api"
 
 urlpatterns = [
+    path("cases/export/", api.CaseListExportApi.as_view(), name="cases-export"),
     path("cases/<int:case_id>/documents/", api.CaseDocumentsApi.as_view(), name="case-documents"),
     path("cases/<int:case_id>/documents/<int:document_id>/file/", api.CaseDocumentFileApi.as_view(),
          name="case-document-file"),

@@ -118,9 +118,14 @@ class DocumentNumber(models.Model):
 
 class ExportStatus(models.TextChoices):
     PENDING = "pending", "排队中"
-    RUNNING = "running", "正在打包"
+    RUNNING = "running", "正在生成"
     READY = "ready", "可以下载"
     FAILED = "failed", "失败"
+
+
+class ExportKind(models.TextChoices):
+    FILINGS = "filings", "备案材料"
+    CASES = "cases", "案件清单"
 
 
 def export_path(instance: ExportJob, filename: str) -> str:
@@ -128,14 +133,18 @@ def export_path(instance: ExportJob, filename: str) -> str:
 
 
 class ExportJob(models.Model):
-    """A bulk export of a period's filing reports (ZIP of PDFs, an XLSX register and a manifest)."""
+    """A bulk export: a period's filing reports (ZIP of PDFs, an XLSX register and a manifest), or the
+    case list as its user filtered it (``kind`` cases: one XLSX)."""
 
+    kind = models.CharField("导出内容", max_length=10, choices=ExportKind.choices, default=ExportKind.FILINGS)
+    # The list's filters and search as given (CaseFilter parameters; for filings: outcome, ruleset, q).
+    filters = models.JSONField("筛选条件", default=dict, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(
         Organisation, verbose_name="组织范围", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    date_from = models.DateField("起始日期")
-    date_to = models.DateField("截止日期")
+    date_from = models.DateField("起始日期", null=True, blank=True)
+    date_to = models.DateField("截止日期", null=True, blank=True)
     status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
@@ -150,8 +159,8 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "备案导出任务"
-        verbose_name_plural = "备案导出任务"
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="export_progress_le_100"),
@@ -159,4 +168,6 @@ class ExportJob(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.kind == ExportKind.CASES:
+            return f"案件清单导出 #{self.pk}（{self.get_status_display()}）"
         return f"备案导出 {self.date_from}—{self.date_to}（{self.get_status_display()}）"

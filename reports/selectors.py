@@ -9,7 +9,9 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Organisation, User
 from accounts.selectors import subtree_ids
-from cases.models import Case, CaseState
+from cases.models import Case, CaseState, Outcome
+from cases.search import case_search
+from rules.loader import registry
 from workflow.permissions import visible_cases
 from workflow.selectors import case_get
 
@@ -101,18 +103,42 @@ def organisation_from_param(raw: Any) -> Organisation | None:
 FILING_ORDER = ("-decision_date", "-id")
 
 
+# The register's filters besides the period and organisation, by parameter name (page, API, export job).
+FILING_FILTERS = ("outcome", "ruleset", "q")
+
+
+class FilingFilterError(ValueError):
+    """A register filter value that names nothing (``field``: the parameter), for a page message or a 400."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def filing_filters_check(*, outcome: str = "", ruleset: str = "") -> None:
+    """Refuse an outcome or rule set that does not exist, naming it, rather than listing nothing."""
+    if outcome and outcome not in Outcome.values:
+        raise FilingFilterError("outcome", f"未知的容错结论：{outcome[:20]}")
+    if ruleset and ruleset not in registry().ids():
+        raise FilingFilterError("ruleset", f"未知的适用规则：{ruleset[:60]}")
+
+
 def filing_list(
     user: User, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
-    organisation: Organisation | None = None,
+    organisation: Organisation | None = None, outcome: str = "", ruleset: str = "", q: str = "",
 ) -> QuerySet[Case]:
     """Decided cases the user's organisation department receives, by decision date, with a subtree filter.
 
     The decision date is the meeting date of the first decision (``Case.decision_date``), the date the
     feedback letter and the filing report print; an appeal review later does not move it. Newest first,
-    then by id, so the order is total and served by the ``case_decision_date_idx`` index.
+    then by id, so the order is total and served by the ``case_decision_date_idx`` index. ``outcome`` and
+    ``ruleset`` narrow to one conclusion or rule set (``filing_filters_check`` first); ``q`` is the same
+    search box as the case lists: case number, cadre's or unit's name, title, summary.
     """
     if not may_use_filing_register(user):
         return Case.objects.none()
+    filing_filters_check(outcome=outcome, ruleset=ruleset)
     qs = visible_cases(user).filter(state__in=CaseState.decided(), decision_date__isnull=False)
     if date_from:
         qs = qs.filter(decision_date__gte=date_from)
@@ -121,6 +147,11 @@ def filing_list(
     if organisation is not None:
         ids = subtree_ids(organisation)
         qs = qs.filter(Q(subject__unit_id__in=ids) | Q(accountability_org_id__in=ids))
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    if ruleset:
+        qs = qs.filter(ruleset=ruleset)
+    qs = case_search(qs, q)
     return qs.select_related("subject__unit", "accountability_org").order_by(*FILING_ORDER)
 
 

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from cases.models import Case, Outcome
 
-from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportKind, ExportStatus
 from .selectors import job_progress
 
 # What a party (the cadre or the applying unit) reads instead of an internal error message.
@@ -125,10 +125,12 @@ class JobOutput(FromKeyword, JobStatusOutput):
     download_route = "reports_api:job-file"
 
     job = serializers.IntegerField(source="pk", help_text="同 id（早期客户端使用）")
+    kind = serializers.ChoiceField(choices=ExportKind.choices, help_text="filings：备案材料 ZIP；cases：案件清单 XLSX")
+    filters = serializers.DictField(child=serializers.CharField(), help_text="导出时的筛选与检索条件")
     status_label = serializers.CharField(source="get_status_display")
     total = serializers.IntegerField()
-    from_ = serializers.DateField(source="date_from")
-    to = serializers.DateField(source="date_to")
+    from_ = serializers.DateField(source="date_from", allow_null=True, help_text="备案导出的决定日期起；案件清单为 null")
+    to = serializers.DateField(source="date_to", allow_null=True)
     organisation = serializers.IntegerField(source="organisation_id", allow_null=True)
     error = serializers.CharField()
     sha256 = serializers.SerializerMethodField()
@@ -151,3 +153,20 @@ class ExportInput(FromKeyword, serializers.Serializer):
     from_ = serializers.CharField(help_text="YYYY-MM-DD")
     to = serializers.CharField(help_text="YYYY-MM-DD")
     organisation = serializers.IntegerField(required=False, allow_null=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, help_text="容错结论")
+    ruleset = serializers.CharField(required=False, help_text="适用规则编号")
+    q = serializers.CharField(required=False, help_text="检索：案件编号、当事干部或单位名称、事项名称、基本情况")
+
+
+class CaseListExportInput(FromKeyword, serializers.Serializer):
+    """The case list's filters, as ``GET /api/cases/`` takes them (all optional; also accepted in the query string)."""
+
+    state = serializers.CharField(required=False, help_text="状态，可用逗号分隔多个")
+    ruleset = serializers.CharField(required=False, help_text="适用规则")
+    outcome = serializers.CharField(required=False, help_text="结论")
+    unit = serializers.CharField(required=False, help_text="当事干部所在单位编号")
+    organisation = serializers.CharField(required=False, help_text="问责部门编号")
+    from_ = serializers.CharField(required=False, help_text="创建日期起 YYYY-MM-DD")
+    to = serializers.CharField(required=False, help_text="创建日期止 YYYY-MM-DD")
+    q = serializers.CharField(required=False, help_text="检索：案件编号、事项名称、当事干部或单位名称、基本情况")
+    overdue = serializers.CharField(required=False, help_text="是否超期（true / false）")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,15 +15,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cases.models import Outcome
+from rules.loader import registry
 from workflow.doors import actor_for
 from workflow.errors import WorkflowError
 from workflow.selectors import case_get
 
 from . import services
 from .downloads import document_file_response, job_file_response
-from .models import DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from .models import DocumentKind, DocumentStatus, ExportJob, ExportKind, ExportStatus
 from .permissions import may_use_filing_register, visible_kinds
 from .selectors import (
+    FILING_FILTERS,
+    FilingFilterError,
     PeriodError,
     current_filings,
     document_by_token,
@@ -32,6 +39,7 @@ from .selectors import (
     parse_period,
 )
 from .serializers import JobStatusOutput
+from .services.caselist import filters_text
 
 PAGE_SIZE = 50
 
@@ -49,15 +57,25 @@ def filing_register(request: HttpRequest) -> HttpResponse:
     except PeriodError as exc:
         error, start, end = exc.message, None, None
     org = organisation_from_param(request.GET.get("organisation"))
-    cases = filing_list(request.user, date_from=start, date_to=end, organisation=org) if not error else []
+    filters = {k: request.GET.get(k, "").strip()[:100] for k in FILING_FILTERS}
+    cases: Any = []
+    if not error:
+        try:
+            cases = filing_list(request.user, date_from=start, date_to=end, organisation=org, **filters)
+        except FilingFilterError as exc:
+            error = exc.message
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     filings = current_filings([c.pk for c in page])
     rows = [(case, filings.get(case.pk)) for case in page]
-    jobs = ExportJob.objects.filter(requested_by=request.user).order_by("-created_at")[:5]
+    jobs = ExportJob.objects.filter(requested_by=request.user, kind=ExportKind.FILINGS).order_by("-created_at")[:5]
+    query = {"from": raw_from, "to": raw_to, **({"organisation": org.pk} if org else {}),
+             **{k: v for k, v in filters.items() if v}}
     return render(request, "reports/filing_register.html", {
-        "rows": rows, "page": page, "error": error, "date_from": raw_from, "date_to": raw_to,
-        "organisation": org, "organisations": organisations_for_filter(request.user), "jobs": jobs,
-        "job_json": [(job, JobStatusOutput(job).data) for job in jobs],
+        "rows": rows, "page": page, "total": page.paginator.count, "error": error, "date_from": raw_from,
+        "date_to": raw_to, "organisation": org, "organisations": organisations_for_filter(request.user),
+        "jobs": jobs, "job_json": [(job, JobStatusOutput(job).data) for job in jobs], "filters": filters,
+        "outcomes": Outcome.choices, "rulesets": [(f.id, f.title) for f in registry().families()],
+        "querystring": urlencode(query),
     })
 
 
@@ -67,11 +85,13 @@ def filing_export(request: HttpRequest) -> HttpResponse:
     if not may_use_filing_register(request.user):
         raise PermissionDenied("只有组织部门可以导出备案材料。")
     org = organisation_from_param(request.POST.get("organisation"))
-    back = f"{reverse('reports:filing-register')}?from={request.POST.get('from', '')}&to={request.POST.get('to', '')}"
+    filters = {k: request.POST.get(k, "").strip()[:100] for k in FILING_FILTERS if request.POST.get(k, "").strip()}
+    query = {"from": request.POST.get("from", ""), "to": request.POST.get("to", ""), **filters}
+    back = f"{reverse('reports:filing-register')}?{urlencode(query)}"
     try:
         start, end = parse_period(request.POST.get("from"), request.POST.get("to"), required=True)
         services.export_job_create(actor=actor_for(request.user, request), date_from=start, date_to=end,
-                                   organisation=org)
+                                   organisation=org, filters=filters)
     except PeriodError as exc:
         messages.error(request, exc.message)
     except WorkflowError as exc:
@@ -79,6 +99,31 @@ def filing_export(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, "已开始导出，完成后可在下方下载。")
     return redirect(back + (f"&organisation={org.pk}" if org else ""))
+
+
+@login_required
+@require_POST
+def case_export(request: HttpRequest) -> HttpResponse:
+    """Export the case list the user is looking at (its filters and search) to XLSX, then show its progress."""
+    filters = services.case_list_filters(request.POST)
+    try:
+        services.case_list_export_create(actor=actor_for(request.user, request), filters=filters)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('home')}?{urlencode(filters)}")
+    messages.success(request, "已开始导出案件清单，完成后可在下方下载。")
+    return redirect("reports:exports")
+
+
+@login_required
+def exports(request: HttpRequest) -> HttpResponse:
+    """The user's case list exports, newest first, each with its progress and, when ready, its download."""
+    jobs = list(ExportJob.objects.filter(requested_by=request.user, kind=ExportKind.CASES).order_by("-created_at")[:10])
+    for job in jobs:
+        job.filter_text = filters_text(job.filters)  # type: ignore[attr-defined]
+    return render(request, "reports/exports.html", {
+        "job_json": [(job, JobStatusOutput(job).data) for job in jobs],
+    })
 
 
 @login_required

@@ -60,6 +60,9 @@ class ActionSpec:
     target_note: str = ""
     conditions: tuple[Callable[[Access], str | None], ...] = ()  # each returns why not (409), or None
     form_choices: Callable[[Case], dict[str, Any]] | None = None  # querysets the form offers
+    # An action that cannot be undone asks once before it is sent: what will happen, and that it is final.
+    confirm: str = ""
+    button: str = "btn-primary"  # how its page button looks (a withdrawal is not the primary action)
 
     @property
     def offered(self) -> bool:
@@ -193,12 +196,15 @@ ACTIONS: dict[str, ActionSpec] = {
             case_id=c.pk, actor=a, outcome=d.get("outcome"), resolution=d.get("resolution"),
             override_reason=d.get("override_reason", ""), **_meeting(d), **_revision(d)),
         form=f.DecideForm, input=s.DecideInput, drafts=True, conditions=(_consultations_settled,),
+        confirm="确认作出决定？决定将载入案件记录，生成决定文书并报备案；作出后不能修改或撤销。",
     ),
     "execute": ActionSpec(
         "执行并送达", frozenset({S.DECIDED}), S.EXECUTED, HANDLING,
         call=lambda c, a, d: services.case_execute(
             case_id=c.pk, actor=a, delivered_on=d.get("delivered_on"), **_revision(d)),
         form=f.ExecuteForm, input=s.ExecuteInput,
+        confirm="确认执行并送达？将记录送达日期，并向当事干部（单位）送达书面反馈；不予容错的，申诉期限自送达之日起计算。"
+                "此操作不能撤销（送达日期有误的，可以更正）。",
     ),
     "correct_delivery": ActionSpec(
         "更正送达日期", frozenset({S.EXECUTED}), None, HANDLING,
@@ -219,6 +225,7 @@ ACTIONS: dict[str, ActionSpec] = {
         call=lambda c, a, d: services.case_appeal(
             case_id=c.pk, actor=a, reasons=d.get("reasons"), attachments=d.get("attachments") or ()),
         form=f.AppealForm, input=s.AppealInput, drafts=True, conditions=(_refusal_appealable,),
+        confirm="确认提出申诉？申诉理由和附件将提交党委（党组）复核；提交后不能撤回或修改。",
     ),
     "review_appeal": ActionSpec(
         "申诉复核", frozenset({S.APPEALED}), None, DECIDING,
@@ -228,6 +235,7 @@ ACTIONS: dict[str, ActionSpec] = {
             resolution=d.get("resolution"), override_reason=d.get("override_reason", ""),
             **_meeting(d), **_revision(d)),
         form=f.ReviewAppealForm, input=s.ReviewAppealInput, drafts=True,
+        confirm="确认作出复核决定？复核结果将载入案件记录并书面告知当事干部（单位）；作出后不能修改或撤销。",
     ),
     "reassign": ActionSpec(
         "转交承办人", frozenset({*PRE_DECISION, S.DECIDED, S.EXECUTED, S.APPEALED}), None, HANDLING,
@@ -241,6 +249,8 @@ ACTIONS: dict[str, ActionSpec] = {
              "只有问责部门或申请人可以撤回。"),
         call=lambda c, a, d: services.case_withdraw(case_id=c.pk, actor=a, reason=d.get("reason"), **_revision(d)),
         form=f.ReasonForm, input=s.ReasonInput,
+        confirm="确认撤回？撤回后本案终止办理，状态变为“已撤回”；此操作不能撤销。",
+        button="btn-danger-secondary",
     ),
     # Sub-resources: guarded here, run through their own routes.
     "record_finding": ActionSpec("记录认定", frozenset({S.INVESTIGATING}), None, HANDLING),

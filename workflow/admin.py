@@ -20,9 +20,9 @@ from .services.housekeeping import ADMIN_CORRECTABLE
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    list_display = ("id", "title", "subject", "accountability_org", "state", "outcome", "deadline")
+    list_display = ("reference", "title", "subject", "accountability_org", "state", "outcome", "deadline")
     list_filter = ("state", "outcome", "ruleset")
-    search_fields = ("title", "subject__name")
+    search_fields = ("reference", "title", "subject__name")
     list_select_related = ("subject", "accountability_org")
     fields = ("title", "summary", "remedial_measures", "matter_category", "subject", "accountability_org",
               "handler", "ruleset", "conduct_date", "loss_amount", "disposition", "claimed_situations", "state",

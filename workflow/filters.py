@@ -6,9 +6,10 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from cases.models import Case, CaseState, Outcome
+from cases.search import case_search
 
 
 class IdField(forms.CharField):
@@ -66,7 +67,10 @@ class _CaseFilterBase(django_filters.FilterSet):
         choices=_FLAG, method="filter_overdue", label="是否超期（true / false）",
         error_messages={"invalid_choice": "overdue 应为 true 或 false。"},
     )
-    q = django_filters.CharFilter(method="filter_text", label="在事项名称、干部姓名、基本情况中检索")
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label="检索：案件编号（如 容案2026-00017、2026-00017）、事项名称、当事干部或单位名称、基本情况；多个词以空格分隔",
+    )
 
     class Meta:
         model = Case
@@ -76,10 +80,7 @@ class _CaseFilterBase(django_filters.FilterSet):
         return qs.overdue() if value in {"true", "1"} else qs.not_overdue()
 
     def filter_text(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        text = value.strip()[:100]
-        if not text:
-            return qs
-        return qs.filter(Q(title__icontains=text) | Q(subject__name__icontains=text) | Q(summary__icontains=text))
+        return case_search(qs, value)
 
 
 # "from" is a Python keyword, so the two date bounds are declared by name.

@@ -42,6 +42,12 @@ class TextField(forms.CharField):
     def to_python(self, value: Any) -> str:
         return super().to_python(value).replace("\r\n", "\n")
 
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        if self.max_length is not None and not widget.is_hidden:
+            attrs["data-max-chars"] = str(self.max_length)  # the page shows a live count against it
+        return attrs
+
 
 def limited(key: str, *, label: str | None = None, **kwargs: Any) -> TextField:
     """A free-text field whose ``max_length`` (and so the HTML ``maxlength``) is the limit in ``LIMITS``."""

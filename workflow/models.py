@@ -210,6 +210,8 @@ class HistoryAction(models.TextChoices):
     DOCUMENT_DOWNLOAD = "document_download", "下载文书"
     FILING_EXPORT = "filing_export", "导出备案材料"
     FILING_EXPORT_DOWNLOAD = "filing_export_download", "下载备案材料"
+    CASE_LIST_EXPORT = "case_list_export", "导出案件清单"
+    CASE_LIST_EXPORT_DOWNLOAD = "case_list_export_download", "下载案件清单"
     RULESET_MIGRATE = "ruleset_migrate", "更正适用规则版本"
 
 
@@ -311,9 +313,9 @@ class OutboxEvent(models.Model):
 
 
 class Draft(models.Model):
-    """A form saved without moving the case."""
+    """A form saved without moving the case; a written application's draft has no case yet."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="drafts")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="drafts")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     form = models.CharField(max_length=40)
     data = models.JSONField(default=dict)
@@ -322,10 +324,35 @@ class Draft(models.Model):
     class Meta:
         verbose_name = "草稿"
         verbose_name_plural = "草稿"
-        constraints = [models.UniqueConstraint(fields=["case", "user", "form"], name="draft_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user", "form"], name="draft_unique"),
+            models.UniqueConstraint(fields=["user", "form"], condition=models.Q(case__isnull=True),
+                                    name="draft_unique_without_case"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.form} 草稿"
+
+
+class PendingUpload(models.Model):
+    """A file chosen on a form that has not been submitted successfully yet (the written application):
+    checked like any upload, kept for its user until the form is sent or the file expires."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    form = models.CharField(max_length=40)
+    file = models.FileField(upload_to="pending/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "待提交附件"
+        verbose_name_plural = "待提交附件"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["user", "form"], name="pending_upload_user_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class HistoryAnchor(models.Model):

@@ -22,3 +22,9 @@ def history_anchor_write() -> int:
     if problem:
         logger.error("操作记录锚定：%s", problem)
     return anchor.pk
+
+
+@shared_task(name="workflow.tasks.pending_uploads_purge")
+def pending_uploads_purge() -> int:
+    """Delete files chosen on applications that were never sent, once they expire."""
+    return services.pending_uploads_purge()

@@ -4,9 +4,12 @@
 - ``documents``: requesting, queuing, generating, failing, reissuing and auditing documents;
 - ``outbox``: turning workflow's outbox events into the documents they call for;
 - ``exports``: bulk export jobs of the filing register, step by step;
+- ``caselist``: export jobs of the case list (one XLSX, the list's filters and visibility);
 - ``archive``: writing an export's ZIP (PDFs, XLSX register, manifest, checksums).
 """
 
+from ..selectors import filing_filters_check
+from .caselist import case_list_export_create, case_list_filters, ruleset_label
 from .documents import (
     CLAIM_LEASE,
     NUMBERED_KINDS,
@@ -35,6 +38,10 @@ from .numbers import number_format, number_next
 from .outbox import outbox_dispatch
 
 __all__ = [
+    "case_list_export_create",
+    "filing_filters_check",
+    "case_list_filters",
+    "ruleset_label",
     "CLAIM_LEASE",
     "EXPORT_WAIT_LIMIT",
     "NUMBERED_KINDS",

@@ -20,6 +20,7 @@ from django.utils import timezone
 from cases.models import Case, Outcome
 
 from ..models import Document, ExportJob, ExportStatus
+from .caselist import ruleset_label, sheet_cells
 
 REGISTER_HEADER = ["序号", "案件编号", "当事干部", "所在单位", "职务", "问责部门", "适用规则", "决定日期", "容错结论",
                    "发文字号", "版本", "SHA-256", "文件名"]
@@ -39,7 +40,7 @@ def _xlsx_register(job: ExportJob, rows: list[dict[str, Any]]) -> bytes:
     ws.append([f"容错纠错备案登记（{job.date_from:%Y-%m-%d} 至 {job.date_to:%Y-%m-%d}）"])
     ws.append(REGISTER_HEADER)
     for i, row in enumerate(rows, start=1):
-        ws.append([i, *(row[key] for key in REGISTER_KEYS)])
+        ws.append(sheet_cells(ws, [i, *(row[key] for key in REGISTER_KEYS)]))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -54,8 +55,8 @@ def _register_row(case: Case, doc: Document, *, name: str, digest: str) -> dict[
     return {
         "reference": case.reference, "person": case.subject.name, "unit": case.subject.unit.name,
         "position": case.subject.position, "org": case.accountability_org.name,
-        "ruleset": case.ruleset,
-        "decided": case.decision_date.isoformat() if case.decision_date else "",
+        "ruleset": ruleset_label(case.ruleset, case.conduct_date, case.decision_date),
+        "decided": case.decision_date,
         "outcome": Outcome(case.outcome).label if case.outcome else "", "number": doc.number,
         "version": doc.version, "sha256": digest, "name": name,
     }

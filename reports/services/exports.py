@@ -19,10 +19,11 @@ from workflow.errors import InvalidInput, NotAllowed
 from workflow.history import Actor, history_append
 from workflow.models import HistoryAction
 
-from ..models import DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from ..models import DocumentKind, DocumentStatus, ExportJob, ExportKind, ExportStatus
 from ..permissions import may_use_filing_register
-from ..selectors import current_filings, filing_list
+from ..selectors import FILING_FILTERS, FilingFilterError, current_filings, filing_filters_check, filing_list
 from .archive import export_write
+from .caselist import case_list_download_record, case_list_export_build
 from .documents import document_request
 
 logger = logging.getLogger(__name__)
@@ -33,18 +34,26 @@ EXPORT_WAIT_LIMIT = dt.timedelta(minutes=30)
 
 @transaction.atomic
 def export_job_create(
-    *, actor: Actor, date_from: dt.date, date_to: dt.date, organisation: Organisation | None = None
+    *, actor: Actor, date_from: dt.date, date_to: dt.date, organisation: Organisation | None = None,
+    filters: dict[str, str] | None = None,
 ) -> ExportJob:
-    """Start an export of the filings decided in a period (optionally one organisation's subtree)."""
+    """Start an export of the filings decided in a period (optionally one organisation's subtree, and the
+    register's other filters: ``outcome``, ``ruleset``, ``q``)."""
     user = actor.user
     if user is None or not may_use_filing_register(user):
         raise NotAllowed("只有组织部门可以导出备案材料。")
     if date_from > date_to:
         raise InvalidInput("起始日期不能晚于截止日期。", field="from")
-    job = ExportJob.objects.create(requested_by=user, organisation=organisation, date_from=date_from, date_to=date_to)
+    filters = {k: str(v) for k, v in (filters or {}).items() if k in FILING_FILTERS and v}
+    try:
+        filing_filters_check(outcome=filters.get("outcome", ""), ruleset=filters.get("ruleset", ""))
+    except FilingFilterError as exc:
+        raise InvalidInput(exc.message, field=exc.field) from None
+    job = ExportJob.objects.create(requested_by=user, organisation=organisation, date_from=date_from, date_to=date_to,
+                                   filters=filters)
     history_append(case_id=None, actor=actor, action=HistoryAction.FILING_EXPORT,
                    changes={"job": job.pk, "from": date_from, "to": date_to,
-                            "organisation": organisation.name if organisation else ""})
+                            "organisation": organisation.name if organisation else "", **filters})
     transaction.on_commit(partial(export_queue, job.pk))
     return job
 
@@ -82,11 +91,13 @@ def export_build(*, job_id: int) -> str:
     if job.started_at is None:
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, started_at=timezone.now(), error="")
         job.started_at = timezone.now()
+    if job.kind == ExportKind.CASES:
+        return case_list_export_build(job)
     # The first step fixes the list of cases and requests missing filings; it counts as done only once
     # the list is saved, so a crash or redelivery before that simply repeats it.
     if not job.case_ids:
         cases = list(filing_list(job.requested_by, date_from=job.date_from, date_to=job.date_to,
-                                 organisation=job.organisation))
+                                 organisation=job.organisation, **(job.filters or {})))
         ids = [c.pk for c in cases]
         docs = current_filings(ids)
         need = [c for c in cases if docs.get(c.pk) is None or docs[c.pk].status == DocumentStatus.FAILED]
@@ -124,6 +135,9 @@ def export_build(*, job_id: int) -> str:
 
 def export_download_record(*, job: ExportJob, actor: Actor) -> None:
     """Audit a download of an export: who took which archive (by its SHA-256) of which period."""
+    if job.kind == ExportKind.CASES:
+        case_list_download_record(job=job, actor=actor)
+        return
     with transaction.atomic():
         history_append(case_id=None, actor=actor, action=HistoryAction.FILING_EXPORT_DOWNLOAD,
                        changes={"job": job.pk, "sha256": job.sha256, "count": job.total,

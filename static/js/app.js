@@ -26,10 +26,10 @@
   // forms take from workflow/limits.py (the number the server checks).
   var counted = 0;
   function counters(root) {
-    root.querySelectorAll("textarea[maxlength]").forEach(function (area) {
+    root.querySelectorAll("textarea[maxlength], [data-max-chars]").forEach(function (area) {
       if (area.dataset.counted === "1") { return; }
       area.dataset.counted = "1";
-      var max = parseInt(area.getAttribute("maxlength"), 10);
+      var max = parseInt(area.dataset.maxChars || area.getAttribute("maxlength"), 10);
       var out = document.createElement("div");
       counted += 1;
       out.id = (area.id || "text-" + counted) + "-count";
@@ -130,6 +130,82 @@
     }
     tick();
   });
+  // --- never surprise, never lose work -------------------------------------------------------------
+  // An irreversible action asks once before it is sent: its button carries data-confirm (the text comes
+  // from the action table). A native <dialog>; 取消 is focused first. Without script the form just submits.
+  var confirmDialog = null;
+  function confirmBox() {
+    if (confirmDialog) { return confirmDialog; }
+    confirmDialog = document.createElement("dialog");
+    confirmDialog.className = "confirm-dialog";
+    confirmDialog.setAttribute("aria-labelledby", "confirm-title");
+    confirmDialog.setAttribute("aria-describedby", "confirm-text confirm-chosen");
+    confirmDialog.innerHTML = '<h2 id="confirm-title">请确认</h2><p id="confirm-text"></p><p id="confirm-chosen" class="confirm-chosen"></p>' +
+      '<div class="confirm-buttons"><button type="button" class="btn btn-primary" data-answer="yes">确定</button> ' +
+      '<button type="button" class="btn" data-answer="no">取消</button></div>';
+    document.body.appendChild(confirmDialog);
+    return confirmDialog;
+  }
+  function askThenSubmit(form, button) {
+    var box = confirmBox();
+    box.querySelector("#confirm-title").textContent = "请确认：" + button.textContent.trim();
+    // Name what is being decided, so the question is about this decision, not decisions in general.
+    var chosen = [];
+    var result = form.querySelector("[name=result]:checked");
+    if (result && result.labels && result.labels.length) { chosen.push("复核结果：" + result.labels[0].textContent.trim()); }
+    var outcome = form.querySelector("select[name=outcome]");
+    if (outcome && outcome.value) { chosen.push("结论：" + outcome.options[outcome.selectedIndex].text.trim()); }
+    box.querySelector("#confirm-text").textContent = button.dataset.confirm;
+    var details = box.querySelector("#confirm-chosen");
+    details.textContent = chosen.join("；");
+    details.hidden = chosen.length === 0;
+    var yes = box.querySelector("[data-answer=yes]");
+    var no = box.querySelector("[data-answer=no]");
+    function finish(confirmed) {
+      yes.onclick = null; no.onclick = null; box.onclose = null;
+      if (box.open) { box.close(); }
+      if (confirmed) {
+        form.dataset.confirmed = "1";
+        if (form.requestSubmit) { form.requestSubmit(button); } else { button.click(); }
+      } else {
+        button.focus();
+      }
+    }
+    yes.onclick = function () { finish(true); };
+    no.onclick = function () { finish(false); };
+    box.onclose = function () { finish(false); };  // Escape
+    box.showModal();
+    no.focus();
+  }
+  // Capture phase: runs before the one-submission guard above, so a cancelled confirmation leaves the
+  // form untouched and its buttons enabled.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var button = e.submitter;
+    if (!button || !button.dataset.confirm || form.dataset.confirmed === "1") { return; }
+    e.preventDefault();
+    e.stopPropagation();
+    askThenSubmit(form, button);
+  }, true);
+  // Error summary: each link moves focus to its field (an anchor alone only scrolls); on a page that
+  // comes back with errors the summary takes focus, so a screen reader reads it first.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest ? e.target.closest("a[data-focus-field]") : null;
+    if (!link) { return; }
+    var target = document.getElementById(link.dataset.focusField);
+    if (!target) { return; }
+    e.preventDefault();
+    var panel = target.closest("[data-panel]");
+    if (panel && panel.hidden) { show(panel.dataset.panel); }
+    target.scrollIntoView({ block: "center" });
+    target.focus();
+  });
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    var inPanel = summary.closest("[data-panel]");
+    if (!inPanel || !inPanel.hidden) { summary.focus(); }
+  }
+  // --- end never surprise, never lose work ----------------------------------------------------------
 })();
 // --- Evidence previews and narrow-screen tables (look) ---------------------------------------------
 (function () {

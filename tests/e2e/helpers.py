@@ -126,3 +126,16 @@ def control(form: Any, label: str):  # noqa: ANN201 - Locator
 
 def state_badge(page: Page) -> str:
     return page.locator("h1 .badge").first.inner_text()
+
+
+def confirm(target: Any, *, accept: bool = True) -> None:
+    """Answer the confirmation an irreversible action asks (确定, or 取消 with ``accept=False``).
+
+    ``target`` is the page or any locator on it (e.g. the action's form).
+    """
+    from playwright.sync_api import expect
+
+    page = target if isinstance(target, Page) else target.page
+    dialog = page.locator("dialog.confirm-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="确定" if accept else "取消").click()

@@ -14,6 +14,7 @@ from .helpers import (
     PDF_BYTES,
     action_form,
     conduct_date,
+    confirm,
     control,
     field_of,
     open_tab,
@@ -42,6 +43,7 @@ def test_refused_cadre_appeals_and_the_committee_overturns_with_a_reason(site: S
     control(form, "附件").set_input_files(
         [{"name": "党组会议纪要.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
     form.get_by_role("button", name="提出申诉").click()
+    confirm(form)
     expect(cadre.locator("ul.messages")).to_contain_text("已完成：提出申诉")
     assert state_badge(cadre) == "申诉中"
     appeal = Appeal.objects.get(case=case)
@@ -68,6 +70,7 @@ def test_refused_cadre_appeals_and_the_committee_overturns_with_a_reason(site: S
     control(form, "应到人数").fill("11")
     control(form, "决定内容").fill("经复核，撤销原不予容错决定，予以免责。")
     form.get_by_role("button", name="作出复核决定").click()
+    confirm(form)
 
     form = action_form(member, "review_appeal")
     expect(field_of(form, "与规则评估不一致的理由").locator(".error")).to_have_text(
@@ -75,6 +78,7 @@ def test_refused_cadre_appeals_and_the_committee_overturns_with_a_reason(site: S
     assert Case.objects.get(pk=case.pk).state == CaseState.APPEALED
     control(form, "与规则评估不一致的理由").fill("采购系应急所需，且已报经党组同意，符合突发事件处置情形。")
     form.get_by_role("button", name="作出复核决定").click()
+    confirm(form)
 
     expect(member.locator("ul.messages")).to_contain_text("已完成：申诉复核")
     case.refresh_from_db()
@@ -101,9 +105,11 @@ def test_a_stale_decision_form_shows_that_the_case_changed_and_its_fresh_state(s
         control(form, "决定内容").fill("经市委常委会集体研究，予以免责。")
 
     action_form(first, "decide").get_by_role("button", name="作出决定").click()
+    confirm(first)
     expect(first.locator("ul.messages")).to_contain_text("已完成：集体研究决定")
 
     action_form(second, "decide").get_by_role("button", name="作出决定").click()
+    confirm(second)
     expect(second.locator("ul.messages")).to_contain_text("此案件已被他人更新")
     assert state_badge(second) == "已决定"
     expect(second.locator("form[action$='/act/decide/']")).to_have_count(0)
@@ -170,6 +176,12 @@ def test_committee_member_can_decide_with_the_keyboard(site: Site) -> None:
     expect(control(form, "决定内容")).to_be_focused()
     page.keyboard.press("Tab")  # the override reason is hidden while the outcome agrees with the evaluation
     expect(form.get_by_role("button", name="作出决定")).to_be_focused()
+    page.keyboard.press("Enter")
+    # The decision cannot be undone: it asks once, with 取消 focused, and 确定 is one Shift+Tab away.
+    dialog = page.locator("dialog.confirm-dialog")
+    expect(dialog.get_by_role("button", name="取消")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(dialog.get_by_role("button", name="确定")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("ul.messages")).to_contain_text("已完成：集体研究决定")
     decision = Decision.objects.get(case=case)

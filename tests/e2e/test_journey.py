@@ -16,6 +16,7 @@ from .helpers import (
     PNG_BYTES,
     action_form,
     conduct_date,
+    confirm,
     control,
     field_of,
     findings,
@@ -219,6 +220,7 @@ def committee_decides(site: Site, case: Case) -> None:
     control(form, "应到人数").fill("11")
     control(form, "决定内容").fill("经市委常委会集体研究，决定对王某同志予以免责。")
     form.get_by_role("button", name="作出决定").click()
+    confirm(form)
 
     # Not more than half present: the case is unchanged and the reason shows beside 到会人数.
     form = action_form(page, "decide")
@@ -232,6 +234,7 @@ def committee_decides(site: Site, case: Case) -> None:
 
     control(form, "到会人数").fill("9")
     form.get_by_role("button", name="作出决定").click()
+    confirm(form)
     expect(page.locator("ul.messages")).to_contain_text("已完成：集体研究决定")
     assert state_badge(page) == "已决定"
     decision = Decision.objects.get(case=case)
@@ -249,6 +252,7 @@ def inspector_executes(page: Page, case: Case) -> None:
     form = action_form(page, "execute")
     control(form, "书面反馈送达日期").fill(timezone.localdate().isoformat())
     form.get_by_role("button", name="执行并送达").click()
+    confirm(form)
     expect(page.locator("ul.messages")).to_contain_text("已完成：执行并送达")
     case.refresh_from_db()
     assert (case.state, case.delivered_on) == (CaseState.EXECUTED, timezone.localdate())

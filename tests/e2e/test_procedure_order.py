@@ -13,7 +13,7 @@ from cases.models import CaseState
 from workflow.models import Consultation, Decision
 
 from .conftest import Site
-from .helpers import action_form, control, field_of, seed_proposed, state_badge
+from .helpers import action_form, confirm, control, field_of, seed_proposed, state_badge
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +53,7 @@ def test_a_meeting_date_before_the_proposal_is_refused_beside_the_field(site: Si
     control(form, "应到人数").fill("11")
     control(form, "决定内容").fill("经集体研究，予以免责。")
     form.get_by_role("button", name="作出决定").click()
+    confirm(form)
     error = field_of(page, "会议日期").locator(".errorlist, .error")
     expect(error).to_contain_text("不能早于本案的")
     assert not Decision.objects.filter(case=case).exists()

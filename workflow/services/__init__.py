@@ -8,7 +8,8 @@
   ``case_decide``
 - ``closing``: ``case_execute``, ``accountability_record``, ``case_appeal``, ``appeal_review``, ``cases_close_expired``,
   ``case_reassign``, ``case_withdraw``
-- ``housekeeping``: drafts, read marks, an administrator's corrections
+- ``housekeeping``: drafts (also of a written application), read marks, an administrator's corrections
+- ``uploads``: checks and quotas for files, and files kept for an application not yet sent
 
 Pages, the API, the admin, Celery tasks and management commands call these names from here.
 """
@@ -32,13 +33,34 @@ from .deliberation import (
     consultation_reply,
     consultation_withdraw,
 )
-from .housekeeping import case_admin_correct, draft_discard, draft_save, notifications_mark_read
+from .housekeeping import (
+    APPLICATION_FORM,
+    application_draft,
+    application_draft_discard,
+    application_draft_save,
+    case_admin_correct,
+    draft_discard,
+    draft_save,
+    notification_open,
+    notifications_mark_read,
+)
 from .investigation import case_investigate, evidence_add, finding_record, participant_add, statement_add
 from .kernel import Meeting, outbox_kick
 from .start import case_create
-from .uploads import ALLOWED_UPLOAD_TYPES, MAX_UPLOAD_BYTES, uploads_check
+from .uploads import (
+    ALLOWED_UPLOAD_TYPES,
+    MAX_UPLOAD_BYTES,
+    pending_upload_remove,
+    pending_uploads,
+    pending_uploads_keep,
+    pending_uploads_purge,
+    uploads_check,
+)
 
 __all__ = [
+    "APPLICATION_FORM", "application_draft", "application_draft_discard", "application_draft_save",
+    "notification_open", "pending_upload_remove", "pending_uploads", "pending_uploads_keep",
+    "pending_uploads_purge",
     "ALLOWED_UPLOAD_TYPES", "MAX_UPLOAD_BYTES", "InvalidInput", "Meeting", "NotAllowed", "StaleRevision",
     "WrongState", "accountability_record", "appeal_review", "case_admin_correct", "case_appeal",
     "case_create", "case_decide", "case_execute", "case_investigate", "case_propose", "case_reassign",

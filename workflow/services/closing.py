@@ -74,8 +74,10 @@ def case_appeal(*, case_id: int, actor: Actor, reasons: str, attachments: Sequen
     for upload in attachments:
         evidence_store(case=case, actor=actor, upload=upload, description="申诉附件")
     save(case, actor, HistoryAction.APPEAL, to_state=CaseState.APPEALED, reason=appeal.reasons)
-    notify(members(case_authority(case.subject).committee, Role.COMMITTEE), case,
-           f"收到申诉：{case.subject.name}《{case.title}》", task=HistoryAction.REVIEW_APPEAL)
+    # A member who recused takes no part in the review either: no to-do they could never take.
+    recused = set(case.recusals.values_list("member_id", flat=True))
+    reviewers = [u for u in members(case_authority(case.subject).committee, Role.COMMITTEE) if u.pk not in recused]
+    notify(reviewers, case, f"收到申诉：{case.subject.name}《{case.title}》", task=HistoryAction.REVIEW_APPEAL)
     return appeal
 
 

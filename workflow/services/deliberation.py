@@ -45,6 +45,7 @@ from .kernel import (
     notify,
     outbox,
     save,
+    tasks_end,
     tasks_settle,
 )
 
@@ -182,6 +183,9 @@ def case_recuse(*, case_id: int, actor: Actor, reason: str) -> Recusal:
     reason = limited_text(reason, "action.reason", label="回避事由")
     recusal = Recusal.objects.create(case=case, member=actor.user, reason=reason)
     save(case, actor, HistoryAction.RECUSE, reason=recusal.reason)
+    # The member takes no part in this case's decisions any more: what asked them to decide is over.
+    tasks_end(case, user=actor.user, tasks=(HistoryAction.DECIDE, HistoryAction.REVIEW_APPEAL),
+              reason="已申请回避，不参与本案决定")
     return recusal
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,6 +37,48 @@ def draft_save(*, case: Case, user: User, form: str, data: dict[str, Any]) -> Dr
 def draft_discard(*, case: Case, user: User, form: str) -> None:
     """Forget a draft once its form has been submitted."""
     Draft.objects.filter(case=case, user=user, form=form).delete()
+
+
+# A written application has no case until it is sent: its draft is the user's own.
+APPLICATION_FORM = "apply"
+# Fields of the application that are not the user's text: the form's one-time submission token.
+_NOT_DRAFTED = {"csrfmiddlewaretoken", "submission_key", "attachments"}
+
+
+@transaction.atomic
+def application_draft_save(*, user: User, data: dict[str, Any]) -> Draft:
+    """Keep a half-filled written application (no case exists yet)."""
+    clean = {
+        str(k)[:60]: [str(x)[:20000] for x in v][:50] if isinstance(v, list | tuple) else str(v)[:20000]
+        for k, v in list(data.items())[:50] if k not in _NOT_DRAFTED
+    }
+    draft = Draft.objects.select_for_update().filter(case__isnull=True, user=user, form=APPLICATION_FORM).first()
+    if draft is None:
+        try:
+            with transaction.atomic():  # two first saves at once: the second updates what the first created
+                return Draft.objects.create(case=None, user=user, form=APPLICATION_FORM, data=clean)
+        except IntegrityError:
+            draft = Draft.objects.select_for_update().get(case__isnull=True, user=user, form=APPLICATION_FORM)
+    draft.data = clean
+    draft.save(update_fields=["data", "updated_at"])
+    return draft
+
+
+def application_draft(user: User) -> Draft | None:
+    return Draft.objects.filter(case__isnull=True, user=user, form=APPLICATION_FORM).first()
+
+
+def application_draft_discard(*, user: User) -> None:
+    Draft.objects.filter(case__isnull=True, user=user, form=APPLICATION_FORM).delete()
+
+
+def notification_open(*, user: User, notification_id: int) -> Notification | None:
+    """The user's own notice, marked read as it is opened; None when it is not theirs."""
+    notification = Notification.objects.filter(user=user, pk=notification_id).select_related("case").first()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
 
 
 def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:

@@ -204,6 +204,13 @@ def tasks_settle(case: Case, *, done_by: User | None = None, done: str = "", use
     return closed
 
 
+def tasks_end(case: Case, *, user: User, tasks: Iterable[str], reason: str) -> int:
+    """End one user's open to-dos on the case that they can no longer take (e.g. after recusing)."""
+    now = timezone.now()
+    return Notification.objects.filter(case=case, user=user, done_at__isnull=True, task__in=list(tasks)).update(
+        done_at=now, done_reason=reason[:200], read_at=Coalesce(F("read_at"), now))
+
+
 def consultations_close(case: Case, *, by: User | None, reason: str) -> list[str]:
     """End every consultation request of the case still awaiting a reply; returns the departments."""
     from ..models import Consultation

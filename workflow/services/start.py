@@ -28,9 +28,9 @@ from rules.loader import registry
 from ..deadlines import deadline_for
 from ..errors import InvalidInput, NotAllowed
 from ..history import Actor, history_append
-from ..models import HistoryAction, OutboxKind
+from ..models import HistoryAction, OutboxKind, PendingUpload
 from .kernel import as_date, choice, limited_text, members, notify, outbox
-from .uploads import evidence_store, uploads_check
+from .uploads import evidence_store, pending_upload_file, pending_uploads_consume, uploads_check
 
 
 def _resolve_ruleset(ruleset: str | None, org: Organisation, conduct_date: dt.date) -> str:
@@ -92,10 +92,13 @@ def case_create(
     loss_amount: Decimal | None = None,
     disposition: str = "",
     attachments: Sequence[UploadedFile] = (),
+    pending: Sequence[PendingUpload] = (),
     submission_key: str | None = None,
 ) -> Case:
     """Open a case: an inspector's own start, or a cadre's or unit's written application.
 
+    ``pending`` are files the user chose on an earlier try of the form (kept server-side); they become
+    evidence like ``attachments`` and are deleted once the case exists.
     A repeated submission with the same ``submission_key`` returns the case already created.
     """
     user = actor.user
@@ -107,6 +110,30 @@ def case_create(
         existing = Case.objects.filter(submission_key=submission_key, created_by=user).first()
         if existing is not None:
             return existing
+    if any(p.user_id != user.pk for p in pending):
+        raise InvalidInput("附件不属于当前用户。", field="attachments")
+    kept_files: list[UploadedFile] = []
+    try:
+        for p in pending:
+            kept_files.append(pending_upload_file(p))
+        return _case_create(actor=actor, user=user, title=title, subject=subject,
+                            accountability_org=accountability_org, conduct_date=conduct_date,
+                            matter_category=matter_category, summary=summary, ruleset=ruleset,
+                            remedial_measures=remedial_measures, claimed_situations=claimed_situations,
+                            loss_amount=loss_amount, disposition=disposition,
+                            attachments=[*kept_files, *attachments], pending=pending,
+                            submission_key=submission_key)
+    finally:
+        for kept in kept_files:
+            kept.close()
+
+
+def _case_create(
+    *, actor: Actor, user: User, title: str, subject: Person | None, accountability_org: Organisation | None,
+    conduct_date: Any, matter_category: str, summary: str, ruleset: str | None, remedial_measures: str,
+    claimed_situations: Sequence[str], loss_amount: Decimal | None, disposition: str,
+    attachments: Sequence[UploadedFile], pending: Sequence[PendingUpload], submission_key: str | None,
+) -> Case:
     uploads_check(attachments)  # every file and the quotas, before anything is written
     title = limited_text(title, "case.title")
     summary = limited_text(summary, "case.summary")
@@ -149,6 +176,10 @@ def case_create(
                 applicant=user if origin == Origin.APPLICATION else None, applicant_unit=applicant_unit,
                 created_by=user, submission_key=submission_key or None, deadline=deadline_for(CaseState.STARTED),
             )
+            # The number is derived from the id the sequence just gave this row: concurrent creations
+            # cannot share one, and the unique index would refuse it if they did.
+            Case.objects.filter(pk=case.pk).reference_fill()
+            case.refresh_from_db(fields=["reference"])
     except IntegrityError:
         existing = Case.objects.filter(submission_key=submission_key, created_by=user).first() if submission_key else None
         if existing is None:
@@ -163,6 +194,8 @@ def case_create(
     )
     for upload in attachments:
         evidence_store(case=case, actor=actor, upload=upload, description="申请附件")
+    if pending:
+        pending_uploads_consume(pending)
     if origin == Origin.APPLICATION:
         by = f"（{applicant_unit.name}代为申请）" if applicant_unit else ""
         notify(members(accountability_org, Role.INSPECTOR), case, f"收到容错申请：{subject.name}《{title}》{by}",

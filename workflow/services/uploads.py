@@ -7,19 +7,26 @@ Quotas (settings, from the environment): bytes per file, files and bytes per req
 
 from __future__ import annotations
 
+import datetime as dt
+import mimetypes
 import os
+import uuid
 import zipfile
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
+from accounts.models import User
 from cases.models import Case, Evidence
 from cases.services import evidence_write
 
 from ..errors import InvalidInput
 from ..history import Actor
+from ..models import PendingUpload
 
 # Extension -> (content type detected, what the user is told). Old binary Office files (.doc/.xls, which
 # may carry macros), archives, plain text and other images are not accepted.
@@ -149,3 +156,87 @@ def evidence_store(*, case: Case, actor: Actor, upload: UploadedFile, descriptio
     _case_quota_check(case, upload.size or 0, field=field)
     return evidence_write(case=case, upload=upload, name=name, ext=ext, description=description,
                           clause_id=clause_id, by=actor.user)
+
+
+# --- files chosen on a form that was not sent yet -----------------------------------------------------
+
+def pending_uploads(user: User, form: str) -> QuerySet[PendingUpload]:
+    """The user's files kept for ``form`` that have not expired, oldest first."""
+    since = timezone.now() - dt.timedelta(hours=settings.UPLOAD_PENDING_HOURS)
+    return PendingUpload.objects.filter(user=user, form=form, created_at__gte=since)
+
+
+def pending_uploads_keep(*, user: User, form: str, files: Sequence[UploadedFile],
+                         field: str = "attachments") -> list[str]:
+    """Keep each acceptable newly chosen file for the user's next try at ``form``.
+
+    Every file passes the same checks as evidence; the kept files together stay within one request's
+    quotas (count and bytes), since they are sent as one. A refused file is named in the returned
+    messages and nothing of it is stored; the others are kept.
+    """
+    files = list(files)
+    limit = settings.UPLOAD_MAX_FILES_PER_REQUEST
+    if len(files) > limit:
+        return [f"一次最多上传 {limit} 个文件（本次 {len(files)} 个），请分批上传。"]
+    kept = list(pending_uploads(user, form))
+    count, total = len(kept), sum(p.size for p in kept)
+    errors: list[str] = []
+    for upload in files:
+        try:
+            name, ext = upload_check(upload, field=field)
+        except InvalidInput as exc:
+            errors.append(exc.message)
+            continue
+        size = upload.size or 0
+        if count + 1 > settings.UPLOAD_MAX_FILES_PER_REQUEST:
+            errors.append(f"{name}：附件最多 {limit} 个（已附上 {count} 个），此文件未保留。")
+            continue
+        if total + size > settings.UPLOAD_MAX_REQUEST_BYTES:
+            errors.append(f"{name}：附件总量不能超过 {_mb(settings.UPLOAD_MAX_REQUEST_BYTES)}，此文件未保留。")
+            continue
+        pending = PendingUpload(user=user, form=form, original_name=name, size=size)
+        pending.file.save(f"{uuid.uuid4().hex}{ext}", upload, save=False)
+        pending.save()
+        count, total = count + 1, total + size
+    return errors
+
+
+def _files_delete(names: list[str]) -> None:
+    storage = PendingUpload._meta.get_field("file").storage
+    for name in names:
+        storage.delete(name)
+
+
+def pending_upload_remove(*, user: User, form: str, upload_id: int) -> str | None:
+    """Forget one of the user's kept files; returns its name, or None when it is not theirs (or gone)."""
+    pending = PendingUpload.objects.filter(user=user, form=form, pk=upload_id).first()
+    if pending is None:
+        return None
+    pending_uploads_consume([pending])
+    return pending.original_name
+
+
+def pending_uploads_consume(uploads: Sequence[PendingUpload]) -> None:
+    """Delete the rows now and their files once the transaction has committed (a rollback keeps both)."""
+    names = [p.file.name for p in uploads]
+    PendingUpload.objects.filter(pk__in=[p.pk for p in uploads]).delete()
+    transaction.on_commit(lambda: _files_delete(names))
+
+
+def pending_upload_file(pending: PendingUpload) -> UploadedFile:
+    """A kept file opened as an upload, so it passes the same checks and store as a fresh one."""
+    content_type = mimetypes.guess_type(pending.original_name)[0] or ""
+    try:
+        opened = pending.file.open("rb")
+    except OSError:
+        raise InvalidInput(f"{pending.original_name}：保留的文件已失效，请移除后重新选择。", field="attachments") from None
+    return UploadedFile(file=opened, name=pending.original_name, content_type=content_type, size=pending.size)
+
+
+def pending_uploads_purge() -> int:
+    """Delete files kept longer than ``UPLOAD_PENDING_HOURS`` (a scheduled task); returns how many."""
+    since = timezone.now() - dt.timedelta(hours=settings.UPLOAD_PENDING_HOURS)
+    expired = list(PendingUpload.objects.filter(created_at__lt=since)[:1000])
+    with transaction.atomic():
+        pending_uploads_consume(expired)
+    return len(expired)

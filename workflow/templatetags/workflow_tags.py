@@ -1,6 +1,7 @@
 """Display helpers for case pages."""
 
 from django import template
+from django.forms import BoundField
 
 from rules.errors import RuleError
 from rules.loader import registry
@@ -24,3 +25,29 @@ def ruleset_short(ruleset_id: str) -> str:
         return registry().family(ruleset_id).latest.jurisdiction
     except (RuleError, AttributeError):
         return ruleset_id
+
+
+# --- forms: confirmations, the error summary --------------------------------------------------------
+
+@register.filter
+def action_confirm(action: str) -> str:
+    """What an irreversible action asks before it is sent (empty for the others)."""
+    from ..actions import ACTIONS
+
+    spec = ACTIONS.get(action)
+    return spec.confirm if spec else ""
+
+
+@register.filter
+def action_button(action: str) -> str:
+    """The class of an action's page button."""
+    from ..actions import ACTIONS
+
+    spec = ACTIONS.get(action)
+    return spec.button if spec else "btn-primary"
+
+
+@register.filter
+def field_anchor(field: BoundField) -> str:
+    """The id an error summary links to: the control itself, or the first box of a group of choices."""
+    return field.id_for_label or (f"{field.auto_id}_0" if field.auto_id else "")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import Organisation, OrgKind, Role
@@ -58,7 +59,9 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
         "outcomes": Outcome.choices,
         "units": units,
         "rulesets": registry().ids(),
-        "querystring": "&".join(f"{k}={v}" for k, v in filters.items() if v),
+        "querystring": urlencode({k: v for k, v in filters.items() if v}),
+        # What the export button sends: the list exactly as shown (a queue's own state filter included).
+        "export_filters": merged if error is None else (base_filters or {}),
     }
 
 
@@ -155,3 +158,14 @@ def notifications(request: HttpRequest) -> HttpResponse:
         return redirect("notifications")
     items = Notification.objects.filter(user=request.user).select_related("case")[:100]
     return render(request, "workflow/notifications.html", {"items": items})
+
+
+@login_required
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Follow a notice to its case; opening it marks it read. Another user's notice is not found."""
+    notification = services.notification_open(user=request.user, notification_id=notification_id)
+    if notification is None:
+        raise Http404
+    if notification.case_id is None:
+        return redirect("notifications")
+    return redirect("case-detail", case_id=notification.case_id)
