@@ -28,7 +28,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class TolUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("容错纠错", {"fields": ("full_name",)}),
+    fieldsets = (*UserAdmin.fieldsets, ("容错纠错", {"fields": ("full_name", "notice_digest")}),
                  ("密码策略", {"fields": ("password_changed_at", "must_change_password")}))
     readonly_fields = ("password_changed_at", "must_change_password")
     list_display = ("username", "full_name", "is_superuser", "is_active", "password_changed_at",

@@ -20,6 +20,9 @@ class User(AbstractUser):
         "下次登录须修改密码", default=False, help_text="由管理员强制重置：登录后只能先修改密码")
     # Part of every session's auth hash: raising it ends all of the user's sessions at once.
     session_epoch = models.PositiveIntegerField("会话代数", default=0, editable=False)
+    # Notices are always in-app; when SMTP is configured they are also e-mailed, one by one or daily.
+    notice_digest = models.BooleanField(
+        "通知邮件每日汇总", default=False, help_text="选中后不逐条发送通知邮件，每天汇总发送一次")
 
     class Meta:
         verbose_name = "用户"
@@ -198,6 +201,7 @@ class Role(models.TextChoices):
     CADRE = "cadre", "干部"
     UNIT = "unit", "单位经办人（代干部申请容错）"
     ADMIN = "admin", "系统管理员"
+    RULESET_EDITOR = "ruleset_editor", "规则集编辑人员"
 
 
 class Membership(models.Model):
@@ -206,6 +210,8 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField("角色", max_length=20, choices=Role.choices)
+    # The head of the department (部门负责人) receives the overdue notices (超期) of its cases.
+    is_head = models.BooleanField("部门负责人", default=False, help_text="接收本部门案件的超期提醒和督办通知")
 
     class Meta:
         verbose_name = "岗位"

@@ -307,3 +307,26 @@ def users_two_factor_reset(*, users: list[User], request: Any = None) -> int:
             )
             count += 1
     return count
+
+
+def user_notice_preference_set(*, user: User, digest: bool, email: str) -> User:
+    """How the user's notices are mailed: one by one or in a daily digest, and to which address.
+
+    Raises ``ValidationError`` (a Chinese message) for an address that is not one; nothing is saved then.
+    """
+    from django.core.exceptions import ValidationError
+    from django.core.validators import EmailValidator
+
+    email = (email or "").strip()
+    if email:
+        try:
+            EmailValidator()(email)
+        except ValidationError:
+            raise ValidationError(f"电子邮箱地址无效：{email[:100]}") from None
+    if len(email) > 254:
+        raise ValidationError("电子邮箱地址过长。")
+    changed = [f for f, v in (("notice_digest", digest), ("email", email)) if getattr(user, f) != v]
+    if changed:
+        user.notice_digest, user.email = digest, email
+        user.save(update_fields=changed)
+    return user

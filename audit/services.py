@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from rules.dates import cn_datetime
+
 from .context import current_request
 from .models import AuditEvent
 
@@ -50,7 +52,7 @@ def audit_purge(*, before: dt.datetime) -> int:
     if before > latest_allowed:
         raise RetentionError(
             f"审计记录至少保存 {days} 天（《网络安全法》第二十一条要求不少于六个月）："
-            f"只能清理 {timezone.localtime(latest_allowed):%Y-%m-%d %H:%M} 之前的记录。")
+            f"只能清理 {cn_datetime(latest_allowed)} 之前的记录。")
     # The model refuses deletes on purpose; the purge is the one exception and goes through SQL.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE at < %s", [before])  # noqa: S608

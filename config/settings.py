@@ -9,6 +9,7 @@ import hmac
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,9 +30,15 @@ def _bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"环境变量 {name} 的值 {raw!r} 无效：应为 0 或 1")
 
 
-DEBUG = _bool("DEBUG", True)
+# The environment's DEBUG says development (1, the embedded default) or production (0). Django's own
+# DEBUG, which swaps the site's Chinese error pages for its English technical pages (tracebacks, the list
+# of URL patterns), is on only when DEBUG_PAGES=1 is asked for in development.
+DEVELOPMENT = _bool("DEBUG", True)
+DEBUG = DEVELOPMENT and _bool("DEBUG_PAGES", False)
+# Rule-set versions published in the workbench are served beside the shipped rule files.
+RULES_FROM_DATABASE = _bool("RULES_FROM_DATABASE", True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
+if not DEVELOPMENT and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("生产模式（DEBUG=0）必须设置 SECRET_KEY，且不得使用默认值")
 
 def _sm3_available() -> bool:
@@ -45,13 +52,13 @@ def _sm3_available() -> bool:
 # 国密 SM3 comes from the OpenSSL that Python is linked against (OpenSSL 3 provides it). Production
 # refuses to start without it; a development machine without it keys the history with HMAC-SHA256.
 SM3_AVAILABLE = _sm3_available()
-if not DEBUG and not SM3_AVAILABLE:
+if not DEVELOPMENT and not SM3_AVAILABLE:
     raise ImproperlyConfigured("生产模式（DEBUG=0）需要国密 SM3，但本 Python 所链接的 OpenSSL 不提供 SM3：请改用链接 OpenSSL 3 的 Python")
 # The key of the history chain (HMAC). Read from the environment only, never stored in the database.
 HISTORY_HMAC_KEY = env.str("HISTORY_HMAC_KEY", default="")
-if not DEBUG and not HISTORY_HMAC_KEY:
+if not DEVELOPMENT and not HISTORY_HMAC_KEY:
     raise ImproperlyConfigured("生产模式（DEBUG=0）必须设置 HISTORY_HMAC_KEY（操作记录链的 HMAC-SM3 密钥，至少 32 个字符）")
-if not DEBUG and (HISTORY_HMAC_KEY == DEMO_HISTORY_HMAC_KEY or len(HISTORY_HMAC_KEY) < 32):
+if not DEVELOPMENT and (HISTORY_HMAC_KEY == DEMO_HISTORY_HMAC_KEY or len(HISTORY_HMAC_KEY) < 32):
     raise ImproperlyConfigured("HISTORY_HMAC_KEY 无效：生产模式下至少 32 个字符，且不得使用演示密钥")
 HISTORY_HMAC_KEY = HISTORY_HMAC_KEY or DEMO_HISTORY_HMAC_KEY
 HISTORY_HMAC_ALGORITHM = "hmac-sm3" if SM3_AVAILABLE else "hmac-sha256"
@@ -62,7 +69,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # uses the address the server answers on (`make run` passes it; otherwise the request that triggered
 # the render, else runserver's default); production refuses to render rather than print a dead link.
 SITE_URL = env.str("SITE_URL", default="")
-SITE_URL_FROM_REQUEST = DEBUG
+SITE_URL_FROM_REQUEST = DEVELOPMENT
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -88,6 +95,7 @@ INSTALLED_APPS = [
     "cases",
     "workflow",
     "reports",
+    "workbench",
 ]
 
 # The compose stack's access log records the user id (the proxy strips the header it travels in).
@@ -128,6 +136,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "config.error_pages.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -145,6 +154,8 @@ TEMPLATES = [
                 "audit.context_processors.auditor",
                 "workflow.context_processors.notifications",
             ],
+            # One date format everywhere (2027年1月1日): |cn_date and |cn_datetime in every template.
+            "builtins": ["rules.templatetags.cn_dates"],
         },
     },
 ]
@@ -189,11 +200,14 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEVELOPMENT
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
+# Development serves static files straight from the source folders (no collectstatic), whatever DEBUG is.
+WHITENOISE_USE_FINDERS = DEVELOPMENT
+WHITENOISE_AUTOREFRESH = DEVELOPMENT
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -220,6 +234,16 @@ CELERY_BEAT_SCHEDULE = {
     "close-expired-appeal-windows": {"task": "workflow.tasks.cases_close_expired", "schedule": 3600.0},
     "purge-expired-pending-uploads": {"task": "workflow.tasks.pending_uploads_purge", "schedule": 3600.0},
 }
+# --- deadlines that act (reminders, escalation, notices by e-mail) ---
+# The deadline check is idempotent (one step per case, stage and step), so running it hourly only
+# makes a reminder arrive earlier in the day; the digest goes out once a day.
+CELERY_BEAT_SCHEDULE.update({
+    "check-deadlines": {"task": "workflow.tasks.deadlines_check", "schedule": crontab(minute=5)},
+    "deliver-notices": {"task": "workflow.tasks.notices_deliver", "schedule": 60.0},
+    "notice-digest": {"task": "workflow.tasks.notices_digest_send",
+                      "schedule": crontab(hour=env.int("NOTICE_DIGEST_HOUR", default=8), minute=0)},
+})
+# --- end deadlines that act ---
 
 REST_FRAMEWORK = {
     # Token first, so a request without credentials gets 401 with a WWW-Authenticate header.
@@ -278,7 +302,49 @@ def _iso_dates(name: str) -> list[dt.date]:
 WORK_CALENDAR_EXTRA_HOLIDAYS = _iso_dates("WORK_CALENDAR_EXTRA_HOLIDAYS")
 WORK_CALENDAR_EXTRA_WORKDAYS = _iso_dates("WORK_CALENDAR_EXTRA_WORKDAYS")
 
-if not DEBUG:
+# --- follow-through: return visits (回访) ---
+# Zhangjiakou 第十一条(五) and Hohhot art. 19 ask for return visits but name no dates: the months after
+# delivery are configuration (配置). RETURN_VISIT_MONTHS="3,6" for every jurisdiction;
+# RETURN_VISIT_MONTHS_BY_JURISDICTION="hohhot:3,6,12;henan:6" overrides it per jurisdiction.
+def _months(name: str, text: str) -> list[int]:
+    try:
+        months = sorted({int(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} 中有无效月数（应为逗号分隔的正整数）：{text!r}") from None
+    if any(m < 1 or m > 120 for m in months):
+        raise ImproperlyConfigured(f"{name} 中的月数须在 1 至 120 之间：{text!r}")
+    return months
+
+
+RETURN_VISIT_MONTHS = _months("RETURN_VISIT_MONTHS", env.str("RETURN_VISIT_MONTHS", default="3,6"))
+RETURN_VISIT_MONTHS_BY_JURISDICTION = {
+    key.strip(): _months("RETURN_VISIT_MONTHS_BY_JURISDICTION", value)
+    for key, _, value in (
+        item.partition(":") for item in env.str("RETURN_VISIT_MONTHS_BY_JURISDICTION", default="").split(";")
+        if item.strip()
+    )
+}
+# --- end follow-through ---
+
+# --- deadlines that act: reminder lead and escalation (defaults; each organisation may set its own in the
+# admin, "办理期限设置"), and notices by e-mail when SMTP is configured. ---
+DEADLINE_REMINDER_LEAD_DAYS = env.int("DEADLINE_REMINDER_LEAD_DAYS", default=3)
+DEADLINE_ESCALATION_DAYS = env.int("DEADLINE_ESCALATION_DAYS", default=5)
+if DEADLINE_REMINDER_LEAD_DAYS < 0 or DEADLINE_ESCALATION_DAYS < 0:
+    raise ImproperlyConfigured("DEADLINE_REMINDER_LEAD_DAYS 和 DEADLINE_ESCALATION_DAYS 不能为负数。")
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="rongcuo@localhost")
+# Notices are always stored in-app; they are also mailed only when a mail server is configured.
+NOTICE_EMAIL_ENABLED = bool(EMAIL_HOST)
+# --- end deadlines that act ---
+
+if not DEVELOPMENT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
@@ -399,7 +465,7 @@ AUDIT_EXPORT_URL_NAMES = frozenset({
 
 # Two-factor sign-in (django-otp: TOTP plus single-use recovery codes). On by default in production
 # (DEBUG=0), off in the embedded demo run; required of the roles below, of staff and of superusers.
-TWO_FACTOR_REQUIRED = _bool("TWO_FACTOR_REQUIRED", not DEBUG)
+TWO_FACTOR_REQUIRED = _bool("TWO_FACTOR_REQUIRED", not DEVELOPMENT)
 TWO_FACTOR_ROLES = frozenset(env.list("TWO_FACTOR_ROLES",
                                       default=["inspector", "committee", "orgdept", "ruleset_editor", "admin"]))
 TWO_FACTOR_RECOVERY_CODES = _positive_int("TWO_FACTOR_RECOVERY_CODES", 10)
@@ -426,7 +492,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES_PER_REQUEST * 2
 REQUEST_MAX_BYTES = UPLOAD_MAX_REQUEST_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # /api/schema/ and /api/docs/ without logging in: only in development unless asked for.
-API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", DEBUG)
+API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", DEVELOPMENT)
 
 # Rate limits: the token endpoint per client address, anonymous API calls and anonymous pages.
 API_TOKEN_RATE = _rate("API_TOKEN_RATE", "10/min")

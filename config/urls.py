@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz/", accounts_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("rules/", include("rules.urls")),
+    path("workbench/", include("workbench.urls")),
     path("audit/", include("audit.urls")),
     path("", include("workflow.urls")),
     path("", include("reports.urls")),
@@ -35,15 +36,8 @@ urlpatterns = [
 ]
 
 
-
-def api_aware_not_found(request, exception=None):  # noqa: ANN001, ANN201 - Django's handler signature
-    """An unknown address under /api/ answers in the API's JSON error shape; pages keep Django's 404."""
-    from django.http import JsonResponse
-    from django.views.defaults import page_not_found
-
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "未找到该记录，或您无权查看。", "code": "not_found"}, status=404)
-    return page_not_found(request, exception)
-
-
-handler404 = api_aware_not_found
+# Every error is a Chinese page in the site's layout (or the API's JSON shape under /api/).
+handler400 = "config.error_pages.bad_request"
+handler403 = "config.error_pages.permission_denied"
+handler404 = "config.error_pages.page_not_found"
+handler500 = "config.error_pages.server_error"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from accounts.selectors import CaseAuthority, case_authority
 from cases.models import Case, Outcome
+from rules.dates import cn_date
 from rules.errors import RuleError
 from rules.loader import registry
 from workflow.deadlines import appeal_window_days
@@ -39,11 +40,6 @@ def cn_number(n: int) -> str:
     return str(n)
 
 
-def cn_date(value: dt.date | None) -> str:
-    """GB/T 9704 writes the date of issue in Arabic numerals without leading zeros: 2026年3月5日."""
-    if value is None:
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 # runserver's own default address: development's last resort when nothing says where the server runs.
@@ -109,6 +105,7 @@ def grounds(evaluation: dict[str, Any]) -> dict[str, Any]:
         "verdict_label": evaluation.get("verdict_label", ""),
         "ruleset_title": evaluation.get("title", ""),
         "ruleset_label": f"{evaluation.get('ruleset', '')}@{evaluation.get('version', '')}",
+        "ruleset_version": evaluation.get("version", ""),
         "ruleset_doc_number": evaluation.get("doc_number") or "",
         "content_hash": evaluation.get("content_hash", ""),
         "engine_version": evaluation.get("engine_version", ""),
@@ -191,6 +188,8 @@ def _claimed(case: Case) -> list[dict[str, str]]:
 
 def document_context(document: Document) -> dict[str, Any]:
     """Everything the document's template needs; raises ValueError when the record is incomplete."""
+    if document.kind == DocumentKind.CLARIFICATION:
+        return _clarification_context(document)
     case = document.case
     url = verify_url(document)
     issue_date = timezone.localdate(document.created_at) if document.created_at else timezone.localdate()
@@ -251,6 +250,8 @@ def document_context(document: Document) -> dict[str, Any]:
             "proposal_outcome_label": Outcome(proposals[-1].recommended_outcome).label if proposals else "",
             "consultations": consultations,
             "appeals": list(case.appeals.order_by("filed_at")),
+            # 回访 done by the time the report is (re)issued (张家口 第十一条(五)).
+            "return_visits": list(case.return_visits.filter(completed_at__isnull=False).order_by("visited_on")),
             "origin_label": case.get_origin_display(),
             "disposition_label": case.get_disposition_display() if case.disposition else "",
             "rounds": len(proposals),
@@ -263,3 +264,34 @@ def document_context(document: Document) -> dict[str, Any]:
                                                and appeal.filed_by_id
                                                and appeal.filed_by_id != case.subject.user_id)})
     return context
+
+
+def _clarification_context(document: Document) -> dict[str, Any]:
+    """The clarification notice (澄清正名通知): who is cleared, on what basis, announced how widely."""
+    from workflow import followup_policy
+
+    clarification = document.clarification
+    if clarification is None:
+        raise ValueError("澄清正名通知缺少澄清记录。")
+    person = clarification.person
+    url = verify_url(document)
+    issue_date = timezone.localdate(document.created_at) if document.created_at else timezone.localdate()
+    return {
+        "document": document,
+        "kind_label": document.get_kind_display(),
+        "case": clarification.case,
+        "reference": clarification.case.reference if clarification.case_id else document.number,
+        "person": {"name": person.name, "unit": person.unit.name, "position": person.position,
+                   "about": f"{person.name}同志"},
+        "clarification": clarification,
+        "scope_label": clarification.get_scope_display(),
+        "decided_on": cn_date(clarification.decided_on),
+        "referred_on": cn_date(clarification.accuser_referred_on),
+        "citations": followup_policy.CLARIFICATION,
+        "issuing_org": document.issuing_org,
+        "number": document.number,
+        "version": document.version,
+        "verify_url": url,
+        "qr": qr_png_data_uri(url),
+        "issue_date": cn_date(issue_date),
+    }

@@ -14,6 +14,8 @@ class DocumentKind(models.TextChoices):
     FILING = "filing", "容错纠错备案表"
     APPEAL_REVIEW = "appeal_review", "申诉复核决定"
     APPLICATION = "application", "容错申请书"
+    # A clarification (澄清正名) belongs to a cadre, and to a case only when it started from one.
+    CLARIFICATION = "clarification", "澄清正名通知"
 
 
 class DocumentStatus(models.TextChoices):
@@ -27,13 +29,19 @@ SUBJECT_KINDS = (DocumentKind.FEEDBACK, DocumentKind.APPEAL_REVIEW, DocumentKind
 
 
 def document_path(instance: Document, filename: str) -> str:
+    if instance.case_id is None:
+        return f"documents/clarifications/{instance.clarification_id}/{filename}"
     return f"documents/{instance.case_id}/{filename}"
 
 
 class Document(models.Model):
-    """One version of one official document of a case; a correction adds a version, never overwrites."""
+    """One version of one official document of a case (or of a clarification made without a case);
+    a correction adds a version, never overwrites."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
+    clarification = models.ForeignKey(
+        "workflow.Clarification", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField("文书类别", max_length=20, choices=DocumentKind.choices)
     version = models.PositiveIntegerField("版本", default=1)
     number = models.CharField("发文字号", max_length=60, blank=True)
@@ -79,6 +87,11 @@ class Document(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "kind", "version"], name="document_unique_version"),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="document_version_positive"),
+            models.UniqueConstraint(fields=["clarification", "kind", "version"],
+                                    condition=models.Q(clarification__isnull=False),
+                                    name="document_unique_clarification_version"),
+            models.CheckConstraint(condition=models.Q(case__isnull=False) | models.Q(clarification__isnull=False),
+                                   name="document_has_case_or_clarification"),
         ]
         indexes = [
             models.Index(fields=["status", "queued_at"], name="document_pending_idx"),
@@ -94,7 +107,7 @@ class Document(models.Model):
 
     @property
     def filename(self) -> str:
-        name = self.number or f"{self.case.reference}"
+        name = self.number or (self.case.reference if self.case_id else f"澄清{self.clarification_id}")
         return f"{self.get_kind_display()}-{name}-v{self.version}.pdf"
 
 

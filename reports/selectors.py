@@ -13,7 +13,7 @@ from cases.models import Case, CaseState, Outcome
 from cases.search import case_search
 from rules.loader import registry
 from workflow.permissions import visible_cases
-from workflow.selectors import case_get
+from workflow.selectors import case_get, clarifications_visible
 
 from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
 from .permissions import may_see_job, may_use_filing_register, visible_kinds
@@ -47,6 +47,9 @@ def document_get(user: User, document_id: Any) -> Document | None:
     doc = Document.objects.select_related("case", "issuing_org").filter(pk=pk).first()
     if doc is None:
         return None
+    if doc.kind == DocumentKind.CLARIFICATION:
+        # A clarification's notice: whoever may see the clarification (its body, the cadre cleared).
+        return doc if clarifications_visible(user).filter(pk=doc.clarification_id).exists() else None
     case = case_get(user, doc.case_id)
     if case is None or doc.kind not in visible_kinds(user, case):
         return None
@@ -152,7 +155,8 @@ def filing_list(
     if ruleset:
         qs = qs.filter(ruleset=ruleset)
     qs = case_search(qs, q)
-    return qs.select_related("subject__unit", "accountability_org").order_by(*FILING_ORDER)
+    return (qs.select_related("subject__unit", "accountability_org").prefetch_related("return_visits")
+            .order_by(*FILING_ORDER))
 
 
 def current_filings(case_ids: list[int]) -> dict[int, Document]:
@@ -196,3 +200,11 @@ def job_progress(job: ExportJob) -> int:
         .values("case_id").distinct().count()
     )
     return max(job.progress, min(80, ready * 80 // max(len(job.case_ids), 1)))
+
+
+def clarification_documents(user: User, clarification_id: Any) -> QuerySet[Document]:
+    """Every version of a visible clarification's notice, newest first."""
+    if not clarifications_visible(user).filter(pk=clarification_id).exists():
+        return Document.objects.none()
+    return Document.objects.filter(clarification_id=clarification_id, kind=DocumentKind.CLARIFICATION).order_by(
+        "-version")

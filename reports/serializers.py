@@ -69,6 +69,15 @@ class DocumentOutput(serializers.Serializer):
         return reverse("reports_api:case-document-file", args=[doc.case_id, doc.pk])
 
 
+class FilingVisitOutput(serializers.Serializer):
+    """A return visit (回访) as the filing register shows it: the plan and whether it was done."""
+
+    due_on = serializers.DateField()
+    form = serializers.CharField(source="get_form_display")
+    visited_on = serializers.DateField(allow_null=True)
+    cadre_state = serializers.CharField(help_text="干部现实表现（完成后填写）")
+
+
 class FilingOutput(serializers.Serializer):
     """One row of the filing register: a decided case and its current filing report (if requested yet).
 
@@ -86,6 +95,11 @@ class FilingOutput(serializers.Serializer):
     decision_date = serializers.DateField(help_text="决定日期：首次集体研究决定的会议日期（登记按此排序、筛选）")
     decided_at = serializers.DateTimeField(default_timezone=dt.UTC, help_text="决定录入系统的时间（不是决定日期）")
     filing = serializers.SerializerMethodField()
+    return_visits = serializers.SerializerMethodField(help_text="回访：计划日期、形式、完成日期（未完成为 null）")
+
+    @extend_schema_field(FilingVisitOutput(many=True))
+    def get_return_visits(self, case: Case) -> list[dict[str, Any]]:
+        return FilingVisitOutput(case.return_visits.all(), many=True).data
 
     @extend_schema_field(DocumentOutput(allow_null=True))
     def get_filing(self, case: Case) -> dict[str, Any] | None:

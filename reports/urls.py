@@ -16,4 +16,6 @@ urlpatterns = [
     path("documents/<int:document_id>/", views.document_download, name="document-download"),
     path("cases/<int:case_id>/documents/regenerate/", views.document_regenerate, name="document-regenerate"),
     path("verify/<str:token>/", views.verify, name="verify"),
+    path("clarifications/<int:clarification_id>/document/", views.clarification_document,
+         name="clarification-document"),
 ]

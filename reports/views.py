@@ -29,6 +29,7 @@ from .selectors import (
     FILING_FILTERS,
     FilingFilterError,
     PeriodError,
+    clarification_documents,
     current_filings,
     document_by_token,
     document_get,
@@ -175,10 +176,23 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     # what the case is about still needs rights.
     newer = doc.superseded_by if doc is not None and doc.superseded else None
     if doc is not None and request.user.is_authenticated:
-        case = case_get(request.user, doc.case_id)
-        if case is not None and doc.kind in visible_kinds(request.user, case):
-            details = doc
+        if doc.kind == DocumentKind.CLARIFICATION:
+            details = document_get(request.user, doc.pk)
+        else:
+            case = case_get(request.user, doc.case_id)
+            if case is not None and doc.kind in visible_kinds(request.user, case):
+                details = doc
     return render(request, "reports/verify.html", {
         "document": doc, "details": details, "newer": newer, "token": token,
         "kind_labels": dict(DocumentKind.choices),
     }, status=200 if doc is not None else 404)
+
+
+@login_required
+def clarification_document(request: HttpRequest, clarification_id: int) -> FileResponse:
+    """The clarification notice (澄清正名通知) in force, for whoever may see the clarification."""
+    doc = clarification_documents(request.user, clarification_id).filter(status=DocumentStatus.READY).first()
+    if doc is None:
+        raise Http404("该澄清正名通知尚未生成，或您无权查看。")
+    return document_file_response(doc, actor=actor_for(request.user, request),
+                                  as_attachment=request.GET.get("download") == "1")

@@ -34,3 +34,32 @@ def to_date(value: Any, field: str = "日期") -> dt.date:
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     raise InvalidDateError(value, field)
+
+
+def cn_date(value: dt.date | None) -> str:
+    """The one way a date is written for people (GB/T 9704, no leading zeros): 2027年1月1日.
+
+    A datetime is first turned into the site's local date. ``None`` is the empty string.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = _local(value).date()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value: dt.datetime | None) -> str:
+    """A moment as people read it, in the site's time zone: 2027年1月1日 09:05."""
+    if value is None:
+        return ""
+    if not isinstance(value, dt.datetime):
+        return cn_date(value)
+    local = _local(value)
+    return f"{cn_date(local.date())} {local:%H:%M}"
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    # Django is imported here only: the engine parses dates without it.
+    from django.utils import timezone
+
+    return timezone.localtime(value) if timezone.is_aware(value) else value

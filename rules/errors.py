@@ -27,18 +27,26 @@ class UnknownVersionError(RuleError):
         self.version = version
 
 
+def _cn(value: object) -> str:
+    import datetime as dt
+
+    from rules.dates import cn_date
+
+    return cn_date(value) if isinstance(value, dt.date) else str(value)
+
+
 class DateBeforeFirstVersionError(RuleError):
     def __init__(self, ruleset_id: str, on_date: object, first: object, note: str = "") -> None:
         extra = f"（{note}）" if note else ""
         super().__init__(
-            f"日期 {on_date} 早于规则集 {ruleset_id} 的第一个收录版本（{first} 起施行），无可适用的版本{extra}"
+            f"日期 {_cn(on_date)} 早于规则集 {ruleset_id} 的第一个收录版本（{_cn(first)} 起施行），无可适用的版本{extra}"
         )
         self.ruleset_id = ruleset_id
 
 
 class NoVersionInForceError(RuleError):
     def __init__(self, ruleset_id: str, on_date: object) -> None:
-        super().__init__(f"日期 {on_date} 不在规则集 {ruleset_id} 任何版本的施行期间内")
+        super().__init__(f"日期 {_cn(on_date)} 不在规则集 {ruleset_id} 任何版本的施行期间内")
         self.ruleset_id = ruleset_id
 
 

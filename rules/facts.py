@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from rules.dates import to_date
+from rules.dates import cn_date, to_date
 from rules.definitions import DISPOSITIONS, MEASURES, RuleSetVersion
 from rules.errors import FactError, RuleError
 
@@ -84,7 +84,7 @@ def derive(
         hit = loss >= param.value
         return hit, (
             f"记录的损失金额 {loss:,.2f}{param.unit} {'≥' if hit else '<'} 重大损失数额参数 {param.value:,.0f}{param.unit}"
-            f"（{version.id}@{version.version} 的配置值，非文件规定）"
+            "（系统配置值，非文件规定）"
         )
     if source == "repeat_same_matter":
         return _repeat_same_matter(facts["prior_same_matter"], conduct)
@@ -98,6 +98,10 @@ def derive(
     raise RuleError(f"未知的派生来源：{source}")  # pragma: no cover - the loader rejects it
 
 
+def _cn(iso: str) -> str:
+    return cn_date(dt.date.fromisoformat(iso))
+
+
 def _name(p: Mapping[str, Any]) -> str:
     return p["case"] or "未编号"
 
@@ -108,7 +112,7 @@ def _repeat_same_matter(prior: list[dict[str, Any]] | None, conduct: dt.date | N
         return None, ""
     earlier = [p for p in prior if conduct is None or p["date"] < conduct.isoformat()]
     if earlier:
-        cases = "、".join(f"{_name(p)}（{p['date']}）" for p in earlier)
+        cases = "、".join(f"{_name(p)}（{_cn(p['date'])}）" for p in earlier)
         return True, f"本人此前同类事由的案件：{cases}"
     return False, "系统记录中没有本人此前同类事由的案件（系统外的提醒由调查人员认定）"
 
@@ -130,12 +134,12 @@ def _repeat_after_accountability(
         elif when is None:
             unclear.append(f"{_name(p)}（{MEASURES[measure]}，未记录日期）")
         elif conduct is None:
-            unclear.append(f"{_name(p)}（{MEASURES[measure]}，{when}；未给出本案行为日期）")
+            unclear.append(f"{_name(p)}（{MEASURES[measure]}，{_cn(when)}；未给出本案行为日期）")
         elif when < conduct.isoformat():
-            held.append(f"{_name(p)}（{MEASURES[measure]}，{when}）")
+            held.append(f"{_name(p)}（{MEASURES[measure]}，{_cn(when)}）")
     if held:
         return True, (
-            f"本人此前因同一事由被问责或组织提醒：{'、'.join(held)}，本案行为（{conduct}）在其后；"
+            f"本人此前因同一事由被问责或组织提醒：{'、'.join(held)}，本案行为（{cn_date(conduct)}）在其后；"
             "本案失误是否属于“重大失误或过错”须调查认定"
         )
     if unclear:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 
-from rules.definitions import DISPOSITIONS
+from rules.definitions import DISPOSITIONS, KIND_LABELS
+from rules.presentation import clause_label
 from rules.registry import registry
 
 ANSWER_CHOICES = [("", "不明"), ("yes", "是"), ("no", "否")]
 DEFAULT_RULESETS = ["zhangjiakou", "henan", "hohhot"]
+# A finding on one clause, as the investigator would record it; empty: not asked.
+FINDING_CHOICES = [("", "—（不指定）"), ("met", "符合"), ("not_met", "不符合"), ("unknown", "待查明")]
+CLAUSE_PREFIX = "c:"
 
 
 class CompareForm(forms.Form):
@@ -28,16 +31,10 @@ class CompareForm(forms.Form):
     disposition = forms.ChoiceField(
         label="“四种形态”处理方式", required=False, choices=[("", "未记录"), *DISPOSITIONS.items()]
     )
-    findings = forms.CharField(
-        label="逐条认定（JSON，可选）",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": '{"zhangjiakou.S9": "met"}'}),
-    )
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         reg = registry()
-        self.fields["rulesets"].choices = [(f.id, f"{f.title}（{f.id}）") for f in reg.families()]
+        self.fields["rulesets"].choices = [(f.id, f.title) for f in reg.families()]
         self.fields["rulesets"].initial = DEFAULT_RULESETS
         self.question_fields = []
         for question in reg.questions.values():
@@ -50,18 +47,37 @@ class CompareForm(forms.Form):
                 help_text=question.note,
             )
             self.question_fields.append(name)
+        # One select per clause of each rule set (its latest version), instead of typing JSON.
+        self.clause_groups: list[tuple[Any, list[str]]] = []
+        for family in reg.families():
+            names = []
+            for clause in family.latest.clauses:
+                name = f"{CLAUSE_PREFIX}{clause.id}"
+                if name in self.fields:  # a clause shared by two rule sets (a department list extends its parent)
+                    continue
+                self.fields[name] = forms.ChoiceField(
+                    label=clause_label(family.latest, clause.id), required=False, choices=FINDING_CHOICES
+                )
+                self.fields[name].kind_label = KIND_LABELS[clause.kind]
+                names.append(name)
+            self.clause_groups.append((family, names))
 
-    def clean_findings(self) -> dict[str, Any]:
-        raw = self.cleaned_data.get("findings") or ""
-        if not raw.strip():
-            return {}
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"不是有效的 JSON：{exc.msg}") from None
-        if not isinstance(value, dict):
-            raise forms.ValidationError("应为对象：条款编号 → met / not_met / unknown")
-        return value
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["findings"] = {
+            name[len(CLAUSE_PREFIX):]: value
+            for name, value in data.items()
+            if name.startswith(CLAUSE_PREFIX) and value
+        }
+        return data
+
+    def clause_bound_groups(self) -> list[dict[str, Any]]:
+        """Each rule set with the selects of its clauses, for the page; open when one has an answer."""
+        groups = []
+        for family, names in self.clause_groups:
+            fields = [self[name] for name in names]
+            groups.append({"family": family, "fields": fields, "open": any(f.value() for f in fields)})
+        return groups
 
     def answers(self) -> dict[str, str]:
         return {

@@ -192,16 +192,19 @@ class Evaluation:
             )
         return items
 
+    def _labels(self, clause_ids: list[str]) -> str:
+        return "、".join(clause_label(self.version, c) for c in clause_ids)
+
     def summary(self) -> str:
-        """One Chinese sentence: the verdict, under which version, on which clauses."""
+        """One Chinese sentence: the verdict, under which document, on which clauses (by title and article)."""
         v = self.version
-        head = f"依据 {v.title}（{v.id}@{v.version}），{VERDICT_LABELS[self.verdict]}"
+        head = f"依据《{v.title.strip('《》')}》，{VERDICT_LABELS[self.verdict]}"
         if self.version_choice and self.version_choice.get("conduct_version") is None:
             head = f"行为早于本规则集施行，依其适用于施行前行为的规定（{v.earlier_conduct_basis}），{head}"
         if self.verdict == TOLERABLE:
-            return f"{head}：所依据的容错情形 {'、'.join(self.decisive)}；可作出{'、'.join(OUTCOME_LABELS[o] for o in self.outcomes)}的处理。"
+            return f"{head}：所依据的容错情形：{self._labels(self.decisive)}；可作出{'、'.join(OUTCOME_LABELS[o] for o in self.outcomes)}的处理。"
         if self.verdict == NOT_TOLERABLE:
-            text = f"{head}：决定性条款 {'、'.join(self.decisive)}。"
+            text = f"{head}：决定性条款：{self._labels(self.decisive)}。"
             if self.rests_on_default:
                 words = "；".join(self.default_rule()["basis"])  # type: ignore[index]
                 text += f"上述条款为原则性规定（{words}）。"
@@ -256,3 +259,53 @@ def _source_type(attested: Any, derived: Any, answered: Any) -> str:
     if derived is not None:
         return "derived"
     return "none"
+
+
+def clause_label(version: RuleSetVersion, clause_id: str) -> str:
+    """A clause as people name it: its title and where the document says it, never its id."""
+    if not version.has_clause(clause_id):
+        return clause_id
+    clause = version.clause(clause_id)
+    citation = clause.citation or (version.clause(clause.parent).citation if clause.parent else "")
+    return f"“{clause.title}”（{citation}）" if citation else f"“{clause.title}”"
+
+
+# What a clause's status means for the cadre, by kind: (meaning, words). An exclusion that is not present
+# is favourable; one that is present causes refusal. Colour follows the meaning, never met / not met.
+_MEANINGS: dict[tuple[str, str], tuple[str, str]] = {
+    ("P", "met"): ("favourable", "符合，有利"),
+    ("P", "not_met"): ("unfavourable", "不符合，导致不予容错"),
+    ("S", "met"): ("favourable", "属于该情形，有利"),
+    ("S", "not_met"): ("neutral", "不属于该情形"),
+    ("R", "met"): ("favourable", "已满足，有利"),
+    ("R", "not_met"): ("unfavourable", "未满足，所附情形不能援引"),
+    ("X", "met"): ("unfavourable", "存在该情形，导致不予容错"),
+    ("X", "not_met"): ("favourable", "不存在该情形，有利"),
+    ("M", "met"): ("favourable", "具有该情形，可从轻减轻"),
+    ("M", "not_met"): ("neutral", "不具有该情形"),
+}
+
+
+def meaning(kind: str, status: str | None) -> tuple[str, str]:
+    """``(meaning, words)`` of a status for the cadre: favourable, unfavourable, neutral or open (待查明)."""
+    return _MEANINGS.get((kind, status or ""), ("open", "待查明"))
+
+
+def for_people(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """An evaluation's dict (fresh or pinned on a record) with what pages show people instead of ids:
+    each trace item's ``label`` and ``meaning``, and the decisive and mitigation clauses as items."""
+    out = dict(evaluation)
+    trace = []
+    for item in evaluation.get("trace") or []:
+        row = dict(item)
+        citation = row.get("citation") or ""
+        row["label"] = f"“{row.get('title', '')}”（{citation}）" if citation else f"“{row.get('title', '')}”"
+        row["meaning"], row["meaning_label"] = meaning(row.get("kind", ""), row.get("status"))
+        trace.append(row)
+    out["trace"] = trace
+    by_id = {t["clause"]: t for t in trace}
+    out["decisive_items"] = [by_id[c] for c in evaluation.get("decisive") or [] if c in by_id]
+    out["mitigation_items"] = [by_id[c] for c in evaluation.get("mitigation") or [] if c in by_id]
+    out["missing"] = [{**m, "label": by_id[m["clause"]]["label"] if m.get("clause") in by_id else m.get("title", "")}
+                      for m in evaluation.get("missing") or []]
+    return out

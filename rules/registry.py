@@ -7,11 +7,14 @@ and the process-wide cached ``registry()``. One file's schema is ``rules.fileche
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rules.dates import to_date
 from rules.definitions import Clause, Question, RuleSetFamily, RuleSetVersion
@@ -148,21 +151,44 @@ def load_questions(directory: Path) -> tuple[dict[str, Question], list[RuleFileP
     return questions, problems
 
 
+@dataclass(frozen=True)
+class PublishedText:
+    """A rule-set version held outside the directory (published in the workbench): its YAML text, the
+    content hash it was published with, and the label of the version of the same rule set it replaces."""
+
+    name: str
+    text: str
+    content_hash: str = ""
+    replaces: str = ""
+
+
+def _read(path: Path) -> tuple[str, str | None, str]:
+    rel = display_path(path)
+    try:
+        return rel, path.read_text(encoding="utf-8"), path.stem
+    except UnicodeDecodeError:
+        return rel, None, path.stem
+
+
 def _check_files(
-    files: Iterable[Path], questions: dict[str, Question]
+    files: Iterable[tuple[str, str | None, str]], questions: dict[str, Question]
 ) -> tuple[list[_Parsed], list[RuleFileProblem]]:
-    """Check each file on its own; keep only the files without problems."""
+    """Check each file (display name, text, stem) on its own; keep only the files without problems."""
     parsed: list[_Parsed] = []
     problems: list[RuleFileProblem] = []
-    for path in files:
-        rel = display_path(path)
+    question_key = tuple(sorted(questions))
+    for rel, text, stem in files:
+        if text is None:
+            problems.append(RuleFileProblem(rel, None, "文件不是 UTF-8 编码"))
+            continue
+        cache_key = (rel, text, stem, question_key)
+        if cache_key in _checked_cache:  # the workbench reloads the directory with each draft it checks
+            parsed.append(_checked_cache[cache_key])
+            continue
         try:
-            data = parse_yaml(path.read_text(encoding="utf-8"), rel)
+            data = parse_yaml(text, rel)
         except RuleSetLoadError as exc:
             problems.extend(exc.problems)
-            continue
-        except UnicodeDecodeError:
-            problems.append(RuleFileProblem(rel, None, "文件不是 UTF-8 编码"))
             continue
         checker = FileChecker(rel, data, questions)
         header = checker.header()
@@ -172,14 +198,22 @@ def _check_files(
         if header is not None and header["id"]:
             clauses = checker.clauses(header["id"], header["parameters"], default_rules)
             checker.check_borrowed_citations(clauses, header["source"])
-            if path.stem != f"{header['id']}-{header['version']}" and path.stem != header["id"]:
+            if stem != f"{header['id']}-{header['version']}" and stem != header["id"]:
                 checker.problem(
                     data, "id", f"文件名应为 {header['id']}-{header['version']}.yaml（规则集 id 与版本）"
                 )
         problems.extend(checker.problems)
         if header is not None and not checker.problems:
             parsed.append((header, clauses, rel, data))
+            if len(_checked_cache) >= 256:
+                _checked_cache.clear()
+            _checked_cache[cache_key] = parsed[-1]
     return parsed, problems
+
+
+# Files already checked without problems, by (name, text, stem, questions): checking is pure, so the same
+# text checks the same. Nothing downstream changes a parsed item (versions are built anew from it).
+_checked_cache: dict[tuple[str, str, str, tuple[str, ...]], _Parsed] = {}
 
 
 def _index_by_label(parsed: list[_Parsed], problems: list[RuleFileProblem]) -> dict[_Key, _Parsed]:
@@ -271,17 +305,52 @@ def _families(
     return families
 
 
-def load_registry(directory: Path | str = RULESETS_DIR) -> Registry:
-    """Load and validate every ``*.yaml`` rule file in ``directory``; raise on any problem."""
+def _close_replaced(
+    versions: dict[_Key, RuleSetVersion], published: Iterable[PublishedText], by_label: dict[_Key, _Parsed],
+    problems: list[RuleFileProblem],
+) -> None:
+    """A published version that replaces an earlier one ends the earlier one's period the day before it
+    takes effect (cases decided under the earlier one keep their pinned snapshot)."""
+    for item in published:
+        if not item.replaces:
+            continue
+        new = next((v for v in versions.values() if v.path == item.name), None)
+        if new is None:
+            continue
+        old_key = (new.id, item.replaces)
+        old = versions.get(old_key)
+        if old is None:
+            problems.append(RuleFileProblem(item.name, None, f"所替代的版本 {new.id}@{item.replaces} 不存在"))
+            continue
+        if new.effective_from <= old.effective_from:
+            problems.append(RuleFileProblem(
+                item.name, None, f"施行日期 {new.effective_from} 不晚于所替代版本的施行日期 {old.effective_from}"))
+            continue
+        end = new.effective_from - dt.timedelta(days=1)
+        if old.effective_to is None or old.effective_to > end:
+            versions[old_key] = dataclasses.replace(old, effective_to=end, content_hash="")
+
+
+def load_registry(directory: Path | str = RULESETS_DIR, published: Iterable[PublishedText] = ()) -> Registry:
+    """Load and validate every ``*.yaml`` rule file in ``directory`` together with the ``published``
+    versions (the workbench's); raise on any problem."""
     directory = Path(directory)
+    published = list(published)
     questions, problems = load_questions(directory)
-    files = sorted(p for p in directory.glob("*.yaml") if p.name != QUESTIONS_FILE)
+    files = [_read(p) for p in sorted(directory.glob("*.yaml")) if p.name != QUESTIONS_FILE]
+    files += [(item.name, item.text, item.name.rsplit("/", 1)[-1]) for item in published]
     parsed, more = _check_files(files, questions)
     problems.extend(more)
     by_label = _index_by_label(parsed, problems)
     resolver = _Resolver(by_label, problems)
     for key in by_label:
         resolver.resolve(key)
+    for item in published:
+        version = next((v for v in resolver.versions.values() if v.path == item.name), None)
+        if version is not None and item.content_hash and version.content_hash != item.content_hash:
+            problems.append(RuleFileProblem(
+                item.name, None, f"内容摘要与发布时不一致（{version.content_hash[:19]}，发布时 {item.content_hash[:19]}）"))
+    _close_replaced(resolver.versions, published, by_label, problems)
     families = _families(resolver.versions.values(), by_label, problems)
     if problems:
         raise RuleSetLoadError(problems)
@@ -297,15 +366,55 @@ def check_directory(directory: Path | str = RULESETS_DIR) -> list[RuleFileProble
     return []
 
 
+class PublishedSource(Protocol):
+    """Where versions published outside the directory come from (installed by the workbench app)."""
+
+    def stamp(self) -> object:
+        """Changes whenever a version is published; cheap to ask."""
+
+    def texts(self) -> list[PublishedText]:
+        """Every published version."""
+
+
 _registry: Registry | None = None
+_registry_stamp: object = None
+_checked_at = 0.0
+_source: PublishedSource | None = None
 _lock = threading.Lock()
+# How often another process's publication is looked for; a publication in this process resets at once.
+STAMP_INTERVAL_SECONDS = 5.0
+
+
+def install_published_source(source: PublishedSource | None) -> None:
+    """Serve the rule sets of ``source`` beside the files from now on (``None``: files only)."""
+    global _source
+    with _lock:
+        _source = source
+    reset_registry()
+
+
+def reset_registry() -> None:
+    """Forget the parsed registry: the next ``registry()`` reads files and published versions again."""
+    global _registry, _registry_stamp, _checked_at
+    with _lock:
+        _registry, _registry_stamp, _checked_at = None, None, 0.0
 
 
 def registry() -> Registry:
-    """The process-wide registry, parsed once on first use."""
-    global _registry
+    """The process-wide registry, parsed once on first use and again after a publication."""
+    global _registry, _registry_stamp, _checked_at
+    source = _source
+    if source is not None and _registry is not None and time.monotonic() - _checked_at > STAMP_INTERVAL_SECONDS:
+        _checked_at = time.monotonic()
+        if source.stamp() != _registry_stamp:
+            reset_registry()
     if _registry is None:
         with _lock:
             if _registry is None:  # another thread may have loaded it while this one waited
-                _registry = load_registry()
+                if source is None:
+                    _registry = load_registry()
+                else:
+                    _registry_stamp = source.stamp()
+                    _registry = load_registry(published=source.texts())
+                _checked_at = time.monotonic()
     return _registry

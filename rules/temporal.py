@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rules.compiled import FAVOUR_RANK
-from rules.dates import to_date
+from rules.dates import cn_date, to_date
 from rules.definitions import VERDICT_LABELS, RuleSetVersion
 from rules.errors import FindingError, RuleError, UnknownVersionError
 from rules.evaluation import evaluate_version
@@ -67,7 +67,7 @@ def evaluate(
     if FAVOUR_RANK[ev_new.verdict] > FAVOUR_RANK[ev_old.verdict]:
         choice["applied"] = new.version
         choice["explanation"] = (
-            f"行为时（{conduct}）施行的版本 {old.version} 结论为“{VERDICT_LABELS[ev_old.verdict]}”；决定时（{decision}）"
+            f"行为时（{cn_date(conduct)}）施行的版本 {old.version} 结论为“{VERDICT_LABELS[ev_old.verdict]}”；决定时（{cn_date(decision)}）"
             f"施行的版本 {new.version} 结论为“{VERDICT_LABELS[ev_new.verdict]}”，对干部更有利，依从旧兼从轻原则适用新版本。"
             "两种评估均列出。"
         )
@@ -76,7 +76,7 @@ def evaluate(
         return ev_new
     choice["applied"] = old.version
     choice["explanation"] = (
-        f"适用行为时（{conduct}）施行的版本 {old.version}；决定时施行的版本 {new.version} 结论为"
+        f"适用行为时（{cn_date(conduct)}）施行的版本 {old.version}；决定时施行的版本 {new.version} 结论为"
         f"“{VERDICT_LABELS[ev_new.verdict]}”，并不更有利。"
     )
     ev_old.version_choice = choice
@@ -102,8 +102,8 @@ def _earlier_conduct(
         "applied": version.version,
         "basis": version.earlier_conduct_basis,
         "explanation": (
-            f"行为日期 {conduct} 早于规则集 {version.id} 第一个收录版本的施行日期 {first.effective_from}，"
-            f"行为时无收录的版本；决定时（{decision}）施行的版本 {version.version} 适用于施行前的行为"
+            f"行为日期 {cn_date(conduct)} 早于《{version.title}》第一个收录版本的施行日期 {cn_date(first.effective_from)}，"
+            f"行为时无收录的版本；决定时（{cn_date(decision) if decision else '未定'}）施行的版本 {version.version} 适用于施行前的行为"
             f"（{version.earlier_conduct_basis}），故依该版本评估。"
         ),
     }

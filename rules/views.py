@@ -11,6 +11,7 @@ from django.utils import timezone
 from rules.diff import diff_versions
 from rules.errors import RuleError, UnknownRuleSetError
 from rules.forms import DEFAULT_RULESETS, CompareForm
+from rules.presentation import for_people
 from rules.provision_map import HANDLING_LABELS, provision_maps
 from rules.registry import registry
 from rules.selectors import clauses_by_kind, provision_map_for, provision_maps_of, provision_rows
@@ -70,7 +71,7 @@ def ruleset_compare(request: HttpRequest) -> HttpResponse:
                     answers=form.answers(),
                     decision_date=form.cleaned_data.get("decision_date"),
                 )
-                results = [ev.to_dict() for ev in evaluations]
+                results = [for_people(ev.to_dict()) for ev in evaluations]
             except RuleError as exc:
                 error = str(exc)
     else:

@@ -38,6 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests import schema_check
 
     schema_check.install()
+    # workbench: the rule registry reads no database in tests unless a test turns it on (tests/workbench).
+    settings.RULES_FROM_DATABASE = False
     _flush_past_history_guards()
 
 

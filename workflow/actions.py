@@ -22,6 +22,7 @@ from accounts.models import Organisation, OrgKind, Role
 from accounts.selectors import case_authority, members_of
 from cases.models import Case, Outcome
 from cases.models import CaseState as S
+from rules.dates import cn_date
 
 from . import forms as f
 from . import serializers as s
@@ -41,6 +42,7 @@ from .permissions import (
 )
 from .permissions import applied_for_themselves as applied_personally
 from .selectors import pending_consultations
+from .services import reminders
 
 Call = Callable[[Case, Actor, dict[str, Any]], Any]
 
@@ -87,7 +89,7 @@ def _refusal_appealable(a: Access) -> str | None:
     if a.case.outcome != Outcome.REFUSED:
         return "只有不予容错的决定可以申诉。"
     if a.case.appeal_deadline and timezone.localdate() > a.case.appeal_deadline:
-        return f"申诉期限已于 {a.case.appeal_deadline:%Y年%m月%d日} 届满。"
+        return f"申诉期限已于 {cn_date(a.case.appeal_deadline)} 届满。"
     return None
 
 
@@ -107,6 +109,10 @@ def consultations_outstanding(case: Case) -> str | None:
         names = "、".join(c.organisation.name for c in pending)
         return f"尚有会商意见未回复：{names}。须待其回复，或由承办人撤回会商请求并说明理由后，方可作出决定。"
     return None
+
+
+def _no_material_request_open(a: Access) -> str | None:
+    return "已要求补充材料，正在等待当事人提交。" if reminders.material_requested(a.case) else None
 
 
 def _consultations_pending(a: Access) -> str | None:
@@ -179,6 +185,13 @@ ACTIONS: dict[str, ActionSpec] = {
             reason=d.get("reason")),
         form=f.ConsultWithdrawForm, input=s.ConsultWithdrawInput, form_choices=_pending_orgs,
         conditions=(_consultations_pending,),
+    ),
+    "request_material": ActionSpec(
+        # The clock stops until the cadre or unit submits a statement or material (workflow.services.reminders).
+        "要求补充材料", frozenset({S.INVESTIGATING}), None, HANDLING,
+        call=lambda c, a, d: reminders.material_request(
+            case_id=c.pk, actor=a, reason=d.get("reason"), **_revision(d)),
+        form=f.ReasonForm, input=s.ReasonInput, conditions=(_no_material_request_open,),
     ),
     "send_back": ActionSpec(
         "退回补充调查", frozenset({S.PROPOSED}), S.INVESTIGATING, COMMITTEE,
@@ -262,6 +275,9 @@ ACTIONS: dict[str, ActionSpec] = {
     "add_statement": ActionSpec(
         "提交陈述", PRE_DECISION, None, Rule(is_subject, "只有当事干部本人（或被问责单位）可以提交陈述。"),
     ),
+    # Return visits (回访) after the decision: the handling department plans and records them.
+    "schedule_visit": ActionSpec("安排回访", S.decided(), None, HANDLING),
+    "complete_visit": ActionSpec("完成回访", S.decided(), None, HANDLING),
 }
 
 # Forms that keep drafts without being an action of their own.

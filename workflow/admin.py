@@ -13,7 +13,15 @@ from cases.models import Case
 
 from .doors import actor_for
 from .errors import WorkflowError
-from .models import HistoryAnchor, HistoryEntry, OutboxEvent
+from .models import (
+    CasePause,
+    DeadlinePolicy,
+    DeadlineStep,
+    HistoryAnchor,
+    HistoryEntry,
+    HolidayCalendarDay,
+    OutboxEvent,
+)
 from .services import case_admin_correct
 from .services.housekeeping import ADMIN_CORRECTABLE
 
@@ -74,3 +82,43 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- deadlines that act ---------------------------------------------------------------------------
+
+@admin.register(DeadlinePolicy)
+class DeadlinePolicyAdmin(admin.ModelAdmin):
+    """An organisation's stage limits; blank fields inherit from the parent organisation, then the settings."""
+
+    list_display = ("organisation", "days_kind", "started_days", "investigating_days", "proposed_days",
+                    "decided_days", "appealed_days", "reminder_lead_days", "escalation_days", "inquiry_reply_months")
+    autocomplete_fields = ("organisation",)
+    fieldsets = (
+        (None, {"fields": ("organisation", "days_kind")}),
+        ("各环节办理期限（配置项，文件未规定）", {"fields": ("started_days", "investigating_days", "proposed_days",
+                                                "decided_days", "appealed_days")}),
+        ("催办与督办（配置项）", {"fields": ("reminder_lead_days", "escalation_days")}),
+        ("函询（呼和浩特市纪委监委实施办法 第8条）", {"fields": ("inquiry_reply_months",)}),
+    )
+
+
+@admin.register(HolidayCalendarDay)
+class HolidayCalendarDayAdmin(admin.ModelAdmin):
+    """Next year's holidays and make-up workdays as the State Council announces them (each November)."""
+
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+    search_fields = ("name",)
+
+
+@admin.register(DeadlineStep)
+class DeadlineStepAdmin(RecordAdmin):
+    list_display = ("case", "stage", "round", "step", "deadline", "taken_at")
+    list_filter = ("step", "stage")
+
+
+@admin.register(CasePause)
+class CasePauseAdmin(RecordAdmin):
+    list_display = ("case", "stage", "reason", "started_at", "ended_at", "extended_days")
+    list_filter = ("reason",)

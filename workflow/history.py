@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
+from rules.dates import cn_datetime
 
 from .models import ChainHead, HistoryAnchor, HistoryEntry
 
@@ -157,7 +158,7 @@ def anchor_mac(anchor: HistoryAnchor, *, key: bytes | None = None) -> str:
 
 
 def _anchor_label(anchor: HistoryAnchor) -> str:
-    return f"{timezone.localtime(anchor.at):%Y-%m-%d %H:%M} 的锚点（第 {anchor.pk} 号）"
+    return f"{cn_datetime(anchor.at)} 的锚点（第 {anchor.pk} 号）"
 
 
 def _anchor_problem(previous: HistoryAnchor) -> str:

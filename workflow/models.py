@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from accounts.models import Organisation
+from accounts.models import Organisation, Person
 from cases.models import Case, Outcome
 
 
@@ -213,6 +213,21 @@ class HistoryAction(models.TextChoices):
     CASE_LIST_EXPORT = "case_list_export", "导出案件清单"
     CASE_LIST_EXPORT_DOWNLOAD = "case_list_export_download", "下载案件清单"
     RULESET_MIGRATE = "ruleset_migrate", "更正适用规则版本"
+    # --- follow-through (回访, 澄清正名, 应容未容) ---
+    SCHEDULE_VISIT = "schedule_visit", "安排回访"
+    COMPLETE_VISIT = "complete_visit", "完成回访"
+    CLARIFY = "clarify", "澄清正名"
+    FAILURE_RECORD = "failure_record", "记录可能的应容未容问题"
+    FAILURE_DISMISS = "failure_dismiss", "排除应容未容问题"
+    FAILURE_OPEN_CASE = "failure_open_case", "就应容未容问题立案"
+
+
+    REQUEST_MATERIAL = "request_material", "要求补充材料"
+    CLOCK_PAUSE = "clock_pause", "办理期限暂停"
+    CLOCK_RESUME = "clock_resume", "办理期限恢复计算"
+    DEADLINE_REMINDER = "deadline_reminder", "催办"
+    DEADLINE_OVERDUE = "deadline_overdue", "超期提醒"
+    DEADLINE_ESCALATION = "deadline_escalation", "超期督办"
 
 
 class OutboxKind(models.TextChoices):
@@ -281,12 +296,21 @@ class Notification(models.Model):
     done_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Stored first, delivered by e-mail after: "pending" until a send succeeds (retried by beat),
+    # "digest" until the daily digest takes it, "" when no mail is due (no SMTP or no address).
+    email_state = models.CharField(max_length=10, blank=True, default="")
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.CharField(max_length=300, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "通知"
         verbose_name_plural = "通知"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+            models.Index(fields=["email_state", "id"], name="notification_email_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.text
@@ -376,3 +400,278 @@ class HistoryAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.count} 条 {self.last_hash[:12]}"
+
+
+# --- follow-through: return visits, clarification, failure to tolerate ---------------------------
+# Zhangjiakou 第十一条(三)(四)(五); Hohhot arts. 17-19. Services in ``workflow.services.followup``.
+
+
+class VisitForm(models.TextChoices):
+    TALK = "talk", "谈话"
+    SITE = "site", "实地走访"
+    OTHER = "other", "其他"
+
+
+class ReturnVisit(models.Model):
+    """A return visit (回访) to the cadre after a decision was delivered: planned, then done."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="return_visits")
+    due_on = models.DateField("计划回访日期")
+    form = models.CharField("回访形式", max_length=10, choices=VisitForm.choices, default=VisitForm.TALK)
+    # Months after delivery for a visit the system scheduled (configuration, 配置); None: added by hand.
+    months_after = models.PositiveSmallIntegerField("送达后月数", null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="回访承办人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    visited_on = models.DateField("回访日期", null=True, blank=True)
+    notes = models.TextField("回访记录", blank=True)
+    cadre_state = models.TextField("干部现实表现", blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    notice = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "回访"
+        verbose_name_plural = "回访"
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "months_after"], condition=models.Q(months_after__isnull=False),
+                                    name="return_visit_scheduled_once"),
+        ]
+        indexes = [models.Index(fields=["completed_at", "due_on"], name="return_visit_open_idx")]
+
+    def __str__(self) -> str:
+        return f"回访 {self.due_on}"
+
+    @property
+    def done(self) -> bool:
+        return self.completed_at is not None
+
+
+class ClarificationScope(models.TextChoices):
+    SELF = "self", "本人"
+    UNIT = "unit", "所在单位"
+    CIRCULATED = "circulated", "一定范围内通报"
+
+
+class Clarification(models.Model):
+    """A clarification (澄清正名) for a cadre found to have been falsely or wrongly accused."""
+
+    person = models.ForeignKey(Person, verbose_name="被澄清干部", on_delete=models.PROTECT,
+                               related_name="clarifications")
+    case = models.ForeignKey(Case, verbose_name="来源案件", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="clarifications")
+    # 谁办理、谁澄清: the body that handled the matter decides and announces it.
+    organisation = models.ForeignKey(Organisation, verbose_name="澄清机关", on_delete=models.PROTECT,
+                                     related_name="clarifications")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="决定人", on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_on = models.DateField("决定日期")
+    scope = models.CharField("通报范围", max_length=20, choices=ClarificationScope.choices)
+    basis = models.TextField("澄清依据（调查核实情况）")
+    accuser_referred_to = models.CharField("诬告陷害人移送或处理机关", max_length=100, blank=True)
+    accuser_referred_on = models.DateField("移送日期", null=True, blank=True)
+    accuser_outcome = models.TextField("处理结果", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "澄清正名"
+        verbose_name_plural = "澄清正名"
+        ordering = ["-decided_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"澄清正名：{self.person.name}"
+
+
+class FailureTrigger(models.TextChoices):
+    APPEAL_OVERTURNED = "appeal_overturned", "申诉复核撤销不予容错决定"
+    DEPARTURE = "departure", "决定未采纳“予以容错”的规则评估"
+
+
+class FailureStatus(models.TextChoices):
+    OPEN = "open", "待处理"
+    DISMISSED = "dismissed", "已排除"
+    CASE_OPENED = "case_opened", "已立案"
+
+
+class FailureToTolerate(models.Model):
+    """A possible 应容未容 matter (Zhangjiakou 第十一条(四)) for the upper-level commission to examine.
+
+    One per triggering decision (the appeal review that overturned a refusal, or the refusal that
+    departed from a verdict of ``tolerable``): the constraint makes recording it idempotent.
+    """
+
+    case = models.ForeignKey(Case, verbose_name="原案件", on_delete=models.PROTECT, related_name="failures")
+    decision = models.OneToOneField(Decision, verbose_name="引发的决定", on_delete=models.PROTECT,
+                                    related_name="failure")
+    trigger = models.CharField("情形", max_length=20, choices=FailureTrigger.choices)
+    reviewer = models.ForeignKey(Organisation, verbose_name="审查机关", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="failures_to_review")
+    summary = models.TextField("情况摘要")
+    status = models.CharField("状态", max_length=20, choices=FailureStatus.choices, default=FailureStatus.OPEN)
+    resolution = models.TextField("处理说明", blank=True)
+    opened_case = models.ForeignKey(Case, verbose_name="立案案件", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "应容未容问题"
+        verbose_name_plural = "应容未容问题"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"应容未容：{self.case}"
+
+
+# --- deadlines that act: limits per jurisdiction, the calendar, reminders, pauses ------------------
+
+class DaysKind(models.TextChoices):
+    CALENDAR = "calendar", "自然日"
+    WORKING = "working", "工作日"
+
+
+class DeadlinePolicy(models.Model):
+    """An organisation's stage limits, reminder lead and escalation period (办理期限、催办、督办).
+
+    A blank field is inherited from the parent organisation, up the tree, and in the end from the
+    environment's settings. The documents name no stage limits (except Hohhot art. 8's one month for
+    a reply to an inquiry): every other figure here is the jurisdiction's own configuration.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, verbose_name="组织", on_delete=models.CASCADE, related_name="deadline_policy"
+    )
+    days_kind = models.CharField("计算方式", max_length=10, choices=DaysKind.choices, blank=True,
+                                 help_text="自然日或工作日（扣除法定节假日，计入调休上班日）；留空则沿用上级设置")
+    started_days = models.PositiveSmallIntegerField("启动环节期限（天）", null=True, blank=True,
+                                                    help_text="配置项：文件未规定；留空则沿用上级设置")
+    investigating_days = models.PositiveSmallIntegerField("调查环节期限（天）", null=True, blank=True,
+                                                          help_text="配置项：文件未规定；留空则沿用上级设置")
+    proposed_days = models.PositiveSmallIntegerField("建议（待决定）环节期限（天）", null=True, blank=True,
+                                                     help_text="配置项：文件未规定；留空则沿用上级设置")
+    decided_days = models.PositiveSmallIntegerField("执行环节期限（天）", null=True, blank=True,
+                                                    help_text="配置项：文件未规定；留空则沿用上级设置")
+    appealed_days = models.PositiveSmallIntegerField("申诉复核期限（天）", null=True, blank=True,
+                                                     help_text="配置项：文件未规定；留空则沿用上级设置")
+    reminder_lead_days = models.PositiveSmallIntegerField(
+        "催办提前天数", null=True, blank=True, help_text="配置项：期限届满前多少天提醒承办人；留空则沿用上级设置")
+    escalation_days = models.PositiveSmallIntegerField(
+        "超期后再次督办间隔（天）", null=True, blank=True,
+        help_text="配置项：超期后再过多少天报上一级纪委监委督办；留空则沿用上级设置")
+    inquiry_reply_months = models.PositiveSmallIntegerField(
+        "函询回复期限（月）", null=True, blank=True,
+        help_text="呼和浩特市纪委监委《关于激励干部担当作为的实施办法》第8条：对函询中干部所作说明合情合理且提供佐证材料的，"
+                  "予以采信并于一个月内函复干部本人及其单位党组织主要负责人。留空则沿用上级设置（默认一个月）")
+
+    class Meta:
+        verbose_name = "办理期限设置"
+        verbose_name_plural = "办理期限设置"
+
+    def __str__(self) -> str:
+        return f"{self.organisation} 的办理期限设置"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        zero = [f for f in ("started_days", "investigating_days", "proposed_days", "decided_days", "appealed_days",
+                            "inquiry_reply_months") if getattr(self, f) == 0]
+        if zero:
+            raise ValidationError({f: "期限须至少为 1；留空表示沿用上级设置。" for f in zero})
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", "放假"
+    WORKDAY = "workday", "调休上班"
+
+
+class HolidayCalendarDay(models.Model):
+    """One day of the State Council's holiday arrangement entered by an administrator.
+
+    It overrides the bundled calendar for that date and extends it to years it does not cover yet.
+    """
+
+    date = models.DateField("日期", unique=True)
+    kind = models.CharField("类别", max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField("名称", max_length=50, help_text="如：元旦、春节、国庆节调休")
+
+    class Meta:
+        verbose_name = "节假日安排"
+        verbose_name_plural = "节假日安排"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}（{self.get_kind_display()}）"
+
+
+class DeadlineStepKind(models.TextChoices):
+    REMINDER = "reminder", "催办"
+    OVERDUE = "overdue", "超期"
+    ESCALATION = "escalation", "超期督办"
+
+
+class DeadlineStep(models.Model):
+    """A reminder or escalation taken for one stage of one case; the unique key makes the check idempotent.
+
+    ``round`` counts the case's entries into the stage (a case sent back is investigated again).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadline_steps")
+    stage = models.CharField("环节", max_length=20)
+    round = models.PositiveSmallIntegerField("第几次进入该环节", default=1)
+    step = models.CharField("步骤", max_length=20, choices=DeadlineStepKind.choices)
+    deadline = models.DateField("当时的办理期限")
+    taken_at = models.DateTimeField("执行时间")
+
+    class Meta:
+        verbose_name = "催办督办记录"
+        verbose_name_plural = "催办督办记录"
+        ordering = ["taken_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "stage", "round", "step"], name="deadline_step_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage} {self.get_step_display()}"
+
+
+class PauseReason(models.TextChoices):
+    CONSULTATION = "consultation", "等待会商意见"
+    MATERIAL = "material", "等待当事人补充材料"
+
+
+class CasePause(models.Model):
+    """A time during which a stage's clock stood still, waiting on someone outside the handler's control."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="pauses")
+    stage = models.CharField("环节", max_length=20)
+    reason = models.CharField("原因", max_length=20, choices=PauseReason.choices)
+    note = models.CharField("说明", max_length=2000, blank=True)
+    started_at = models.DateTimeField("暂停时间")
+    ended_at = models.DateTimeField("恢复时间", null=True, blank=True)
+    extended_days = models.PositiveSmallIntegerField("顺延天数", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "期限暂停"
+        verbose_name_plural = "期限暂停"
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "reason"], condition=models.Q(ended_at__isnull=True),
+                                    name="case_pause_one_open_per_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}（{self.started_at:%Y-%m-%d}）"
+
+
+class EmailState(models.TextChoices):
+    NONE = "", "不发送邮件"
+    PENDING = "pending", "待发送"
+    DIGEST = "digest", "待每日汇总"
+    SENT = "sent", "已发送"

@@ -190,8 +190,76 @@ def application_choices(user: User) -> ApplicationChoices | None:
         jurisdiction, default_org = person.unit.jurisdiction, authority.discipline
     try:
         version = registry().version_for(jurisdiction, timezone.localdate())
-        situations = [(c.id, f"{c.short_id} {c.title}：{c.text}") for c in version.situations()]
+        situations = [(c.id, f"{c.title}（{c.citation}）：{c.text}" if c.citation else f"{c.title}：{c.text}")
+                      for c in version.situations()]
     except RuleError:
         situations = []
     orgs = Organisation.objects.filter(pk__in=acting, kind__in=[OrgKind.DISCIPLINE, OrgKind.FUNCTIONAL])
     return ApplicationChoices(people=people, orgs=orgs, default_org=default_org, situations=situations)
+
+
+# --- follow-through: return visits, clarifications, failures to tolerate --------------------------
+
+def return_visits_for(user: User, case: Case) -> QuerySet:
+    """The case's return visits; the caller already found the case visible (``case_or_404``)."""
+    from .models import ReturnVisit
+
+    return ReturnVisit.objects.filter(case=case).select_related("assignee").order_by("due_on", "id")
+
+
+def return_visits_assigned(user: User) -> QuerySet:
+    """Visits on the cases this user may see, for the 回访 list (due, overdue, done)."""
+    from .models import ReturnVisit
+    from .permissions import visible_cases
+
+    return (ReturnVisit.objects.filter(case__in=visible_cases(user))
+            .select_related("case__subject", "assignee").order_by("completed_at", "due_on", "id"))
+
+
+def dated_tasks_open(*, due_by: Any = None) -> list[dict[str, Any]]:
+    """Open follow-up tasks with a due date (return visits not yet done), for the reminder check.
+
+    Each: kind, id, case id, due date, and who must act. ``due_by`` limits them to those due by a date.
+    """
+    from .models import ReturnVisit
+
+    qs = ReturnVisit.objects.filter(completed_at__isnull=True)
+    if due_by is not None:
+        qs = qs.filter(due_on__lte=due_by)
+    return [
+        {"kind": "return_visit", "id": pk, "case_id": case_id, "due_on": due_on, "user_id": assignee_id}
+        for pk, case_id, due_on, assignee_id in qs.order_by("due_on", "id").values_list(
+            "pk", "case_id", "due_on", "assignee_id")
+    ]
+
+
+def clarifications_visible(user: User) -> QuerySet:
+    """Clarifications this user may see: those of the commissions and departments they serve in
+    (and the ones below), and their own as the cadre cleared."""
+    from .models import Clarification
+    from .permissions import scope_of
+
+    qs = Clarification.objects.select_related("person__unit", "organisation", "decided_by", "case")
+    if not user.is_authenticated:
+        return qs.none()
+    scope = scope_of(user)
+    if scope.is_admin:
+        return qs
+    q = Q(organisation_id__in=scope.inspector_visible_org_ids)
+    if scope.person_id is not None:
+        q |= Q(person_id=scope.person_id)
+    return qs.filter(q)
+
+
+def failures_visible(user: User) -> QuerySet:
+    """Possible 应容未容 matters for the upper-level commission that reviews them (and the ones below it)."""
+    from .models import FailureToTolerate
+    from .permissions import scope_of
+
+    qs = FailureToTolerate.objects.select_related("case__subject", "reviewer", "decision", "opened_case")
+    if not user.is_authenticated:
+        return qs.none()
+    scope = scope_of(user)
+    if scope.is_admin:
+        return qs
+    return qs.filter(reviewer_id__in=scope.inspector_visible_org_ids)

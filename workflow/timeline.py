@@ -14,6 +14,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from cases.models import Case
+from rules.dates import cn_date
 
 from .errors import InvalidInput
 from .models import Appeal, Consultation, Decision, DecisionKind, HistoryEntry, Proposal
@@ -44,9 +45,6 @@ class Milestone:
         return LABELS[self.key]
 
 
-def cn_date(value: dt.date) -> str:
-    """A date as documents print it (GB/T 9704): 2027年1月1日."""
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def _local(value: dt.datetime | None) -> dt.date | None:
@@ -102,19 +100,19 @@ def timeline_problems(case: Case, *, today: dt.date | None = None) -> list[str]:
     """Every place the recorded timeline breaks the procedure's order, one line each."""
     today = today or timezone.localdate()
     milestones = case_milestones(case)
-    problems = [f"{m.label} {m.date.isoformat()} 晚于今天" for m in milestones if m.date > today]
+    problems = [f"{m.label} {cn_date(m.date)} 晚于今天" for m in milestones if m.date > today]
     # The delivery on record now (a re-delivery after an overturned appeal replaces the first).
     delivered = case.delivered_on
     latest_meeting = Decision.objects.filter(case=case).aggregate(d=Max("meeting_date"))["d"]
     if delivered is not None and delivered != _first_delivery(case):
         if delivered > today:
-            problems.append(f"书面反馈送达日期 {delivered.isoformat()} 晚于今天")
+            problems.append(f"书面反馈送达日期 {cn_date(delivered)} 晚于今天")
         if latest_meeting is not None and delivered < latest_meeting:
-            problems.append(f"书面反馈送达日期 {delivered.isoformat()} 早于决定的会议日期 {latest_meeting.isoformat()}")
+            problems.append(f"书面反馈送达日期 {cn_date(delivered)} 早于决定的会议日期 {cn_date(latest_meeting)}")
     for i, later in enumerate(milestones):
         for earlier in milestones[:i]:
             if later.date < earlier.date:
                 problems.append(
-                    f"{later.label} {later.date.isoformat()} 早于{earlier.label} {earlier.date.isoformat()}"
+                    f"{later.label} {cn_date(later.date)} 早于{earlier.label} {cn_date(earlier.date)}"
                 )
     return problems

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import followup
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,4 +20,13 @@ urlpatterns = [
     path("cases/<int:case_id>/evidence/<int:evidence_id>/", views.evidence_file, name="case-evidence-file"),
     path("cases/<int:case_id>/statements/", views.statement_add, name="case-statement"),
     path("cases/<int:case_id>/participants/", views.participant_add, name="case-participant"),
+    # follow-through: return visits, clarifications, failures to tolerate
+    path("cases/<int:case_id>/visits/", followup.visit_add, name="case-visit-add"),
+    path("cases/<int:case_id>/visits/<int:visit_id>/complete/", followup.visit_complete,
+         name="case-visit-complete"),
+    path("visits/", followup.visit_index, name="visit-index"),
+    path("clarifications/", followup.clarification_index, name="clarification-index"),
+    path("clarifications/new/", followup.clarification_new, name="clarification-new"),
+    path("failures-to-tolerate/", followup.failure_index, name="failure-index"),
+    path("failures-to-tolerate/<int:failure_id>/<str:how>/", followup.failure_resolve, name="failure-resolve"),
 ]

@@ -23,7 +23,7 @@ from accounts.models import User
 from cases.models import Case, Origin
 from workflow.errors import InvalidInput, NotAllowed, WrongState
 from workflow.history import Actor, history_append
-from workflow.models import Decision, DecisionKind, HistoryAction, Notification, OutboxEvent
+from workflow.models import Clarification, Decision, DecisionKind, HistoryAction, Notification, OutboxEvent
 
 from ..contexts import document_context
 from ..fonts import FontMissing
@@ -111,6 +111,45 @@ def documents_requeue_stale(*, now: dt.datetime | None = None, limit: int = 500)
     return count
 
 
+def clarification_document_request(*, clarification: Clarification, reason: str = "",
+                                   requested_by: User | None = None) -> Document:
+    """The next version of a clarification's notice (澄清正名通知), numbered by the clarifying body."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("clarification_document_request must run inside a transaction")
+    Clarification.objects.select_for_update().filter(pk=clarification.pk).values_list("pk", flat=True).first()
+    kind = DocumentKind.CLARIFICATION
+    last = Document.objects.filter(clarification=clarification, kind=kind).order_by("-version").first()
+    issuing_org = clarification.organisation
+    if last is not None and last.number:
+        number = last.number
+    else:
+        year = timezone.localdate().year
+        number = number_format(issuing_org, year, number_next(organisation=issuing_org, year=year))
+    document = Document.objects.create(
+        case=clarification.case, clarification=clarification, kind=kind,
+        version=(last.version + 1) if last else 1, number=number, issuing_org=issuing_org,
+        reason=reason[:200], requested_by=requested_by, token=secrets.token_urlsafe(16),
+    )
+    transaction.on_commit(partial(document_queue, document.pk))
+    return document
+
+
+def clarification_documents_ensure(*, limit: int = 200) -> int:
+    """Request the notice of every clarification that has none yet (run by the dispatcher); safe twice."""
+    issued = Document.objects.filter(kind=DocumentKind.CLARIFICATION, clarification__isnull=False).values(
+        "clarification_id")
+    waiting = list(Clarification.objects.exclude(pk__in=issued).order_by("id").values_list("pk", flat=True)[:limit])
+    created = 0
+    for pk in waiting:
+        with transaction.atomic():
+            clarification = Clarification.objects.select_for_update().select_related("organisation").get(pk=pk)
+            if Document.objects.filter(clarification=clarification, kind=DocumentKind.CLARIFICATION).exists():
+                continue  # another dispatcher was first
+            clarification_document_request(clarification=clarification, reason="澄清正名")
+            created += 1
+    return created
+
+
 # --- generating ----------------------------------------------------------------------------------
 
 def _claim(document_id: int, task_id: str) -> bool:
@@ -128,7 +167,8 @@ def _claim(document_id: int, task_id: str) -> bool:
 
 def document_render(document: Document) -> tuple[bytes, int]:
     """The PDF bytes and page count of a document (no database writes)."""
-    html = render_html(template_for(document.kind, document.case.ruleset), document_context(document))
+    jurisdiction = document.case.ruleset if document.case_id else document.clarification.organisation.jurisdiction
+    html = render_html(template_for(document.kind, jurisdiction), document_context(document))
     rendered = render_pdf(html)
     return rendered.content, rendered.pages
 
@@ -152,7 +192,8 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
     if not _claim(document_id, task_id):
         return None  # another worker has it
     document = Document.objects.select_related(
-        "case__subject__unit", "case__accountability_org", "case__applicant", "case__applicant_unit", "issuing_org", "decision"
+        "case__subject__unit", "case__accountability_org", "case__applicant", "case__applicant_unit", "issuing_org", "decision",
+        "clarification__person__unit", "clarification__organisation",
     ).get(pk=document_id)
     try:
         content, pages = document_render(document)
@@ -178,7 +219,8 @@ def document_generate(*, document_id: int, task_id: str = "") -> Document | None
         locked.save(update_fields=["file", "sha256", "sm3", "size", "pages", "status", "error", "generated_at",
                                    "claim_task"])
         # Every earlier version points at this one: its verification page links to the version in force.
-        Document.objects.filter(case_id=locked.case_id, kind=locked.kind, version__lt=locked.version).update(
+        owner = {"case_id": locked.case_id} if locked.case_id else {"clarification_id": locked.clarification_id}
+        Document.objects.filter(**owner, kind=locked.kind, version__lt=locked.version).update(
             superseded=True, superseded_by=locked
         )
     return locked
@@ -212,7 +254,8 @@ def document_fail(*, document_id: int, error: str) -> Document | None:
 
 def _administrators_tell(document: Document) -> None:
     """An in-app notice to every active superuser: a failed document needs someone to look at it."""
-    text = f"文书生成失败：{document.case.reference} {document.get_kind_display()} 第{document.version}版。{document.error}"
+    about = document.case.reference if document.case_id else f"澄清正名#{document.clarification_id}"
+    text = f"文书生成失败：{about} {document.get_kind_display()} 第{document.version}版。{document.error}"
     admins = User.objects.filter(is_superuser=True, is_active=True).values_list("pk", flat=True)
     Notification.objects.bulk_create(
         [Notification(user_id=pk, case_id=document.case_id, text=text[:300]) for pk in admins])

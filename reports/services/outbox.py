@@ -17,7 +17,7 @@ from cases.models import Case
 from workflow.models import AppealResult, Decision, DecisionKind, OutboxEvent, OutboxKind
 
 from ..models import Document, DocumentKind, DocumentStatus
-from .documents import document_request, documents_requeue_stale
+from .documents import clarification_documents_ensure, document_request, documents_requeue_stale
 
 logger = logging.getLogger(__name__)
 
@@ -139,5 +139,6 @@ def outbox_dispatch(*, limit: int = 200) -> int:
                 dispatched_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
             )
         handled += 1
+    clarification_documents_ensure()
     documents_requeue_stale()
     return handled

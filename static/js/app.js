@@ -206,6 +206,12 @@
     if (!inPanel || !inPanel.hidden) { summary.focus(); }
   }
   // --- end never surprise, never lose work ----------------------------------------------------------
+  // --- words: say it in the user's words (error pages, rule comparison) ---
+  // "返回上一页" on an error page without a known previous page: the browser's history, else the link.
+  document.querySelectorAll("[data-history-back]").forEach(function (a) {
+    a.addEventListener("click", function (e) { if (window.history.length > 1) { e.preventDefault(); window.history.back(); } });
+  });
+  // --- end words ---
 })();
 // --- Evidence previews and narrow-screen tables (look) ---------------------------------------------
 (function () {

@@ -139,3 +139,11 @@ def confirm(target: Any, *, accept: bool = True) -> None:
     dialog = page.locator("dialog.confirm-dialog")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="确定" if accept else "取消").click()
+
+def clause_title(clause_id: str) -> str:
+    """How a page names a clause to people (its title): the finding form's labels read "<title> 认定"."""
+    for family in registry().families():
+        for version in family.versions:
+            if version.has_clause(clause_id):
+                return version.clause(clause_id).title
+    raise KeyError(clause_id)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, CaseState, Origin, Outcome
+from rules.dates import cn_date
 from workflow.models import Appeal, Decision, DecisionKind
 
 from .conftest import Site, assert_no_dead_buttons
@@ -34,7 +35,7 @@ def test_refused_cadre_appeals_and_the_committee_overturns_with_a_reason(site: S
     card = cadre.locator("section.card").filter(has_text=case.title)
     deadline = case.appeal_deadline
     expect(card).to_contain_text(
-        f"已送达不予容错的决定。如不服，可在 {deadline:%Y年%m月%d日} 前申诉。")
+        f"已送达不予容错的决定。如不服，可在 {cn_date(deadline)} 前申诉。")
     card.get_by_role("link", name=case.title).click()
     assert_no_dead_buttons(cadre, case.pk)
     open_tab(cadre, "办理（")

@@ -10,7 +10,7 @@ from cases.models import Case, Finding
 from rules.loader import registry
 
 from .conftest import Site
-from .helpers import actor, open_tab, seed_application
+from .helpers import actor, clause_title, open_tab, seed_application
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def test_an_unrecorded_exclusion_is_not_saved_as_met_by_a_careless_click(site: S
     page, panel = _findings_tab(site, case)
     clause = panel.locator(f"[id='clause-{exclusion}']")
 
-    status = clause.get_by_label(f"{exclusion} 认定")
+    status = clause.get_by_label(f"{clause_title(exclusion)} 认定")
     expect(status).to_have_value("")
     expect(status.locator("option:checked")).to_have_text("请选择")
     expect(clause.locator(".clause-head")).to_contain_text("待查明（未记录认定）")
@@ -55,16 +55,16 @@ def test_saving_one_clause_keeps_what_was_typed_in_another(site: Site) -> None:
     page, panel = _findings_tab(site, case)
     clause_a, clause_b = panel.locator(f"[id='clause-{a}']"), panel.locator(f"[id='clause-{b}']")
 
-    clause_a.get_by_label(f"{a} 认定").select_option("met")
-    clause_a.get_by_label(f"{a} 理由").fill("会议纪要显示系集体研究，尚未保存。")
-    clause_b.get_by_label(f"{b} 认定").select_option("not_met")
-    clause_b.get_by_label(f"{b} 理由").fill("经核实，未发现谋取私利。")
+    clause_a.get_by_label(f"{clause_title(a)} 认定").select_option("met")
+    clause_a.get_by_label(f"{clause_title(a)} 理由").fill("会议纪要显示系集体研究，尚未保存。")
+    clause_b.get_by_label(f"{clause_title(b)} 认定").select_option("not_met")
+    clause_b.get_by_label(f"{clause_title(b)} 理由").fill("经核实，未发现谋取私利。")
     with page.expect_response(lambda r: r.url.endswith(f"/cases/{case.pk}/evaluation/")):
         clause_b.get_by_role("button", name="保存认定").click()
 
     expect(clause_b.locator(".clause-head")).to_contain_text("不符合")  # the evaluation has been refreshed
-    expect(clause_a.get_by_label(f"{a} 理由")).to_have_value("会议纪要显示系集体研究，尚未保存。")
-    expect(clause_a.get_by_label(f"{a} 认定")).to_have_value("met")
+    expect(clause_a.get_by_label(f"{clause_title(a)} 理由")).to_have_value("会议纪要显示系集体研究，尚未保存。")
+    expect(clause_a.get_by_label(f"{clause_title(a)} 认定")).to_have_value("met")
     expect(clause_b.locator("[data-result]")).to_have_text("已保存")
     expect(clause_b.locator(".clause-head")).to_contain_text("已认定：不符合")
     expect(clause_a.locator(".clause-head")).to_contain_text("待查明（未记录认定）")
@@ -76,7 +76,7 @@ def test_limited_textareas_show_a_live_character_count(site: Site) -> None:
     case = _investigating(site)
     first = registry().version_for(case.ruleset, case.conduct_date).prerequisites()[0].id
     page, panel = _findings_tab(site, case)
-    reasoning = panel.get_by_label(f"{first} 理由")
+    reasoning = panel.get_by_label(f"{clause_title(first)} 理由")
     counter = panel.locator(f"[id='rs-{first}-count']")
 
     expect(counter).to_be_visible()

@@ -15,6 +15,7 @@ from .helpers import (
     PDF_BYTES,
     PNG_BYTES,
     action_form,
+    clause_title,
     conduct_date,
     confirm,
     control,
@@ -49,7 +50,7 @@ def cadre_applies(site: Site) -> tuple[Page, Case]:
     page.get_by_label("事项类别").select_option("environment")
     page.get_by_label("发生了什么").fill("中央环保督察期间，对夜间偷排的企业先行查封，查封审批手续次日补办，被通报问责。")
     # The situations are offered with the rule set's own text.
-    box = page.get_by_label(f"{situation.short_id} {situation.title}", exact=False)
+    box = page.get_by_label(f"{situation.title}（{situation.citation}）", exact=False)
     expect(page.locator("fieldset").filter(has_text="您认为适用的容错情形")).to_contain_text(situation.text[:20])
     box.check()
     page.get_by_label("已采取的补救措施").fill("已补办全部手续，并向企业说明情况。")
@@ -135,8 +136,8 @@ def inspector_investigates(site: Site, case: Case) -> Page:
     wanted = findings(case, tolerable=True)
     for n, (clause_id, status) in enumerate(wanted.items(), start=1):
         clause = panel.locator(f"[id='clause-{clause_id}']")
-        clause.get_by_label(f"{clause_id} 认定").select_option(status)
-        clause.get_by_label(f"{clause_id} 理由").fill("经调取会议纪要和现场执法记录核实。")
+        clause.get_by_label(f"{clause_title(clause_id)} 认定").select_option(status)
+        clause.get_by_label(f"{clause_title(clause_id)} 理由").fill("经调取会议纪要和现场执法记录核实。")
         with page.expect_response(lambda r: r.url.endswith(f"/cases/{case.pk}/evaluation/")):
             clause.get_by_role("button", name="保存认定").click()
         expect(panel.locator(f"[id='clause-{clause_id}'] .clause-head")).to_contain_text(

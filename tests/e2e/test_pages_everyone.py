@@ -8,7 +8,15 @@ from playwright.sync_api import Page, expect
 from rules.loader import registry
 
 from .conftest import Site, screenshot
-from .helpers import action_form, control, open_tab, seed_application, seed_executed, seed_proposed
+from .helpers import (
+    action_form,
+    clause_title,
+    control,
+    open_tab,
+    seed_application,
+    seed_executed,
+    seed_proposed,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -111,7 +119,7 @@ def test_proposing_right_after_inline_findings_is_not_reported_as_stale(site: Si
     page.goto(f"/cases/{case.pk}/?tab=findings")
     clause_id = registry().version_for(case.ruleset, case.conduct_date).prerequisites()[0].id
     clause = page.locator(f"[id='clause-{clause_id}']")
-    clause.get_by_label(f"{clause_id} 理由").fill("补充调取第三方鉴定报告，核实无误。")
+    clause.get_by_label(f"{clause_title(clause_id)} 理由").fill("补充调取第三方鉴定报告，核实无误。")
     with page.expect_response(lambda r: r.url.endswith("/evaluation/")):
         clause.get_by_role("button", name="保存认定").click()
     open_tab(page, "办理（")

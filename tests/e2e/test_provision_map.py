@@ -27,6 +27,6 @@ def test_provision_map_from_the_rule_set_page_to_a_clause(site: Site) -> None:
     expect(item.locator(".badge-decisive")).to_have_text("决定性条目")
     item.scroll_into_view_if_needed()
     screenshot(page, "provision-map")
-    item.get_by_role("link", name="zhangjiakou.P4").click()
+    item.get_by_role("link", name="出于公心、没有以权谋私").click()
     expect(page).to_have_url(re.compile(r"/rules/zhangjiakou/#zhangjiakou\.P4$"))
     expect(page.locator("article#zhangjiakou\\.P4")).to_be_in_viewport()

@@ -63,7 +63,7 @@ def test_evaluate_takes_the_command_input(client_in):
     [
         ({"findings": {"henan.P9": "met"}, "conduct_date": "2020-01-01"}, "findings", "henan.P9"),
         ({"findings": {"henan.P1": "maybe"}, "conduct_date": "2020-01-01"}, "findings", "maybe"),
-        ({"findings": {}, "conduct_date": "2016-01-01"}, "conduct_date", "2016-01-01"),
+        ({"findings": {}, "conduct_date": "2016-01-01"}, "conduct_date", "2016年1月1日"),
         ({"findings": {}, "conduct_date": "2020-13-01"}, "conduct_date", ""),
     ],
 )

@@ -60,7 +60,7 @@ def test_text_output_quotes_the_clauses(tmp_path, capsys):
             "maybe",
         ),
         (CHEN, ["--ruleset", "zhangjiagang", "--date", "2020/01/01"], "2020/01/01"),
-        (CHEN, ["--ruleset", "zhangjiagang", "--date", "2016-01-01"], "2016-01-01"),
+        (CHEN, ["--ruleset", "zhangjiagang", "--date", "2016-01-01"], "2016年1月1日"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, payload, args, offender):

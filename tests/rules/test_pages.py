@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -42,9 +44,9 @@ def test_detail_shows_clause_level_diff_between_versions(client_in, testland_reg
 
 def test_loss_threshold_is_shown_as_configuration_not_as_a_version(client_in):
     html = client_in.get(reverse("rules:detail", args=["zhangjiakou"])).content.decode()
-    assert "配置 major_loss_threshold（重大损失数额）" in html
+    assert "配置：重大损失数额" in html and "major_loss_threshold" not in html
     assert "配置，非文件规定" in html
-    assert "本系统自 2019-03-26 起设为 500,000 元" in html
+    assert "本系统自 2019年3月26日 起设为 500,000 元" in html
     assert "2023" not in html
 
 
@@ -63,13 +65,26 @@ def test_compare_page_evaluates_side_by_side(client_in):
     html = client_in.get(reverse("rules:compare"), params).content.decode()
     assert "对照结果" in html
     assert html.count("不予容错") >= 2
-    assert "zhangjiakou.X2" in html
+    # The decisive clause by its title and article, never its id.
+    assert "“以权谋私”（附件2 二、第2项）" in html
+    assert "zhangjiakou.X2" not in re.sub(r"<[^>]+>", " ", html)  # in no text a person reads
 
 
-def test_compare_page_reports_bad_findings(client_in):
-    params = {"rulesets": ["henan"], "conduct_date": "2020-06-01", "findings": '{"henan.P9": "met"}'}
+def test_compare_page_asks_for_findings_with_a_select_per_clause(client_in):
+    form = client_in.get(reverse("rules:compare")).content.decode()
+    assert 'name="findings"' not in form and "JSON" not in form
+    assert '<select name="c:henan.P1"' in form
+    params = {"rulesets": ["henan"], "conduct_date": "2020-06-01", "c:henan.X1": "met"}
     html = client_in.get(reverse("rules:compare"), params).content.decode()
-    assert "henan.P9" in html
+    assert "对照结果" in html and "不予容错" in html
+    assert "存在该情形，导致不予容错" in html
+
+
+def test_compare_page_reports_a_bad_finding_in_chinese(client_in):
+    params = {"rulesets": ["henan"], "conduct_date": "2020-06-01", "c:henan.P1": "maybe"}
+    html = client_in.get(reverse("rules:compare"), params).content.decode()
+    assert "对照结果" not in html
+    assert "选择一个有效的选项" in html
 
 
 def test_provision_index_counts_every_document_and_links_its_map(client_in):

@@ -20,6 +20,7 @@ def test_calendar_days_are_the_default(settings):
     assert deadline_for("started", start=D(2026, 9, 30)) == D(2026, 10, 7)
 
 
+@pytest.mark.django_db  # the administrator's holiday entries are read first
 def test_working_days_skip_national_day_and_count_the_make_up_saturday(settings):
     settings.STAGE_DEADLINE_DAYS_KIND = "working"
 
@@ -31,6 +32,7 @@ def test_working_days_skip_national_day_and_count_the_make_up_saturday(settings)
     assert add_working_days(D(2026, 2, 14), 1) == D(2026, 2, 24)
 
 
+@pytest.mark.django_db  # the administrator's holiday entries are read first
 def test_a_year_not_yet_announced_counts_weekdays_plus_the_dates_a_site_adds(settings):
     settings.STAGE_DEADLINE_DAYS_KIND = "working"
     assert add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 1)  # Friday, no 2027 arrangement bundled

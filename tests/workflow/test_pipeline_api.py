@@ -53,7 +53,7 @@ def test_tolerated_case_runs_start_to_close(api, world):
     assert actions[0] == "start"
     assert actions.count("record_finding") == len(findings_for(case, tolerable=True))
     assert [a for a in actions if a != "record_finding"] == [
-        "start", "investigate", "propose", "consult_reply", "decide", "execute"]
+        "start", "investigate", "clock_pause", "propose", "clock_resume", "consult_reply", "decide", "execute"]
     assert history[4 + actions.count("record_finding") - 1]["to_state"] in {"proposed", "decided", "investigating"}
     assert all(h["ip"] == "127.0.0.1" and h["via"] == "api" for h in history)
     assert history_verify().ok
@@ -95,8 +95,9 @@ def test_refused_case_is_appealed_and_overturned(api, world):
 
     actions = [a for a in _actions(case["id"]) if a != "record_finding"]
     # The organisation department replies before the committee decides (Zhangjiakou 第十一条(一)).
-    assert actions == ["start", "investigate", "propose", "consult_reply", "decide", "execute", "appeal", "review_appeal",
-                       "execute"]
+    # The consultation pauses the stage clock until the reply comes (the clock's entries precede the action's).
+    assert actions == ["start", "investigate", "clock_pause", "propose", "clock_resume", "consult_reply", "decide",
+                       "execute", "appeal", "review_appeal", "execute"]
     review = Decision.objects.get(case_id=case["id"], kind="appeal_review")
     assert review.override_reason == "申诉材料证明属于紧急处置。"
     assert review.appeal_result == "overturned"

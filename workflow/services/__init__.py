@@ -8,6 +8,8 @@
   ``case_decide``
 - ``closing``: ``case_execute``, ``accountability_record``, ``case_appeal``, ``appeal_review``, ``cases_close_expired``,
   ``case_reassign``, ``case_withdraw``
+- ``followup``: ``visit_add``, ``visit_complete`` (回访), ``clarification_record`` (澄清正名),
+  ``failure_dismiss``, ``failure_open_case`` (应容未容)
 - ``housekeeping``: drafts (also of a written application), read marks, an administrator's corrections
 - ``uploads``: checks and quotas for files, and files kept for an application not yet sent
 
@@ -32,6 +34,14 @@ from .deliberation import (
     case_send_back,
     consultation_reply,
     consultation_withdraw,
+)
+from .followup import (
+    clarification_record,
+    clarification_referral,
+    failure_dismiss,
+    failure_open_case,
+    visit_add,
+    visit_complete,
 )
 from .housekeeping import (
     APPLICATION_FORM,
@@ -67,4 +77,7 @@ __all__ = [
     "case_recuse", "case_send_back", "case_withdraw", "cases_close_expired", "consultation_reply",
     "consultation_withdraw", "delivery_correct", "draft_discard", "draft_save", "evidence_add", "finding_record",
     "notifications_mark_read", "outbox_kick", "participant_add", "statement_add", "uploads_check",
+    # follow-through
+    "clarification_record", "clarification_referral", "failure_dismiss", "failure_open_case", "visit_add",
+    "visit_complete",
 ]

@@ -23,6 +23,7 @@ from ..history import Actor
 from ..models import Appeal, AppealResult, Decision, DecisionKind, HistoryAction, Notification, OutboxKind
 from ..timeline import cn_date, date_check
 from .deliberation import decision_record
+from .followup import failure_record, visits_reassign, visits_schedule
 from .kernel import (
     Meeting,
     as_date,
@@ -58,9 +59,10 @@ def case_execute(*, case_id: int, actor: Actor, delivered_on: Any, expected_revi
     save(case, actor, HistoryAction.EXECUTE, to_state=CaseState.EXECUTED, fields=["delivered_on", "appeal_deadline"],
          deadline=case.appeal_deadline if case.outcome == Outcome.REFUSED else None,
          changes={"delivered_on": delivered, "appeal_deadline": case.appeal_deadline})
+    visits_schedule(case, actor)  # 回访 after delivery, tolerated or not
     text = f"容错认定结论已送达：{case.get_outcome_display()}"
     if case.outcome == Outcome.REFUSED:
-        text += f"；如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前提出申诉"
+        text += f"；如不服，可在 {cn_date(case.appeal_deadline)} 前提出申诉"
     notify(parties(case), case, text)
     return case
 
@@ -126,6 +128,7 @@ def appeal_review(
     save(case, actor, HistoryAction.REVIEW_APPEAL, to_state=target, fields=["outcome"], reason=resolution,
          changes={"result": result, "outcome": new_outcome})
     outbox(case, OutboxKind.APPEAL_REVIEWED, {"decision": decision.pk})
+    failure_record(case, decision, actor)  # 应容未容 (张家口 第十一条(四)), if the review says so
     notify(parties(case), case, f"申诉复核结果：{AppealResult(result).label}")
     return decision
 
@@ -163,6 +166,7 @@ def case_reassign(
     previous = case.handler
     before = previous.display_name() if previous else ""
     case.handler = handler
+    visits_reassign(case, handler)
     save(case, actor, HistoryAction.REASSIGN, fields=["handler"], reason=reason,
          changes={"handler": {"before": before, "after": handler.display_name()}})
     if previous is not None:  # the previous handler's to-dos pass to the new one
@@ -242,6 +246,7 @@ def delivery_correct(
          deadline=case.appeal_deadline if case.outcome == Outcome.REFUSED else None, reason=reason,
          changes={"before": before, "after": {"delivered_on": delivered, "appeal_deadline": case.appeal_deadline}})
     outbox(case, OutboxKind.CASE_CORRECTED, {"fields": ["delivered_on", "appeal_deadline"], "reason": reason})
+    visits_schedule(case, actor)  # planned return visits move with the delivery date
     if case.outcome == Outcome.REFUSED:
         notify(parties(case), case, f"送达日期已更正为 {cn_date(delivered)}；申诉期限相应调整为 "
                                     f"{cn_date(case.appeal_deadline)}。")

@@ -34,6 +34,7 @@ from ..models import (
     Recusal,
 )
 from ..timeline import date_check
+from .followup import failure_record
 from .kernel import (
     Meeting,
     choice,
@@ -267,6 +268,7 @@ def case_decide(
          changes={"outcome": outcome, "meeting_date": meeting.date, "attendance": meeting.attendance,
                   "verdict": decision.evaluation.get("verdict"), "override": bool(decision.override_reason)})
     outbox(case, OutboxKind.CASE_DECIDED, {"decision": decision.pk})
+    failure_record(case, decision, actor)  # 应容未容 (张家口 第十一条(四)), if the decision says so
     if case.handler is not None:
         notify([case.handler], case, f"党委已作出决定（{case.get_outcome_display()}），请执行并书面反馈",
                task=HistoryAction.EXECUTE)

@@ -155,13 +155,17 @@ def save(
     update = set(fields) | {"revision", "updated_at"}
     if to_state is not None and to_state != case.state:
         case.state = to_state
-        case.deadline = deadline_for(to_state)
+        case.deadline = deadline_for(to_state, org=case.accountability_org)
         update |= {"state", "deadline"}
     if deadline is not _KEEP:
         case.deadline = deadline
         update.add("deadline")
     case.revision += 1
     case.save(update_fields=sorted(update))
+    from .reminders import clock_sync  # the clock's pauses follow what the case waits for
+
+    # Before the action's own entry, so that the action stays the case's latest history entry.
+    clock_sync(case, actor, action, from_state)
     history_append(
         case_id=case.pk, actor=actor, action=action, from_state=from_state, to_state=case.state,
         reason=reason, changes=changes,
@@ -173,12 +177,18 @@ def save(
 
 # --- tell people, tell the system ----------------------------------------------------------------
 
-def notify(users: Iterable[User], case: Case, text: str, *, task: str = "") -> None:
+def notify(users: Iterable[User], case: Case, text: str, *, task: str = "") -> list[Notification]:
     """In-app notices, one per distinct user; ``task`` is the action the notice asks for, if any."""
+    from .notices import email_state_for, notices_kick
+
     unique = {u.pk: u for u in users}.values()
-    Notification.objects.bulk_create(
-        [Notification(user=u, case=case, text=text[:300], task=task) for u in unique]
+    created = Notification.objects.bulk_create(
+        [Notification(user=u, case=case, text=text[:300], task=task, email_state=email_state_for(u))
+         for u in unique]
     )
+    if any(n.email_state == "pending" for n in created):
+        transaction.on_commit(notices_kick)
+    return created
 
 
 def tasks_settle(case: Case, *, done_by: User | None = None, done: str = "", users: Iterable[User] = (),

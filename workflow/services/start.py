@@ -174,7 +174,7 @@ def _case_create(
                 remedial_measures=remedial_measures, claimed_situations=claimed,
                 loss_amount=loss_amount, disposition=disposition, origin=origin,
                 applicant=user if origin == Origin.APPLICATION else None, applicant_unit=applicant_unit,
-                created_by=user, submission_key=submission_key or None, deadline=deadline_for(CaseState.STARTED),
+                created_by=user, submission_key=submission_key or None, deadline=deadline_for(CaseState.STARTED, org=accountability_org),
             )
             # The number is derived from the id the sequence just gave this row: concurrent creations
             # cannot share one, and the unique index would refuse it if they did.

@@ -51,3 +51,34 @@ def action_button(action: str) -> str:
 def field_anchor(field: BoundField) -> str:
     """The id an error summary links to: the control itself, or the first box of a group of choices."""
     return field.id_for_label or (f"{field.auto_id}_0" if field.auto_id else "")
+
+@register.filter
+def action_label(code: str) -> str:
+    """A history entry's action in words (提交书面申请), never its code."""
+    from workflow.models import HistoryAction
+
+    return HistoryAction(code).label if code in HistoryAction.values else code
+
+
+@register.filter
+def state_label(code: str) -> str:
+    """A case state in words (调查中), never its code; empty stays empty."""
+    from cases.models import CaseState
+
+    return CaseState(code).label if code in CaseState.values else code
+
+
+@register.simple_tag
+def holiday_calendar_warning() -> str:
+    """From 1 December, the warning that next year's holiday arrangement has not been entered ("" if it has)."""
+    from workflow.deadlines import calendar_warning
+
+    return calendar_warning()
+
+
+@register.simple_tag
+def case_clock(case: object) -> dict:
+    """The stage clock of a case: its pauses (open and ended) and how far they moved the deadline."""
+    from workflow.services.reminders import case_deadline_info
+
+    return case_deadline_info(case)  # type: ignore[arg-type]

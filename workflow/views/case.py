@@ -15,9 +15,11 @@ from django.views.decorators.http import require_POST
 from cases.models import Case, CaseState, MatterCategory
 from cases.selectors import case_evaluation
 from rules.errors import RuleError
+from rules.loader import registry
+from rules.presentation import clause_label, for_people, meaning
 
+from .. import followup_policy, services
 from .. import forms as f
-from .. import services
 from ..actions import ACTIONS, action_form, action_run, consultations_outstanding, drafts_kept
 from ..doors import actor_for, form_errors_from
 from ..errors import StaleRevision, WorkflowError
@@ -60,9 +62,22 @@ def _trace_groups(
         kind = item.get("kind") or item["clause"].split(".")[-1][0]
         row = dict(item)
         row["finding"] = findings.get(item["clause"])
+        if row["finding"] is not None:
+            row["finding_meaning"], row["finding_meaning_label"] = meaning(kind, row["finding"].status)
         row["evidence"] = by_clause.get(item["clause"], [])
         groups.setdefault(kind, []).append(row)
     return [{"kind": k, "label": label, "items": groups[k]} for k, label in KIND_ORDER if groups.get(k)]
+
+
+def _clause_labels(case: Case, evaluation: dict[str, Any] | None) -> dict[str, str]:
+    """Clause id → how people name it (title and article), also for users who do not see the evaluation."""
+    if evaluation:
+        return {t["clause"]: t["label"] for t in evaluation.get("trace", [])}
+    try:
+        version = registry().version_for(case.ruleset, case.conduct_date)
+    except RuleError:
+        return {}
+    return {c.id: clause_label(version, c.id) for c in version.clauses}
 
 
 def _action_forms(
@@ -96,6 +111,7 @@ def _case_page(
     status: int = 200,
     review: bool = False,
     tab: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     user = request.user
     actions = allowed_actions(user, case)
@@ -105,7 +121,7 @@ def _case_page(
     findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
     if sees_evaluation(user, case):
         try:
-            evaluation = case_evaluation(case).to_dict()
+            evaluation = for_people(case_evaluation(case).to_dict())
         except RuleError as exc:
             evaluation_error = str(exc)
     proposals = []
@@ -123,7 +139,8 @@ def _case_page(
     evidence = list(evidence_visible(user, case).select_related("uploaded_by"))
     clause_choices = []
     if evaluation:
-        clause_choices = [(t["clause"], t["clause"]) for t in evaluation.get("trace", [])]
+        clause_choices = [(t["clause"], t["label"]) for t in evaluation.get("trace", [])]
+    clause_labels = _clause_labels(case, evaluation)
     ctx = {
         "case": case,
         "overdue": case.is_overdue(),
@@ -140,6 +157,8 @@ def _case_page(
         "can_state": can(user, "add_statement", case),
         "can_participant": can(user, "add_participant", case),
         "evidence": evidence,
+        "clause_labels": clause_labels,
+        "claimed_labels": [clause_labels.get(c, "（本规则集无此条款）") for c in case.claimed_situations or []],
         "statements": list(case.statements.select_related("author")) if party_material else [],
         "participants": list(case.participants.all()),
         "proposals": proposals,
@@ -155,6 +174,7 @@ def _case_page(
         "tab": tab or request.GET.get("tab", "facts"),
         "matter_label": MatterCategory(case.matter_category).label if case.matter_category else "",
     }
+    ctx.update(_visits_context(user, case, internal, extra or {}))
     template = "workflow/case_detail.html"
     if review:
         template = "workflow/review.html"
@@ -165,6 +185,34 @@ def _case_page(
             ctx["pending_consultations"] = pending
         ctx["latest_proposal"] = proposals[-1] if proposals else None
     return render(request, template, ctx, status=status)
+
+
+def _visits_context(user: Any, case: Case, internal: bool, extra: dict[str, Any]) -> dict[str, Any]:
+    """The 回访 tab: the plan for everyone who sees the case; the record and its forms for officials."""
+    from ..followup_forms import VisitAddForm, VisitCompleteForm
+    from ..selectors import return_visits_for
+
+    visits = list(return_visits_for(user, case))
+    may_complete = can(user, "complete_visit", case)
+    bound = extra.get("visit_forms", {})
+    for visit in visits:
+        if may_complete and not visit.done:
+            visit.complete_form = bound.get(visit.pk) or VisitCompleteForm(  # type: ignore[attr-defined]
+                prefix=f"visit{visit.pk}", initial={"form": visit.form})
+    return {
+        "return_visits": visits,
+        "visits_internal": internal,
+        "visit_add_form": (extra.get("visit_add_form") or VisitAddForm(prefix="visit_add"))
+        if can(user, "schedule_visit", case) else None,
+        "can_clarify": internal and bool(_clarifying(user, case)),
+        "visits_cite": "；".join(str(c) for c in followup_policy.VISITS),
+    }
+
+
+def _clarifying(user: Any, case: Case) -> list[int]:
+    from ..services.followup import clarifying_orgs
+
+    return [] if case.subject.is_unit else clarifying_orgs(user, case.subject, case)
 
 
 @login_required
@@ -188,7 +236,7 @@ def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
     if not sees_evaluation(request.user, case):
         raise Http404
     findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
-    evaluation = case_evaluation(case).to_dict()
+    evaluation = for_people(case_evaluation(case).to_dict())
     evidence = list(evidence_visible(request.user, case))
     return render(
         request,

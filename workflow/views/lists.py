@@ -19,6 +19,7 @@ from accounts.selectors import (
     roles_of,
 )
 from cases.models import Case, CaseState, Origin, Outcome
+from rules.dates import cn_date
 from rules.loader import registry
 
 from .. import services
@@ -142,7 +143,7 @@ def _next_step_for_cadre(case: Case, *, for_unit: bool = False) -> str:
         return "已作出决定，问责部门将书面反馈给您。"
     if s == CaseState.EXECUTED:
         if case.outcome == Outcome.REFUSED and case.appeal_deadline:
-            return f"已送达不予容错的决定。如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前申诉。"
+            return f"已送达不予容错的决定。如不服，可在 {cn_date(case.appeal_deadline)} 前申诉。"
         return "已送达书面反馈。"
     if s == CaseState.APPEALED:
         return "申诉已受理，等待复核。"
@@ -153,11 +154,30 @@ def _next_step_for_cadre(case: Case, *, for_unit: bool = False) -> str:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
+    preference_error = ""
+    if request.method == "POST" and request.POST.get("form") == "preference":
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+
+        from accounts.services import user_notice_preference_set
+
+        try:
+            user_notice_preference_set(user=request.user, digest=request.POST.get("digest") == "1",
+                                       email=request.POST.get("email", ""))
+        except ValidationError as exc:
+            preference_error = exc.messages[0]
+        else:
+            messages.success(request, "通知邮件设置已保存。")
+            return redirect("notifications")
+    elif request.method == "POST":
         services.notifications_mark_read(user=request.user)
         return redirect("notifications")
     items = Notification.objects.filter(user=request.user).select_related("case")[:100]
-    return render(request, "workflow/notifications.html", {"items": items})
+    from workflow.services.notices import mail_enabled
+
+    return render(request, "workflow/notifications.html", {
+        "items": items, "mail_enabled": mail_enabled(), "preference_error": preference_error},
+        status=400 if preference_error else 200)
 
 
 @login_required

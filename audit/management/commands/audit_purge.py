@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from audit.services import RetentionError, audit_purge
+from rules.dates import cn_datetime
 
 
 class Command(BaseCommand):
@@ -35,4 +36,4 @@ class Command(BaseCommand):
         except RetentionError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(
-            f"已清理 {timezone.localtime(cutoff):%Y-%m-%d %H:%M} 之前的审计记录 {deleted} 条。"))
+            f"已清理 {cn_datetime(cutoff)} 之前的审计记录 {deleted} 条。"))

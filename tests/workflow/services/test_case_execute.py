@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import OrgKind
 from accounts.selectors import case_authority
 from cases.models import CaseState
+from rules.dates import cn_date
 from tests.factories import (
     PersonFactory,
     UnitPartyFactory,
@@ -51,7 +52,7 @@ def test_a_refusal_waits_for_the_appeal_window_and_says_so():
     case.refresh_from_db()
     assert case.deadline == case.appeal_deadline
     assert notices(case)[case.subject.user_id] == [
-        f"容错认定结论已送达：不予容错；如不服，可在 {case.appeal_deadline:%Y年%m月%d日} 前提出申诉"]
+        f"容错认定结论已送达：不予容错；如不服，可在 {cn_date(case.appeal_deadline)} 前提出申诉"]
 
 
 def test_the_officers_of_a_unit_held_accountable_are_told():

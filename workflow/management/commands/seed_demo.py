@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases.models import Case
 from workflow.management.demo.cases import demo_cases_seed
+from workflow.management.demo.followup import demo_followup_seed
 from workflow.management.demo.world import DEMO_LOGINS, demo_world_seed
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             raise CommandError("--password 不符合密码规则：" + "".join(exc.messages)) from None
         created = demo_cases_seed(world=world)
         self.stdout.write(f"演示案件：新建 {created} 件（共 {Case.objects.count()} 件）")
+        demo_followup_seed(world=world)  # 回访记录、澄清正名（应容未容问题随决定自动记录）
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。登录账号："))
         for username, description in DEMO_LOGINS:
             self.stdout.write(f"  {username:<11} {description}")

@@ -4,8 +4,8 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
+from rules.dates import cn_datetime
 from workflow.history import history_verify
 
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         report = history_verify()
         if report.ok:
             anchor = report.latest_anchor
-            anchored = (f"与 {report.anchors} 个锚点相符（最近 {timezone.localtime(anchor.at):%Y-%m-%d %H:%M}，"
+            anchored = (f"与 {report.anchors} 个锚点相符（最近 {cn_datetime(anchor.at)}，"
                         f"{anchor.count} 条）" if anchor is not None else "尚无锚点（请运行 anchor_history）")
             self.stdout.write(self.style.SUCCESS(f"操作记录完整：共校验 {report.checked} 条，{anchored}。"))
             return
