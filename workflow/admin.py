@@ -99,6 +99,7 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
                                                 "decided_days", "appealed_days")}),
         ("催办与督办（配置项）", {"fields": ("reminder_lead_days", "escalation_days")}),
         ("函询（呼和浩特市纪委监委实施办法 第8条）", {"fields": ("inquiry_reply_months",)}),
+        ("回访（配置项）", {"fields": ("return_visit_months",)}),
     )
 
 

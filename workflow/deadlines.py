@@ -164,6 +164,8 @@ class Limits:
     reminder_lead_days: int
     escalation_days: int
     inquiry_reply_months: int
+    # Months after delivery for return visits when the organisation or one above it set them (else None).
+    return_visit_months: list[int] | None = None
 
     def add(self, start: dt.date, days: int) -> dt.date:
         return add_working_days(start, days) if self.working else start + dt.timedelta(days=days)
@@ -208,7 +210,19 @@ def limits_for(org: object | None) -> Limits:
         escalation_days=_int(first("escalation_days"),
                              getattr(settings, "DEADLINE_ESCALATION_DAYS", DEFAULT_ESCALATION_DAYS)),
         inquiry_reply_months=_int(first("inquiry_reply_months"), DEFAULT_INQUIRY_REPLY_MONTHS),
+        return_visit_months=_visit_months(first("return_visit_months")),
     )
+
+
+def _visit_months(value: object | None) -> list[int] | None:
+    from .models import parse_visit_months
+
+    if not value:
+        return None
+    try:
+        return parse_visit_months(str(value))
+    except ValueError:
+        return None
 
 
 def _int(value: object | None, default: int) -> int:

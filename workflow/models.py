@@ -569,6 +569,9 @@ class DeadlinePolicy(models.Model):
         "函询回复期限（月）", null=True, blank=True,
         help_text="呼和浩特市纪委监委《关于激励干部担当作为的实施办法》第8条：对函询中干部所作说明合情合理且提供佐证材料的，"
                   "予以采信并于一个月内函复干部本人及其单位党组织主要负责人。留空则沿用上级设置（默认一个月）")
+    return_visit_months = models.CharField(
+        "回访时间（送达后月数）", max_length=40, blank=True,
+        help_text="配置项：文件要求建立回访机制但未规定时间；用逗号分隔，如 3,6；留空则沿用上级设置")
 
     class Meta:
         verbose_name = "办理期限设置"
@@ -582,8 +585,25 @@ class DeadlinePolicy(models.Model):
 
         zero = [f for f in ("started_days", "investigating_days", "proposed_days", "decided_days", "appealed_days",
                             "inquiry_reply_months") if getattr(self, f) == 0]
-        if zero:
-            raise ValidationError({f: "期限须至少为 1；留空表示沿用上级设置。" for f in zero})
+        errors = {f: "期限须至少为 1；留空表示沿用上级设置。" for f in zero}
+        if self.return_visit_months:
+            try:
+                parse_visit_months(self.return_visit_months)
+            except ValueError as exc:
+                errors["return_visit_months"] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+
+
+def parse_visit_months(text: str) -> list[int]:
+    """"3,6" → [3, 6]: months after delivery, each 1 to 120; a clear Chinese ValueError otherwise."""
+    parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ValueError(f"回访时间应为逗号分隔的月数，如 3,6；收到“{text}”。")
+    months = sorted({int(p) for p in parts})
+    if months[0] < 1 or months[-1] > 120:
+        raise ValueError("回访时间的月数须在 1 至 120 之间。")
+    return months
 
 
 class CalendarDayKind(models.TextChoices):

@@ -63,6 +63,24 @@ def test_refused_cases_are_visited_too_and_a_jurisdiction_may_configure_its_own_
     assert list(case.return_visits.values_list("months_after", flat=True)) == [1, 12]
 
 
+def test_an_organisations_visit_months_set_in_the_admin_apply_below_it_and_bad_values_are_refused(settings):
+    from django.core.exceptions import ValidationError
+
+    from workflow.models import DeadlinePolicy
+
+    settings.RETURN_VISIT_MONTHS_BY_JURISDICTION = {"zhangjiakou": [1, 12]}
+    case = case_in_state(CaseState.DECIDED)
+    top = case.accountability_org.ancestors()[-1] if case.accountability_org.ancestors() else case.accountability_org
+    DeadlinePolicy.objects.create(organisation=top, return_visit_months="2，9")
+    services.case_execute(case_id=case.pk, actor=actor(case.handler), delivered_on=timezone.localdate())
+    assert sorted(case.return_visits.values_list("months_after", flat=True)) == [2, 9]
+
+    bad = DeadlinePolicy(organisation=top, return_visit_months="三个月")
+    with pytest.raises(ValidationError) as raised:
+        bad.clean()
+    assert "回访时间应为逗号分隔的月数" in str(raised.value.message_dict["return_visit_months"])
+
+
 def test_visits_fall_on_the_same_day_months_later_or_the_month_end():
     with freeze_time("2025-11-30 10:00:00+08:00"):
         case = case_in_state(CaseState.EXECUTED)
@@ -93,6 +111,46 @@ def test_completing_a_visit_records_it_in_history_and_closes_only_its_own_notice
     assert Notification.objects.get(pk=first.notice_id).done_at is not None
     assert Notification.objects.get(pk=second.notice_id).done_at is None
     assert [t["id"] for t in dated_tasks_open()] == [second.pk]
+
+
+def test_a_due_visit_is_reminded_then_overdue_then_escalated_each_once(settings):
+    from workflow.models import DeadlineStep
+    from workflow.services.reminders import deadlines_check, visit_stage
+
+    settings.STAGE_DEADLINE_DAYS_KIND = "calendar"
+    settings.DEADLINE_REMINDER_LEAD_DAYS = 3
+    settings.DEADLINE_ESCALATION_DAYS = 5
+    with freeze_time("2025-06-20 10:00:00+08:00"):
+        case = case_in_state(CaseState.EXECUTED)
+    first = case.return_visits.order_by("due_on").first()
+    assert first.due_on == dt.date(2025, 9, 20)
+
+    def check(day: str) -> dict[str, int]:
+        with freeze_time(f"{day} 09:00:00+08:00"):
+            return deadlines_check()
+
+    assert check("2025-09-16")["visit_reminder"] == 0
+    assert check("2025-09-17")["visit_reminder"] == 1
+    assert check("2025-09-17")["visit_reminder"] == 0  # beat fires twice: one reminder
+    reminders = Notification.objects.filter(user=case.handler, text__startswith="催办")
+    assert reminders.count() == 1 and case.reference in reminders.get().text and "2025年9月20日" in reminders.get().text
+    assert check("2025-09-20")["visit_overdue"] == 0
+    assert check("2025-09-21")["visit_overdue"] == 1
+    assert check("2025-09-25")["visit_escalation"] == 0
+    assert check("2025-09-26")["visit_escalation"] == 1
+    assert list(DeadlineStep.objects.filter(stage=visit_stage(first.pk)).values_list("step", flat=True)) == [
+        "reminder", "overdue", "escalation"]
+    actions = list(case.history.filter(changes__visit=first.pk).values_list("action", flat=True))
+    assert actions == ["deadline_reminder", "deadline_overdue", "deadline_escalation"]
+
+    # A visit done is reminded no more.
+    second = case.return_visits.order_by("due_on").last()
+    with freeze_time("2025-12-10 10:00:00+08:00"):
+        services.visit_complete(case_id=case.pk, actor=actor(case.handler), visit_id=second.pk,
+                                visited_on=dt.date(2025, 12, 10), form="talk", notes="谈话。", cadre_state="良好。")
+    taken = check("2025-12-30")
+    assert taken["visit_reminder"] == taken["visit_overdue"] == taken["visit_escalation"] == 0
+    assert not DeadlineStep.objects.filter(stage=visit_stage(second.pk)).exists()
 
 
 def test_a_visit_cannot_be_completed_twice_nor_by_someone_outside_the_department():

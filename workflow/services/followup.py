@@ -57,8 +57,15 @@ def _text(value: Any, field: str, label: str, *, required: bool = True, max_leng
 
 # --- return visits (回访) ---------------------------------------------------------------------------
 
-def visit_months(jurisdiction: str) -> list[int]:
-    """Months after delivery at which visits are scheduled (配置): per jurisdiction, else the default."""
+def visit_months(jurisdiction: str, org: Any = None) -> list[int]:
+    """Months after delivery at which visits are scheduled (配置): the organisation's setting in the admin
+    (inherited down the tree), else the jurisdiction's in the environment, else the default."""
+    if org is not None:
+        from ..deadlines import limits_for
+
+        months = limits_for(org).return_visit_months
+        if months:
+            return months
     by_jurisdiction = getattr(settings, "RETURN_VISIT_MONTHS_BY_JURISDICTION", {}) or {}
     return list(by_jurisdiction.get(jurisdiction) or getattr(settings, "RETURN_VISIT_MONTHS", [3, 6]))
 
@@ -82,7 +89,7 @@ def visits_schedule(case: Case, actor: Actor) -> list[ReturnVisit]:
     if case.delivered_on is None:
         return []
     planned: list[ReturnVisit] = []
-    for months in visit_months(case.accountability_org.jurisdiction):
+    for months in visit_months(case.accountability_org.jurisdiction, case.accountability_org):
         due = case.delivered_on + relativedelta(months=months)
         visit = ReturnVisit.objects.select_for_update().filter(case=case, months_after=months).first()
         if visit is None:

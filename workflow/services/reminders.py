@@ -233,9 +233,84 @@ def deadlines_check(*, today: dt.date | None = None) -> dict[str, int]:
                 continue
             if deadline_step_take(case_id=case.pk, step=step, today=today):
                 taken[step] += 1
+    for visit_id in _visits_to_check(today):
+        for step in DeadlineStepKind.values:
+            if visit_step_take(visit_id=visit_id, step=step, today=today):
+                taken[f"visit_{step}"] += 1
     if taken:
         logger.info("期限检查：%s", dict(taken))
-    return {kind: taken.get(kind, 0) for kind in DeadlineStepKind.values}
+    result = {kind: taken.get(kind, 0) for kind in DeadlineStepKind.values}
+    result.update({f"visit_{kind}": taken.get(f"visit_{kind}", 0) for kind in DeadlineStepKind.values})
+    return result
+
+
+# --- return visits (回访): their due dates remind and escalate like a stage's deadline ----------------
+
+def visit_stage(visit_id: int) -> str:
+    """The ``DeadlineStep.stage`` key of a return visit: each visit is reminded once per step."""
+    return f"visit:{visit_id}"
+
+
+def _visits_to_check(today: dt.date) -> list[int]:
+    from ..models import ReturnVisit
+
+    horizon = today + dt.timedelta(days=120)
+    return list(ReturnVisit.objects.filter(completed_at__isnull=True, due_on__lte=horizon)
+                .order_by("due_on", "id").values_list("pk", flat=True))
+
+
+def visit_steps_due(visit: Any, today: dt.date) -> list[str]:
+    limits = limits_for(visit.case.accountability_org)
+    due = []
+    if today >= limits.subtract(visit.due_on, limits.reminder_lead_days):
+        due.append(DeadlineStepKind.REMINDER)
+    if today > visit.due_on:
+        due.append(DeadlineStepKind.OVERDUE)
+    if today > limits.add(visit.due_on, limits.escalation_days):
+        due.append(DeadlineStepKind.ESCALATION)
+    return due
+
+
+def _visit_text(visit: Any, step: str, escalation_days: int) -> str:
+    case = visit.case
+    head = f"{case.reference}《{case.title}》的回访（计划 {cn(visit.due_on)}，{visit.get_form_display()}）"
+    if step == DeadlineStepKind.REMINDER:
+        return f"催办：{head}即将到期，请按时回访并记录。"
+    if step == DeadlineStepKind.OVERDUE:
+        return f"超期：{head}已过计划日期仍未记录，请督促承办人回访。"
+    return f"超期督办：{head}逾期已超过 {escalation_days} 天仍未完成，请督办。"
+
+
+def visit_step_take(*, visit_id: int, step: str, today: dt.date) -> bool:
+    """Take one reminder step for an open return visit if due and not yet taken; True if taken."""
+    from ..models import ReturnVisit
+
+    with transaction.atomic():
+        visit = (ReturnVisit.objects.select_for_update(of=("self",))
+                 .select_related("case__accountability_org", "case__handler", "assignee").filter(pk=visit_id).first())
+        if visit is None or visit.completed_at is not None or step not in visit_steps_due(visit, today):
+            return False
+        case = visit.case
+        try:
+            with transaction.atomic():
+                DeadlineStep.objects.create(case=case, stage=visit_stage(visit.pk), round=1, step=step,
+                                            deadline=visit.due_on, taken_at=timezone.now())
+        except IntegrityError:
+            return False
+        limits = limits_for(case.accountability_org)
+        text = _visit_text(visit, step, limits.escalation_days)
+        handler = [visit.assignee] if visit.assignee is not None else _recipients(case, DeadlineStepKind.REMINDER)
+        if step == DeadlineStepKind.REMINDER:
+            recipients = handler
+        elif step == DeadlineStepKind.OVERDUE:
+            recipients = handler + heads_of(case.accountability_org)
+        else:
+            recipients = _recipients(case, DeadlineStepKind.ESCALATION)
+        notify(recipients, case, text)
+        history_append(case_id=case.pk, actor=SYSTEM, action=_HISTORY[step], from_state=case.state,
+                       to_state=case.state, reason=text,
+                       changes={"step": step, "visit": visit.pk, "due_on": visit.due_on.isoformat()})
+    return True
 
 
 def _already(case: Case, step: str) -> bool:

@@ -30,4 +30,5 @@ class Command(BaseCommand):
         digests = notices_digest_send() if options.get("digest") else 0
         self.stdout.write(self.style.SUCCESS(
             f"期限检查完成：催办 {taken['reminder']} 件，超期提醒 {taken['overdue']} 件，超期督办 {taken['escalation']} 件；"
+            f"回访催办 {taken['visit_reminder']} 件，回访超期 {taken['visit_overdue']} 件，回访督办 {taken['visit_escalation']} 件；"
             f"发送通知邮件 {mailed} 封" + (f"，每日汇总 {digests} 封" if options.get("digest") else "") + "。"))
