@@ -213,3 +213,16 @@
   });
   // --- end words ---
 })();
+// --- Evidence previews and narrow-screen tables (look) ---------------------------------------------
+(function () {
+  "use strict";
+  // A preview loads its file only when the reader opens it: the frame or image carries the address in
+  // data-preview-src and gets its src on the first "toggle" to open ("toggle" does not bubble: capture it).
+  document.addEventListener("toggle", function (e) {
+    var box = e.target;
+    if (!(box instanceof HTMLDetailsElement) || !box.open) { return; }
+    box.querySelectorAll("[data-preview-src]").forEach(function (el) {
+      if (!el.getAttribute("src")) { el.setAttribute("src", el.dataset.previewSrc); }
+    });
+  }, true);
+})();

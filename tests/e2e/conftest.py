@@ -58,11 +58,27 @@ class Site:
     world: Any
     contexts: list[BrowserContext] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    console_errors: list[tuple[str, str, str]] = field(default_factory=list)  # (resource, text, report)
+    expected_console: list[re.Pattern[str]] = field(default_factory=list)
+    # Pages and the pages' own fetches that the server answered with a 4xx on purpose (a form shown again
+    # with its errors is a 400, a case the user may not see is a 404): Chromium logs each as a console error
+    # although the page shows the server's Chinese answer. Images, frames, scripts and styles are not here.
+    answered_4xx: set[str] = field(default_factory=set)
+
+    def expect_console_error(self, pattern: str) -> None:
+        """A console error the test causes on purpose (opening a page it expects to be 404, say); any
+        other console error still fails the test."""
+        self.expected_console.append(re.compile(pattern))
 
     def _watch(self, page: Page) -> None:
         def on_response(response: Any) -> None:
             if response.status >= 500:
                 self.problems.append(f"HTTP {response.status} {response.request.method} {response.url}")
+            elif response.status >= 400:
+                request = response.request
+                navigation = request.resource_type == "document" and request.frame.parent_frame is None
+                if navigation or request.resource_type in ("fetch", "xhr"):
+                    self.answered_4xx.add(response.url)
 
         def on_request(request: Any) -> None:
             # chrome:// and chrome-extension:// are the browser's own PDF viewer (an evidence preview),
@@ -70,9 +86,24 @@ class Site:
             if not request.url.startswith((self.url, "data:", "blob:", "about:", "chrome://", "chrome-extension://")):
                 self.problems.append(f"external request (intranet pages must not make one): {request.url}")
 
+        def on_console(message: Any) -> None:
+            if message.type != "error":
+                return
+            where = message.location.get("url") or page.url
+            self.console_errors.append((where, message.text, f"console error on {page.url} ({where}): {message.text}"))
+
         page.on("response", on_response)
         page.on("request", on_request)
-        page.on("pageerror", lambda exc: self.problems.append(f"JavaScript error on {page.url}: {exc}"))
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.console_errors.append(("", "", f"JavaScript error on {page.url}: {exc}")))
+
+    def unexpected_console_errors(self) -> list[str]:
+        def answered(where: str, text: str) -> bool:
+            return where in self.answered_4xx and text.startswith(
+                "Failed to load resource: the server responded with a status of 4")
+
+        return [report for where, text, report in self.console_errors
+                if not answered(where, text) and not any(p.search(report) for p in self.expected_console)]
 
     def new_context(self, **kwargs: Any) -> BrowserContext:
         options = {"viewport": VIEWPORT, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
@@ -116,7 +147,8 @@ def site(browser: Browser, live_server, world, settings) -> Iterator[Site]:
     finally:
         s.close()
         app.conf.task_always_eager = saved
-    assert not s.problems, "\n".join(s.problems)
+    problems = s.problems + s.unexpected_console_errors()
+    assert not problems, "\n".join(problems)
 
 
 def screenshot(page: Page, role: str) -> Path:

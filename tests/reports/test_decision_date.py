@@ -65,7 +65,7 @@ def test_register_page_shows_and_filters_by_the_meeting_date(decided_late, clien
     on_the_day = client.get("/filings/", {"from": meeting.isoformat(), "to": meeting.isoformat()}).content.decode()
     since_recording = client.get("/filings/", {"from": (meeting + dt.timedelta(days=1)).isoformat()}).content.decode()
 
-    assert case.reference in on_the_day and f"<td>{printed_date(meeting)}</td>" in on_the_day
+    assert case.reference in on_the_day and f'<td data-label="决定日期">{printed_date(meeting)}</td>' in on_the_day
     assert case.reference not in since_recording
 
 

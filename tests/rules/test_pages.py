@@ -94,7 +94,8 @@ def test_provision_index_counts_every_document_and_links_its_map(client_in):
     for m in all_maps():
         c = m.counts()
         assert reverse("rules:provision_map", args=[m.key]) in html
-        assert f"<td>{c['provisions']}</td><td>{c['clause']}</td><td>{c['procedure']}</td>" in html
+        assert (f'<td data-label="条目">{c["provisions"]}</td><td data-label="规则条款">{c["clause"]}</td>'
+                f'<td data-label="程序功能">{c["procedure"]}</td>') in html
 
 
 def test_provision_map_shows_each_article_beside_what_the_system_does(client_in):
