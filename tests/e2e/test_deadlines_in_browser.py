@@ -21,7 +21,7 @@ def test_the_handler_sees_the_reminder_and_pauses_the_clock_by_requesting_materi
     case.refresh_from_db()
     # The day of the deadline itself: the reminder is due (its lead has passed), the case is not yet overdue.
     taken = deadlines_check(today=case.deadline)
-    assert taken == {"reminder": 1, "overdue": 0, "escalation": 0}
+    assert (taken["reminder"], taken["overdue"], taken["escalation"]) == (1, 0, 0)
 
     inspector = site.login("inspector")
     expect(inspector.locator("a.bell .count")).to_have_text("1")
@@ -46,7 +46,7 @@ def test_the_handler_sees_the_reminder_and_pauses_the_clock_by_requesting_materi
     assert HistoryEntry.objects.filter(case=case, action="clock_pause").exists()
     open_tab(inspector, "操作记录")
     history = inspector.locator("section[data-panel='history']")
-    expect(history.locator("li").filter(has_text="clock_pause")).to_contain_text("理由：等待当事人补充材料")
+    expect(history.locator("li").filter(has_text="办理期限暂停")).to_contain_text("理由：等待当事人补充材料")
     inspector.locator("section.case-clock").scroll_into_view_if_needed()
     screenshot(inspector, "deadline-pause-case-page")
 
