@@ -53,5 +53,5 @@ def test_the_handler_sees_the_reminder_and_pauses_the_clock_by_requesting_materi
     # While the clock stands still, even a late check sends nothing more.
     import datetime as dt
 
-    assert deadlines_check(today=case.deadline + dt.timedelta(days=30)) == {
-        "reminder": 0, "overdue": 0, "escalation": 0}
+    late = deadlines_check(today=case.deadline + dt.timedelta(days=30))
+    assert (late["reminder"], late["overdue"], late["escalation"]) == (0, 0, 0)
