@@ -16,8 +16,8 @@ but have no PDF (status failed, with the reason): the accountability department 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import datetime as dt
+import hashlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -473,8 +473,7 @@ class StoryMaker:
                                                "clause": clause, "before": None,
                                                "after": {"status": status, "reasoning": "经调查核实，相关证据材料在卷。"}}))
         outcome = ""
-        if "propose" in path:
-            assert evaluation is not None
+        if "propose" in path and evaluation is not None:
             allowed = evaluation.get("outcomes") or []
             departs = rng.random() < 0.05 or not allowed
             if departs:
@@ -502,8 +501,7 @@ class StoryMaker:
             story.notifications.append({"user": comm_user, "text": f"待研究决定：{subject.name}《{case.title}》",
                                         "task": HistoryAction.DECIDE, "day": when["propose"],
                                         "done": when.get("decide")})
-        if "decide" in path:
-            assert evaluation is not None
+        if "decide" in path and evaluation is not None:
             override = _override(outcome, evaluation)
             story.decisions.append({"kind": DecisionKind.DECISION, "outcome": outcome, "day": when["decide"],
                                     "override": override, "evaluation": evaluation, "findings": findings,
@@ -690,7 +688,7 @@ def cases_generate(*, count: int, seed: int, end: dt.date, years: int = 5, batch
     """Generate ``count`` cases; returns the number of rows written. Checks are the caller's (the command)."""
     from django.conf import settings
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     tree = tree_build(rng=rng, people=max(100, count // 4))
     maker = StoryMaker(tree=tree, rng=rng, seed=seed, end=end, years=years)
     writer = Writer(clock=maker.clock, algorithm=settings.HISTORY_HMAC_ALGORITHM)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import insight_views, views
 
 app_name = "reports"
 
@@ -14,4 +14,9 @@ urlpatterns = [
     path("documents/<int:document_id>/", views.document_download, name="document-download"),
     path("cases/<int:case_id>/documents/regenerate/", views.document_regenerate, name="document-regenerate"),
     path("verify/<str:token>/", views.verify, name="verify"),
+    # Statistics (统计分析) and the annual report.
+    path("insight/", insight_views.insight_dashboard, name="insight"),
+    path("insight/export/<slug:chart_id>.xlsx", insight_views.insight_export, name="insight-export"),
+    path("insight/annual/", insight_views.annual_report_page, name="annual-report"),
+    path("insight/annual/<int:report_id>.<str:kind>", insight_views.annual_report_file, name="annual-report-file"),
 ]

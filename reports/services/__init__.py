@@ -4,9 +4,11 @@
 - ``documents``: requesting, queuing, generating, failing, reissuing and auditing documents;
 - ``outbox``: turning workflow's outbox events into the documents they call for;
 - ``exports``: bulk export jobs of the filing register, step by step;
-- ``archive``: writing an export's ZIP (PDFs, XLSX register, manifest, checksums).
+- ``archive``: writing an export's ZIP (PDFs, XLSX register, manifest, checksums);
+- ``annual``: the annual report on tolerance work (numbered PDF and XLSX tables).
 """
 
+from .annual import annual_report_generate, annual_report_get, annual_report_request
 from .documents import (
     CLAIM_LEASE,
     NUMBERED_KINDS,
@@ -35,6 +37,9 @@ from .numbers import number_format, number_next
 from .outbox import outbox_dispatch
 
 __all__ = [
+    "annual_report_generate",
+    "annual_report_get",
+    "annual_report_request",
     "CLAIM_LEASE",
     "EXPORT_WAIT_LIMIT",
     "NUMBERED_KINDS",
