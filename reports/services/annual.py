@@ -106,7 +106,7 @@ def annual_report_context(report: AnnualReport) -> tuple[dict[str, Any], bytes]:
     url = f"{site_url()}/verify/{report.token}/"
     charts = {c.id: c for c in insight.charts}
     context = {
-        "report": report, "issuing_org": report.organisation, "number": report.number, "version": report.version,
+        "report": report, "issuing_org": report.organisation, "person": {"name": report.organisation.name}, "number": report.number, "version": report.version,
         "kind_label": "年度容错纠错工作情况报告", "verify_url": url, "qr": qr_png_data_uri(url),
         "reference": f"{report.year}年度", "issue_date": cn_date(timezone.localdate()),
         "insight": insight, "charts": charts, "duty": HOHHOT_DUTY,
@@ -125,10 +125,21 @@ def annual_report_generate(*, report_id: int) -> AnnualReport | None:
         context, xlsx = annual_report_context(report)
         rendered = render_pdf(render_html("reports/documents/annual.html", context))
     except (FontMissing, DocumentRefused, RenderError) as exc:
-        AnnualReport.objects.filter(pk=report_id, status=AnnualReportStatus.PENDING).update(
-            status=AnnualReportStatus.FAILED, error=str(exc)[:2000])
-        return AnnualReport.objects.get(pk=report_id)
+        return _fail(report_id, str(exc))
+    except Exception as exc:  # a template or data problem: show it on the report instead of leaving it pending
+        logger.exception("annual report %s failed", report_id)
+        return _fail(report_id, f"报告生成失败：{exc}")
     digest = hashlib.sha256(rendered.content).hexdigest()
+    return _store(report_id, rendered, context, xlsx, digest)
+
+
+def _fail(report_id: int, error: str) -> AnnualReport:
+    AnnualReport.objects.filter(pk=report_id, status=AnnualReportStatus.PENDING).update(
+        status=AnnualReportStatus.FAILED, error=error[:2000])
+    return AnnualReport.objects.get(pk=report_id)
+
+
+def _store(report_id: int, rendered: Any, context: dict[str, Any], xlsx: bytes, digest: str) -> AnnualReport:
     with transaction.atomic():
         locked = AnnualReport.objects.select_for_update().get(pk=report_id)
         if locked.status != AnnualReportStatus.PENDING:
