@@ -20,7 +20,7 @@
     return {
       animation: false,
       color: palette,
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },  // drawn on the canvas: no inline styles (CSP)
       legend: spec.series.length > 1 ? { top: 0 } : undefined,
       grid: { left: 48, right: combo ? 48 : 16, top: spec.series.length > 1 ? 30 : 12, bottom: long ? 90 : 30 },
       xAxis: { type: "category", data: spec.categories,
