@@ -21,8 +21,8 @@ from tests.factories import (
     case_in_state,
     committee_member,
     member,
-    orgdept_officer,
     organ,
+    orgdept_officer,
 )
 from tests.reports.conftest import pdf_text
 

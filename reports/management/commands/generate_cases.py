@@ -30,7 +30,7 @@ class Command(BaseCommand):
                             help="数据库中已有非生成的案件时仍然写入")
 
     def _fail(self, message: str) -> None:
-        sys.stderr.write(f"generate_cases：{message}\n")
+        self.stderr.write(f"generate_cases：{message}")
         sys.exit(1)
 
     def _int(self, options: dict[str, Any], name: str, lo: int, hi: int) -> int:
