@@ -109,7 +109,9 @@ def annual_report_context(report: AnnualReport) -> tuple[dict[str, Any], bytes]:
         "report": report, "issuing_org": report.organisation, "person": {"name": report.organisation.name}, "number": report.number, "version": report.version,
         "kind_label": "年度容错纠错工作情况报告", "verify_url": url, "qr": qr_png_data_uri(url),
         "reference": f"{report.year}年度", "issue_date": cn_date(timezone.localdate()),
-        "insight": insight, "charts": charts, "duty": HOHHOT_DUTY,
+        "insight": insight, "charts": charts,
+        # Only Hohhot's measures impose the yearly report; elsewhere the report cites no duty it does not have.
+        "duty": HOHHOT_DUTY if report.organisation.jurisdiction == "hohhot" else "",
         "bars": {k: _bars(c) for k, c in charts.items()},
     }
     heading = f"{report.organisation.name} {report.year} 年度"

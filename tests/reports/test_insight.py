@@ -182,7 +182,8 @@ def test_annual_report_pdf_and_xlsx(client, dataset, django_capture_on_commit_ca
     assert re.fullmatch(rf"{re.escape(commission.short_name)}〔{year}〕\d+号", report.number)
     text = pdf_text(report.file.path)
     assert f"{year}年度容错纠错工作情况" in text
-    assert "具體落實情況由各旗縣區紀委監委和市紀委監委派駐(出)機構每年綜合報送市紀委監委" in text
+    # Only Hohhot's measures require the yearly report: a Zhangjiakou report does not cite them.
+    assert "呼和浩特" not in text
     assert "本年度共启动容错纠错案件6件，已作出决定4件，其中予以容错（免责、从轻、减轻）2件，容错率50.0%" in text
     assert report.number in text and f"/verify/{report.token}/" in text
     sheets = load_workbook(report.xlsx.path)
@@ -209,3 +210,18 @@ def test_annual_report_refuses_bad_input_and_changes_nothing(client, dataset):
 
 def test_outcome_filter_labels_match_outcomes():
     assert {o.value for o in Outcome} == {"exempt", "lighter", "mitigated", "refused"}
+
+
+def test_hohhot_annual_report_cites_the_measures_verbatim(client, django_capture_on_commit_callbacks):
+    hohhot = CommitteeFactory(name="中共呼和浩特测试市委", jurisdiction="hohhot")
+    case_in_state(CaseState.STARTED, subject=PersonFactory(unit=UnitFactory(parent=hohhot)))
+    user = committee_member(hohhot)
+    commission = organ(hohhot, OrgKind.DISCIPLINE)
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reports:annual-report"), {"organisation": commission.pk, "year": timezone.localdate().year})
+    report = AnnualReport.objects.get(organisation=commission)
+    assert report.status == AnnualReportStatus.READY, report.error
+    text = pdf_text(report.file.path)
+    assert "具體落實情況由各旗縣區紀委監委和市紀委監委派駐(出)機構每年綜合報送市紀委監委" in text
+    assert "本年度共启动容错纠错案件1件" in text
