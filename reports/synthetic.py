@@ -214,6 +214,9 @@ def tree_build(*, rng: random.Random, people: int) -> _Tree:
                 specs.append((f"gen_{role}_{org.pk}_{i}", _person_name(rng), org, role))
         for unit in tree.units_of[cid]:
             specs.append((f"gen_unit_{unit.pk}", _person_name(rng), orgs[unit.name], Role.UNIT))
+    # One member of each provincial committee: its statistics span the whole province.
+    specs += [(f"gen_{Role.COMMITTEE}_{orgs[p[1]].pk}_0", _person_name(rng), orgs[p[1]], Role.COMMITTEE)
+              for p in PROVINCES]
     users = _users_ensure(specs)
     for username, _, org, role in specs:
         tree.users_of.setdefault((org.pk, role), []).append(users[username])
