@@ -165,6 +165,11 @@ def test_xlsx_holds_the_chart_table(client, dataset):
                                                      _period()).content))
     assert len(everything.sheetnames) == 12
     assert client.get(reverse("reports:insight-export", args=["nothing"]), _period()).status_code == 404
+    # Exports are in the audit record.
+    from audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(user_id=dataset["member_a"].pk, action="export",
+                                     path__startswith="/insight/export/").count() >= 2
 
 
 def test_annual_report_pdf_and_xlsx(client, dataset, django_capture_on_commit_callbacks):
