@@ -16,15 +16,17 @@
     });
     var yAxis = [{ type: "value", minInterval: 1 }];
     if (combo) { yAxis.push({ type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }); }
-    var long = spec.categories.some(function (c) { return String(c).length > 6; });
+    var chars = spec.categories.reduce(function (n, c) { return n + String(c).length; }, 0);
+    var long = chars > 24 || spec.categories.some(function (c) { return String(c).length > 6; });
+    var many = spec.categories.length > 14;
     return {
       animation: false,
       color: palette,
       tooltip: { trigger: "axis", renderMode: "richText" },  // drawn on the canvas: no inline styles (CSP)
       legend: spec.series.length > 1 ? { top: 0 } : undefined,
-      grid: { left: 48, right: combo ? 48 : 16, top: spec.series.length > 1 ? 30 : 12, bottom: long ? 90 : 30 },
+      grid: { left: 48, right: combo ? 48 : 16, top: spec.series.length > 1 ? 30 : 12, bottom: long ? 80 : 30 },
       xAxis: { type: "category", data: spec.categories,
-               axisLabel: { interval: 0, rotate: long ? 35 : 0, formatter: function (v) { return String(v).length > 14 ? String(v).slice(0, 13) + "…" : v; } } },
+               axisLabel: { interval: many ? "auto" : 0, rotate: long ? 35 : 0, hideOverlap: true, formatter: function (v) { return String(v).length > 14 ? String(v).slice(0, 13) + "…" : v; } } },
       yAxis: yAxis,
       series: series
     };
