@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Role, User
 from accounts.selectors import role_names, subtree_ids
-from cases.models import Case, CaseState, Finding, FindingStatus, Outcome
+from cases.models import Case, CaseQuerySet, CaseState, Finding, FindingStatus, Outcome
 from rules.errors import RuleError
 from rules.loader import registry
 from workflow.models import Appeal, AppealResult, Decision, DecisionKind, Proposal
@@ -184,11 +184,39 @@ def _linkable(f: InsightFilter) -> bool:
     return f.organisation is None
 
 
-def _counts(qs: QuerySet, key: str) -> dict[Any, int]:
+@dataclass
+class Groups:
+    """The case table read once: counts by state, outcome, rule set and department (with decided and
+    overdue counts), and once more by month started and month decided. Every count chart sums these."""
+
+    rows: list[dict[str, Any]]
+    months: list[dict[str, Any]]
+
+    def by(self, key: str, value: str = "n", where: Any = None) -> dict[Any, int]:
+        out: dict[Any, int] = {}
+        for r in self.rows:
+            if where is None or where(r):
+                out[r[key]] = out.get(r[key], 0) + r[value]
+        return out
+
+
+def case_groups(qs: QuerySet[Case], *, today: dt.date | None = None) -> Groups:
+    overdue = CaseQuerySet.overdue_condition(today or timezone.localdate())
+    rows = list(qs.values("state", "outcome", "ruleset", "accountability_org_id").annotate(
+        n=Count("id"), decided=Count("id", filter=Q(decision_date__isnull=False)),
+        overdue=Count("id", filter=overdue)).order_by())
+    months = list(qs.annotate(cm=TruncMonth("created_at"), dm=TruncMonth("decision_date")).values("cm", "dm").annotate(
+        n=Count("id"), tolerated=Count("id", filter=Q(outcome__in=TOLERATED))).order_by())
+    return Groups(rows, months)
+
+
+def _counts(qs: QuerySet | Groups, key: str) -> dict[Any, int]:
+    if isinstance(qs, Groups):
+        return {k: v for k, v in qs.by(key).items() if v}
     return {row[key]: row["n"] for row in qs.values(key).annotate(n=Count("id")).order_by()}
 
 
-def chart_states(qs: QuerySet[Case], f: InsightFilter) -> Chart:
+def chart_states(qs: Groups, f: InsightFilter) -> Chart:
     counts = _counts(qs, "state")
     states = [s for s in CaseState if counts.get(s.value)]
     link = _linkable(f)
@@ -197,8 +225,8 @@ def chart_states(qs: QuerySet[Case], f: InsightFilter) -> Chart:
                  [_list_link(f, state=s.value) if link else None for s in states])
 
 
-def chart_outcomes(qs: QuerySet[Case], f: InsightFilter) -> Chart:
-    counts = _counts(qs.exclude(outcome=""), "outcome")
+def chart_outcomes(qs: Groups, f: InsightFilter) -> Chart:
+    counts = {k: v for k, v in qs.by("outcome").items() if k and v}
     outcomes = [o for o in Outcome if counts.get(o.value)]
     total = sum(counts.values()) or 1
     link = _linkable(f)
@@ -215,7 +243,7 @@ def _ruleset_title(ruleset_id: str) -> str:
         return ruleset_id
 
 
-def chart_rulesets(qs: QuerySet[Case], f: InsightFilter) -> Chart:
+def chart_rulesets(qs: Groups, f: InsightFilter) -> Chart:
     counts = _counts(qs, "ruleset")
     ids = sorted(counts, key=lambda r: (-counts[r], r))
     link = _linkable(f)
@@ -225,9 +253,10 @@ def chart_rulesets(qs: QuerySet[Case], f: InsightFilter) -> Chart:
                  [_list_link(f, ruleset=r) if link else None for r in ids])
 
 
-def chart_organisations(qs: QuerySet[Case], f: InsightFilter, *, limit: int = 20) -> Chart:
-    rows = list(qs.values("accountability_org_id").annotate(n=Count("id")).order_by("-n", "accountability_org_id")
-                [:limit])
+def chart_organisations(qs: Groups, f: InsightFilter, *, limit: int = 20) -> Chart:
+    counts = qs.by("accountability_org_id")
+    rows = [{"accountability_org_id": k, "n": counts[k]}
+            for k in sorted(counts, key=lambda k: (-counts[k], k))[:limit]]
     names = dict(Organisation.objects.filter(pk__in=[r["accountability_org_id"] for r in rows])
                  .values_list("pk", "name"))
     labels = [names.get(r["accountability_org_id"], "") for r in rows]
@@ -251,13 +280,17 @@ def _month_key(value: Any) -> dt.date:
     return value.replace(day=1)
 
 
-def chart_periods(qs: QuerySet[Case], f: InsightFilter) -> tuple[Chart, Chart]:
+def chart_periods(qs: Groups, f: InsightFilter) -> tuple[Chart, Chart]:
     """Cases started per month, and decisions per month with the tolerance rate (by the decision's date)."""
-    started = {_month_key(r["m"]): r["n"] for r in qs.annotate(m=TruncMonth("created_at")).values("m")
-               .annotate(n=Count("id")).order_by()}
-    decided_rows = qs.filter(decision_date__isnull=False).annotate(m=TruncMonth("decision_date")).values("m").annotate(
-        n=Count("id"), tolerated=Count("id", filter=Q(outcome__in=TOLERATED))).order_by()
-    decided = {_month_key(r["m"]): (r["n"], r["tolerated"]) for r in decided_rows}
+    started: dict[dt.date, int] = {}
+    decided: dict[dt.date, tuple[int, int]] = {}
+    for r in qs.months:
+        cm = _month_key(r["cm"])
+        started[cm] = started.get(cm, 0) + r["n"]
+        if r["dm"] is not None:
+            dm = _month_key(r["dm"])
+            n, t = decided.get(dm, (0, 0))
+            decided[dm] = (n + r["n"], t + r["tolerated"])
     months = _months(f)
     labels = [f"{m:%Y-%m}" for m in months]
     link = _linkable(f)
@@ -353,10 +386,9 @@ def chart_durations(qs: QuerySet[Case], f: InsightFilter) -> Chart:
                  [{"name": "中位数", "data": p50s}, {"name": "第 90 百分位", "data": p90s}], [None] * len(stages))
 
 
-def chart_overdue(qs: QuerySet[Case], f: InsightFilter, *, today: dt.date | None = None) -> Chart:
-    today = today or timezone.localdate()
-    counts = _counts(qs.overdue(today), "state")
-    open_counts = _counts(qs.filter(state__in=CaseState.in_progress()), "state")
+def chart_overdue(qs: Groups, f: InsightFilter) -> Chart:
+    counts = qs.by("state", "overdue")
+    open_counts = qs.by("state")
     states = [s for s in CaseState if s.value in CaseState.in_progress()]
     link = _linkable(f)
     return Chart("overdue", "超期案件（按当前环节）", ["环节", "办理中", "其中超期"],
@@ -445,15 +477,17 @@ class Insight:
 def insight_build(user: User, f: InsightFilter, *, today: dt.date | None = None) -> Insight:
     """Every figure of the dashboard (and of the annual report) for what ``user`` may see."""
     qs = insight_cases(user, f)
-    totals = qs.aggregate(total=Count("id"), decided=Count("id", filter=Q(decision_date__isnull=False)),
-                          tolerated=Count("id", filter=Q(decision_date__isnull=False, outcome__in=TOLERATED)))
-    overdue = qs.overdue(today or timezone.localdate()).count()
-    period, tolerance = chart_periods(qs, f)
+    groups = case_groups(qs, today=today)
+    total = sum(groups.by("state").values())
+    decided = sum(groups.by("state", "decided").values())
+    tolerated = sum(groups.by("state", "decided", where=lambda r: r["outcome"] in TOLERATED).values())
+    overdue = sum(groups.by("state", "overdue").values())
+    period, tolerance = chart_periods(groups, f)
     situations, exclusions = chart_clauses(qs, f)
-    charts = [chart_states(qs, f), chart_outcomes(qs, f), period, tolerance, chart_rulesets(qs, f),
-              chart_organisations(qs, f), chart_durations(qs, f), chart_overdue(qs, f, today=today), situations,
+    charts = [chart_states(groups, f), chart_outcomes(groups, f), period, tolerance, chart_rulesets(groups, f),
+              chart_organisations(groups, f), chart_durations(qs, f), chart_overdue(groups, f), situations,
               exclusions, chart_departures(qs, f), chart_appeals(qs, f)]
-    return Insight(f, totals["total"], totals["decided"], totals["tolerated"], overdue, charts)
+    return Insight(f, total, decided, tolerated, overdue, charts)
 
 
 def chart_ids() -> Iterable[str]:
