@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import models, transaction
+from django.db import models, reset_queries, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
@@ -702,6 +702,7 @@ def cases_generate(*, count: int, seed: int, end: dt.date, years: int = 5, batch
         n = min(batch, count - done)
         writer.write([maker.make(done + i) for i in range(n)])
         done += n
+        reset_queries()  # with DEBUG on, Django keeps every (huge) INSERT it ran: gigabytes by 100,000 cases
         if progress is not None:
             progress(done, count)
     return writer.rows
