@@ -197,6 +197,9 @@ class Case(models.Model):
             models.Index(fields=["state", "deadline"], name="case_state_deadline_idx"),
             models.Index(fields=["-decided_at", "-id"], name="case_decided_idx"),
             models.Index(fields=["-decision_date", "-id"], name="case_decision_date_idx"),
+            # Statistics (统计分析): decisions per month and outcome; cases per rule set and period.
+            models.Index(fields=["decision_date", "outcome"], name="case_decision_outcome_idx"),
+            models.Index(fields=["ruleset", "created_at"], name="case_ruleset_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -222,6 +225,8 @@ class Finding(models.Model):
         verbose_name = "调查认定"
         verbose_name_plural = "调查认定"
         constraints = [models.UniqueConstraint(fields=["case", "clause_id"], name="finding_one_per_clause")]
+        # Statistics: which situations and exclusions were found met most often.
+        indexes = [models.Index(fields=["status", "clause_id"], name="finding_status_clause_idx")]
 
     def __str__(self) -> str:
         return f"{self.clause_id}: {self.status}"

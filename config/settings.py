@@ -462,6 +462,8 @@ AUDIT_READ_URL_NAMES = frozenset({
 AUDIT_EXPORT_URL_NAMES = frozenset({
     "reports:filing-export", "reports:job-download", "reports_api:filings-export", "reports_api:job-file",
     "audit:export",
+    # Statistics: chart tables and annual reports leave the system as files.
+    "reports:insight-export", "reports:annual-report-file",
 })
 
 # Two-factor sign-in (django-otp: TOTP plus single-use recovery codes). On by default in production

@@ -184,3 +184,57 @@ class ExportJob(models.Model):
         if self.kind == ExportKind.CASES:
             return f"案件清单导出 #{self.pk}（{self.get_status_display()}）"
         return f"备案导出 {self.date_from}—{self.date_to}（{self.get_status_display()}）"
+
+
+# --- the annual report (年度容错纠错工作情况) ---------------------------------------------------------
+
+class AnnualReportStatus(models.TextChoices):
+    PENDING = "pending", "生成中"
+    READY = "ready", "已生成"
+    FAILED = "failed", "生成失败"
+
+
+def annual_report_path(instance: AnnualReport, filename: str) -> str:
+    return f"annual/{instance.organisation_id}/{instance.year}/{filename}"
+
+
+class AnnualReport(models.Model):
+    """One version of an organisation's annual report on tolerance work: a numbered PDF and its XLSX tables.
+
+    Hohhot's measures end: 具體落實情況由各旗縣區紀委監委和市紀委監委派駐(出)機構每年綜合報送市紀委監委.
+    The figures are those the requesting user may see, frozen in ``figures`` when the report is made.
+    """
+
+    organisation = models.ForeignKey(Organisation, verbose_name="报送单位", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    version = models.PositiveIntegerField("版本", default=1)
+    number = models.CharField("发文字号", max_length=60)
+    token = models.CharField("核验码", max_length=32, unique=True)
+    status = models.CharField("状态", max_length=10, choices=AnnualReportStatus.choices,
+                              default=AnnualReportStatus.PENDING)
+    error = models.TextField("错误信息", blank=True)
+    figures = models.JSONField("统计数据", default=dict, blank=True)
+    file = models.FileField("PDF", upload_to=annual_report_path, blank=True)
+    xlsx = models.FileField("XLSX 表格", upload_to=annual_report_path, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    sm3 = models.CharField("SM3", max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    superseded = models.BooleanField("已被新版本取代", default=False)
+    superseded_by = models.ForeignKey(
+        "self", verbose_name="替代版本", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    generated_at = models.DateTimeField("生成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "年度容错纠错工作情况报告"
+        verbose_name_plural = "年度容错纠错工作情况报告"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year", "version"], name="annual_report_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.year} 年度报告 {self.number} v{self.version}"

@@ -72,3 +72,11 @@ def export_build(self: Task, job_id: int) -> str:
         # Filings are still being rendered by the workers; look again shortly instead of blocking one.
         services.export_queue(job_id, countdown=1)
     return state
+
+
+@shared_task(name="reports.tasks.annual_report_generate", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True, soft_time_limit=settings.DOCUMENT_SOFT_TIME_LIMIT,
+             time_limit=settings.DOCUMENT_TIME_LIMIT)
+def annual_report_generate(report_id: int) -> None:
+    """Render one annual report (statistics, PDF and XLSX); a second run changes nothing."""
+    services.annual_report_generate(report_id=report_id)

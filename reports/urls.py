@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import insight_views, views
 
 app_name = "reports"
 
@@ -18,4 +18,9 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify, name="verify"),
     path("clarifications/<int:clarification_id>/document/", views.clarification_document,
          name="clarification-document"),
+    # Statistics (统计分析) and the annual report.
+    path("insight/", insight_views.insight_dashboard, name="insight"),
+    path("insight/export/<slug:chart_id>.xlsx", insight_views.insight_export, name="insight-export"),
+    path("insight/annual/", insight_views.annual_report_page, name="annual-report"),
+    path("insight/annual/<int:report_id>.<str:kind>", insight_views.annual_report_file, name="annual-report-file"),
 ]

@@ -23,7 +23,15 @@ from workflow.selectors import case_get
 
 from . import services
 from .downloads import document_file_response, job_file_response
-from .models import DocumentKind, DocumentStatus, ExportJob, ExportKind, ExportStatus
+from .models import (
+    AnnualReport,
+    AnnualReportStatus,
+    DocumentKind,
+    DocumentStatus,
+    ExportJob,
+    ExportKind,
+    ExportStatus,
+)
 from .permissions import may_use_filing_register, visible_kinds
 from .selectors import (
     FILING_FILTERS,
@@ -171,6 +179,11 @@ def document_regenerate(request: HttpRequest, case_id: int) -> HttpResponse:
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """Public: anyone holding the paper may learn whether it is genuine and current; details need rights."""
     doc = document_by_token(token)
+    if doc is None:
+        annual = AnnualReport.objects.filter(token=token, status=AnnualReportStatus.READY).select_related(
+            "organisation", "superseded_by").first()
+        if annual is not None:
+            return render(request, "reports/verify_annual.html", {"report": annual})
     details = None
     # Whoever holds a replaced paper learns that it is replaced and where to verify the version in force;
     # what the case is about still needs rights.

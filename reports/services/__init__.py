@@ -5,10 +5,12 @@
 - ``outbox``: turning workflow's outbox events into the documents they call for;
 - ``exports``: bulk export jobs of the filing register, step by step;
 - ``caselist``: export jobs of the case list (one XLSX, the list's filters and visibility);
-- ``archive``: writing an export's ZIP (PDFs, XLSX register, manifest, checksums).
+- ``archive``: writing an export's ZIP (PDFs, XLSX register, manifest, checksums);
+- ``annual``: the annual report on tolerance work (numbered PDF and XLSX tables).
 """
 
 from ..selectors import filing_filters_check
+from .annual import annual_report_generate, annual_report_get, annual_report_request
 from .caselist import case_list_export_create, case_list_filters, ruleset_label
 from .documents import (
     CLAIM_LEASE,
@@ -46,6 +48,9 @@ __all__ = [
     "ruleset_label",
     "clarification_document_request",
     "clarification_documents_ensure",
+    "annual_report_generate",
+    "annual_report_get",
+    "annual_report_request",
     "CLAIM_LEASE",
     "EXPORT_WAIT_LIMIT",
     "NUMBERED_KINDS",

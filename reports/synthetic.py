@@ -1,0 +1,710 @@
+"""Synthetic cases for load tests and the statistics: realistic, deterministic for a seed, written in bulk.
+
+``manage.py generate_cases`` builds organisation trees for several provinces (committees, discipline
+commissions, organisation departments, units), cadres and officials, then cases spread over every
+state and rule set with what the procedure would have left behind: findings, proposals, consultations,
+decisions (with the engine's evaluation), appeals, documents, notifications, outbox events and the
+history chain, keyed exactly as ``history_append`` keys it. Rows are written with ``bulk_create`` in
+batches; the chain is computed here, in order, under the chain head's lock.
+
+Generated cases carry a submission key starting with ``gen-``: that is how the command knows a
+database holds only generated cases. Every date is on or before ``end`` and follows the procedure's
+order, so ``check_records`` and ``verify_history`` pass. Document rows are numbered like real ones
+but have no PDF (status failed, with the reason): the accountability department can regenerate one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import models, reset_queries, transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
+from cases.models import Case, CaseState, Finding, MatterCategory, Origin, Outcome
+from rules.loader import registry
+from rules.temporal import evaluate
+from workflow.deadlines import stage_days
+from workflow.history import GENESIS, entry_digest
+from workflow.models import (
+    Appeal,
+    AppealResult,
+    ChainHead,
+    Consultation,
+    ConsultationOpinion,
+    Decision,
+    DecisionKind,
+    HistoryAction,
+    HistoryEntry,
+    Notification,
+    OutboxEvent,
+    OutboxKind,
+    PinnedRuleSet,
+    Proposal,
+)
+
+from .models import Document, DocumentKind, DocumentNumber, DocumentStatus
+
+GEN_PREFIX = "gen-"
+EARLIEST = dt.date(2020, 3, 1)
+DOCUMENT_NOTE = "合成数据：只登记文号，未生成 PDF；如需文书，请由问责部门重新生成。"
+
+# (province, committee name, short name, rule sets, cities)
+PROVINCES: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = [
+    ("河北省", "中共河北省委", "冀", ("zhangjiakou",), ("张家口", "石家庄", "保定", "承德")),
+    ("河南省", "中共河南省委", "豫", ("henan",), ("郑州", "洛阳", "开封", "新乡")),
+    ("内蒙古自治区", "中共内蒙古自治区委员会", "蒙", ("hohhot",), ("呼和浩特", "包头")),
+    ("浙江省", "中共浙江省委", "浙", ("zhejiang", "zhejiang-dept-example"), ("杭州", "宁波", "温州")),
+    ("江苏省", "中共江苏省委", "苏", ("zhangjiagang",), ("苏州", "无锡")),
+]
+COUNTY_SUFFIXES = ("东城区", "西城区", "新区", "高新区", "经开区", "北郊县")
+CITY_UNITS = ("生态环境局", "住房和城乡建设局", "交通运输局", "水务局", "自然资源和规划局", "应急管理局",
+              "财政局", "市场监督管理局")
+COUNTY_UNITS = ("生态环境分局", "住房和城乡建设局", "农业农村局", "应急管理局")
+SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何",
+            "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹", "袁", "邓",
+            "许", "傅", "沈", "曾", "彭", "吕", "欧阳", "司马", "上官", "诸葛")
+GIVEN = "建国伟强军华明平志红英芳丽敏静海涛波斌鹏辉杰峰磊洋勇毅刚健文武晓东春秋玉兰霞云飞凯旭宏宇"
+POSITIONS = ("科长", "副科长", "副局长", "站长", "主任", "副主任", "执法大队队长", "办公室主任", "项目负责人")
+RANKS = ("一级主任科员", "二级主任科员", "四级调研员", "三级调研员", "二级调研员", "一级科员")
+CATEGORY_TITLES = {
+    MatterCategory.ENVIRONMENT: ("大气污染防治督查", "河道排污口整治", "秸秆焚烧管控"),
+    MatterCategory.SAFETY: ("危化品企业检查", "燃气管道隐患排查", "建筑工地安全检查"),
+    MatterCategory.INVESTMENT: ("招商项目土地预供", "引进企业优惠政策兑现"),
+    MatterCategory.CONSTRUCTION: ("老旧小区改造工程", "市政道路工程变更", "保障房项目验收"),
+    MatterCategory.REFORM: ("审批制度改革试点", "国企改革先行先试"),
+    MatterCategory.PETITION: ("信访积案化解", "征迁矛盾调处"),
+    MatterCategory.FUNDS: ("专项资金拨付", "惠农补贴发放"),
+    MatterCategory.APPROVAL: ("容缺受理审批", "证照联办"),
+    MatterCategory.EMERGENCY: ("防汛应急处置", "疫情防控物资调拨"),
+    MatterCategory.OTHER: ("基层治理创新",),
+}
+# Share of generated cases in each final state (sums to 100).
+STATE_WEIGHTS = {
+    CaseState.STARTED: 6, CaseState.INVESTIGATING: 12, CaseState.PROPOSED: 7, CaseState.DECIDED: 4,
+    CaseState.EXECUTED: 22, CaseState.APPEALED: 2, CaseState.CLOSED: 43, CaseState.WITHDRAWN: 4,
+}
+FACTS = {"loss_amount": None, "disposition": None, "prior_same_matter": []}
+
+
+class GenerationRefused(Exception):
+    """The database is not one the generator may write to (or the options are wrong)."""
+
+
+@dataclass
+class _Org:
+    pk: int
+    name: str
+    kind: str
+    committee: int  # the committee whose tree holds it
+
+
+@dataclass
+class _Tree:
+    """What cases are drawn from: each discipline commission with the units, people and officials under it."""
+
+    commissions: list[_Org] = field(default_factory=list)
+    orgdept_of: dict[int, _Org] = field(default_factory=dict)  # committee -> organisation department
+    units_of: dict[int, list[_Org]] = field(default_factory=dict)  # committee -> units
+    rulesets_of: dict[int, tuple[str, ...]] = field(default_factory=dict)  # committee -> rule sets
+    users_of: dict[tuple[int, str], list[User]] = field(default_factory=dict)  # (org, role) -> users
+    cadres_of: dict[int, list[Person]] = field(default_factory=dict)  # unit -> cadres
+    unit_party_of: dict[int, Person] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _stored_timestamps(*model_fields: tuple[type[models.Model], str]) -> Iterator[None]:
+    """Let bulk inserts keep the historical times we give instead of auto_now / auto_now_add's 'now'."""
+    saved = []
+    for model, name in model_fields:
+        f = model._meta.get_field(name)
+        saved.append((f, f.auto_now, f.auto_now_add))
+        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for f, auto_now, auto_now_add in saved:
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
+
+
+def foreign_cases_exist() -> bool:
+    """Does the database hold cases the generator did not make?"""
+    return Case.objects.exclude(submission_key__startswith=GEN_PREFIX).exists()
+
+
+# --- the organisation tree and its people ----------------------------------------------------------
+
+def _orgs_ensure(rows: list[tuple[str, str, str, str, str | None, str]]) -> dict[str, Organisation]:
+    """(name, kind, level, jurisdiction, parent name, short name), parents first; existing names are kept."""
+    existing = {o.name: o for o in Organisation.objects.filter(name__in=[r[0] for r in rows])}
+    for name, kind, level, jurisdiction, parent, short in rows:
+        if name in existing:
+            continue
+        existing[name] = Organisation.objects.create(
+            name=name, kind=kind, level=level, jurisdiction=jurisdiction, short_name=short,
+            parent=existing[parent] if parent else None)
+    return existing
+
+
+def _users_ensure(specs: list[tuple[str, str, Organisation, str]]) -> dict[str, User]:
+    """(username, full name, organisation, role); generated officials cannot log in (unusable password)."""
+    names = [s[0] for s in specs]
+    found = {u.username: u for u in User.objects.filter(username__in=names)}
+    unusable = make_password(None)
+    new = [User(username=u, full_name=n, password=unusable) for u, n, _, _ in specs if u not in found]
+    User.objects.bulk_create(new, batch_size=1000)
+    found = {u.username: u for u in User.objects.filter(username__in=names)}
+    have = set(Membership.objects.filter(user__in=found.values()).values_list("user_id", "organisation_id", "role"))
+    Membership.objects.bulk_create([
+        Membership(user=found[u], organisation=org, role=role) for u, _, org, role in specs
+        if (found[u].pk, org.pk, role) not in have], batch_size=1000)
+    return found
+
+
+def tree_build(*, rng: random.Random, people: int) -> _Tree:
+    """Committees, organs and units for each province (reusing organisations that already exist by name)."""
+    rows: list[tuple[str, str, str, str, str | None, str]] = []
+    cities: list[tuple[str, str, tuple[str, ...]]] = []  # (committee name, prefix, rule sets)
+    counties: list[tuple[str, str, tuple[str, ...]]] = []
+    for province, pname, short, rulesets, city_names in PROVINCES:
+        j = rulesets[0]
+        rows += [(pname, OrgKind.COMMITTEE, OrgLevel.PROVINCE, j, None, short),
+                 (f"{province.removesuffix('省')}省纪委监委" if province.endswith("省") else f"{province}纪委监委",
+                  OrgKind.DISCIPLINE, OrgLevel.PROVINCE, j, pname, f"{short}纪"),
+                 (f"{pname}组织部", OrgKind.ORGDEPT, OrgLevel.PROVINCE, j, pname, f"{short}组")]
+        for city in city_names:
+            c = f"中共{city}市委"
+            rows += [(c, OrgKind.COMMITTEE, OrgLevel.CITY, j, pname, city[0]),
+                     (f"{city}市纪委监委", OrgKind.DISCIPLINE, OrgLevel.CITY, j, c, f"{city}纪容"),
+                     (f"中共{city}市委组织部", OrgKind.ORGDEPT, OrgLevel.CITY, j, c, f"{city}组")]
+            rows += [(f"{city}市{u}", OrgKind.UNIT, OrgLevel.CITY, j, c, "") for u in CITY_UNITS]
+            cities.append((c, f"{city}市", rulesets))
+            for suffix in COUNTY_SUFFIXES[:3]:
+                county = f"{city}{suffix}"
+                k = f"中共{county}委"
+                rows += [(k, OrgKind.COMMITTEE, OrgLevel.COUNTY, j, c, county[:3]),
+                         (f"{county}纪委监委", OrgKind.DISCIPLINE, OrgLevel.COUNTY, j, k, f"{county[:3]}纪容"),
+                         (f"中共{county}委组织部", OrgKind.ORGDEPT, OrgLevel.COUNTY, j, k, f"{county[:3]}组")]
+                rows += [(f"{county}{u}", OrgKind.UNIT, OrgLevel.COUNTY, j, k, "") for u in COUNTY_UNITS]
+                counties.append((k, county, rulesets))
+    orgs = _orgs_ensure(rows)
+    tree = _Tree()
+    specs: list[tuple[str, str, Organisation, str]] = []
+    for committee_name, prefix, rulesets in cities + counties:
+        committee = orgs[committee_name]
+        cid = committee.pk
+        tree.rulesets_of[cid] = rulesets
+        suffix = committee_name.removeprefix("中共")
+        dc = orgs[f"{prefix}纪委监委"]
+        od = orgs[f"中共{suffix}组织部"]
+        tree.commissions.append(_Org(dc.pk, dc.name, dc.kind, cid))
+        tree.orgdept_of[cid] = _Org(od.pk, od.name, od.kind, cid)
+        unit_names = CITY_UNITS if committee.level == OrgLevel.CITY else COUNTY_UNITS
+        tree.units_of[cid] = [_Org(orgs[f"{prefix}{u}"].pk, f"{prefix}{u}", OrgKind.UNIT, cid) for u in unit_names]
+        for org, role, n in ((dc, Role.INSPECTOR, 2), (committee, Role.COMMITTEE, 2), (od, Role.ORGDEPT, 1)):
+            for i in range(n):
+                specs.append((f"gen_{role}_{org.pk}_{i}", _person_name(rng), org, role))
+        for unit in tree.units_of[cid]:
+            specs.append((f"gen_unit_{unit.pk}", _person_name(rng), orgs[unit.name], Role.UNIT))
+    # One member of each provincial committee: its statistics span the whole province.
+    specs += [(f"gen_{Role.COMMITTEE}_{orgs[p[1]].pk}_0", _person_name(rng), orgs[p[1]], Role.COMMITTEE)
+              for p in PROVINCES]
+    users = _users_ensure(specs)
+    for username, _, org, role in specs:
+        tree.users_of.setdefault((org.pk, role), []).append(users[username])
+    tree.names = {o.pk: o.name for o in orgs.values()}
+    _people_ensure(tree, rng=rng, people=people, orgs=orgs)
+    return tree
+
+
+def _person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _people_ensure(tree: _Tree, *, rng: random.Random, people: int, orgs: dict[str, Organisation]) -> None:
+    units = [u for lst in tree.units_of.values() for u in lst]
+    per_unit = max(3, people // len(units))
+    existing: dict[int, list[Person]] = {}
+    for p in Person.objects.filter(unit_id__in=[u.pk for u in units]).order_by("id"):
+        if p.kind == PartyKind.UNIT:
+            tree.unit_party_of[p.unit_id] = p
+        else:
+            existing.setdefault(p.unit_id, []).append(p)
+    new: list[Person] = []
+    for u in units:
+        have = len(existing.get(u.pk, []))
+        new += [Person(kind=PartyKind.CADRE, name=_person_name(rng), unit_id=u.pk, position=rng.choice(POSITIONS),
+                       rank=rng.choice(RANKS)) for _ in range(max(0, per_unit - have))]
+        if u.pk not in tree.unit_party_of:
+            new.append(Person(kind=PartyKind.UNIT, name=u.name, unit_id=u.pk))
+    Person.objects.bulk_create(new, batch_size=2000)
+    for p in Person.objects.filter(unit_id__in=[u.pk for u in units]).order_by("id"):
+        if p.kind == PartyKind.UNIT:
+            tree.unit_party_of[p.unit_id] = p
+        else:
+            tree.cadres_of.setdefault(p.unit_id, []).append(p)
+
+
+# --- one case's story --------------------------------------------------------------------------------
+
+@dataclass
+class _Event:
+    day: dt.date
+    action: str
+    actor: User | None
+    role: str
+    org: str
+    from_state: str
+    to_state: str
+    reason: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Story:
+    """Everything one case will hold, before ids exist."""
+
+    case: Case
+    events: list[_Event] = field(default_factory=list)
+    findings: list[tuple[str, str, dt.date]] = field(default_factory=list)
+    proposal: dict[str, Any] | None = None
+    consultation: dict[str, Any] | None = None
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    appeal: dict[str, Any] | None = None
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Evaluations:
+    """The engine's evaluation of each findings pattern, computed once per rule set and pattern."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+        self.pinned: set[str] = set()
+
+    def __call__(self, ruleset: str, findings: dict[str, str], conduct: dt.date, decided: dt.date) -> dict[str, Any]:
+        key = (ruleset, tuple(sorted(findings.items())))
+        cached = self.cache.get(key)
+        if cached is None:
+            result = evaluate(ruleset, {k: {"status": v} for k, v in findings.items()}, conduct, facts=FACTS,
+                              decision_date=decided)
+            cached = result.to_dict()
+            if result.version.content_hash not in self.pinned:
+                PinnedRuleSet.objects.get_or_create(content_hash=result.version.content_hash, defaults={
+                    "ruleset": result.version.id, "version": result.version.version,
+                    "snapshot": result.version.snapshot()})
+                self.pinned.add(result.version.content_hash)
+            self.cache[key] = cached
+        return {**cached, "conduct_date": conduct.isoformat()}
+
+
+def _pattern(ruleset: str, conduct: dt.date, rng: random.Random, *, refuse: bool) -> dict[str, str]:
+    """A complete set of findings: tolerable (every prerequisite, one situation and its requirements met,
+    no exclusion), or refused (one exclusion met, or for a rule set without exclusions a prerequisite not met)."""
+    version = registry().version_for(ruleset, conduct)
+    findings = {c.id: "met" for c in version.prerequisites()}
+    situations = version.situations()
+    s = situations[min(int(rng.paretovariate(1.3)) - 1, len(situations) - 1)]
+    findings[s.id] = "met"
+    findings.update({r.id: "met" for r in version.requirements_for(s.id)})
+    exclusions = version.exclusions()
+    findings.update({c.id: "not_met" for c in exclusions})
+    if refuse:
+        if exclusions:
+            findings[exclusions[min(int(rng.paretovariate(1.1)) - 1, len(exclusions) - 1)].id] = "met"
+        elif version.prerequisites():
+            findings[rng.choice(version.prerequisites()).id] = "not_met"
+    return findings
+
+
+class _Clock:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.tz = timezone.get_current_timezone()
+
+    def at(self, day: dt.date, hour: int | None = None) -> dt.datetime:
+        h = hour if hour is not None else self.rng.randint(8, 17)
+        return dt.datetime.combine(day, dt.time(h, self.rng.randint(0, 59), self.rng.randint(0, 59)), self.tz)
+
+
+def _path(state: str, rng: random.Random, refused: bool) -> tuple[list[str], str]:
+    """The milestones a case in ``state`` went through, and what happened at an appeal (if any)."""
+    appeal_end = ""
+    if state == CaseState.WITHDRAWN:
+        return (["start", "investigate", "withdraw"] if rng.random() < 0.6 else ["start", "withdraw"]), ""
+    steps = {
+        CaseState.STARTED: ["start"],
+        CaseState.INVESTIGATING: ["start", "investigate"],
+        CaseState.PROPOSED: ["start", "investigate", "propose"],
+        CaseState.DECIDED: ["start", "investigate", "propose", "decide"],
+        CaseState.EXECUTED: ["start", "investigate", "propose", "decide", "execute"],
+        CaseState.APPEALED: ["start", "investigate", "propose", "decide", "execute", "appeal"],
+    }.get(state)
+    if steps is not None:
+        return steps, ""
+    # Closed: after the appeal window, or after an appeal upheld on review.
+    base = ["start", "investigate", "propose", "decide", "execute"]
+    if refused and rng.random() < 0.25:
+        appeal_end = "upheld"
+        return [*base, "appeal", "review"], appeal_end
+    return [*base, "close"], appeal_end
+
+
+def _override(outcome: str, evaluation: dict[str, Any]) -> str:
+    """The reason the procedure requires exactly when the outcome departs from the evaluation."""
+    if outcome in (evaluation.get("outcomes") or []):
+        return ""
+    return "综合考虑当事人一贯表现和事后补救情况，党委集体研究认为应作不同认定。"
+
+
+GAPS = {"investigate": (1, 7), "propose": (15, 60), "consult": (2, 10), "decide": (3, 20), "execute": (2, 10),
+        "appeal": (3, 25), "review": (10, 40), "withdraw": (1, 30)}
+
+
+class StoryMaker:
+    """Draws one case at a time from the seeded generator."""
+
+    def __init__(self, *, tree: _Tree, rng: random.Random, seed: int, end: dt.date, years: int) -> None:
+        self.tree, self.rng, self.seed, self.end = tree, rng, seed, end
+        self.start = max(EARLIEST, end - dt.timedelta(days=365 * years))
+        self.clock = _Clock(rng)
+        self.evaluations = _Evaluations()
+        self.states = list(STATE_WEIGHTS)
+        self.weights = list(STATE_WEIGHTS.values())
+        self.days = stage_days()
+        self.window = {r: registry().family(r) for r in registry().ids()}
+
+    def _earliest(self, ruleset: str) -> dt.date:
+        return max(self.start, min(v.effective_from for v in self.window[ruleset].versions))
+
+    def make(self, index: int) -> _Story:
+        rng = self.rng
+        dc = rng.choice(self.tree.commissions)
+        cid = dc.committee
+        ruleset = rng.choice(self.tree.rulesets_of[cid])
+        unit = rng.choice(self.tree.units_of[cid])
+        subject = self.tree.unit_party_of[unit.pk] if rng.random() < 0.05 else rng.choice(self.tree.cadres_of[unit.pk])
+        inspector = rng.choice(self.tree.users_of[(dc.pk, Role.INSPECTOR)])
+        committee_users = self.tree.users_of[(cid, Role.COMMITTEE)]
+        od = self.tree.orgdept_of[cid]
+        orgdept_user = self.tree.users_of[(od.pk, Role.ORGDEPT)][0]
+        unit_officer = self.tree.users_of[(unit.pk, Role.UNIT)][0]
+        state = rng.choices(self.states, self.weights)[0]
+        refused = rng.random() < 0.3 or state == CaseState.APPEALED
+        path, appeal_end = _path(state, rng, refused)
+        # Offsets of each milestone from the start, then place the whole story inside the window.
+        offsets = [0]
+        for step in path[1:]:
+            lo, hi = GAPS.get(step, (1, 1))
+            if step == "decide":
+                offsets.append(offsets[-1] + rng.randint(*GAPS["consult"]) + rng.randint(lo, hi))
+            elif step == "close":
+                offsets.append(offsets[-1] + 31 + rng.randint(0, 20))
+            else:
+                offsets.append(offsets[-1] + rng.randint(lo, hi))
+        latest_start = self.end - dt.timedelta(days=offsets[-1])
+        earliest = self._earliest(ruleset) + dt.timedelta(days=30)
+        if state in CaseState.in_progress() or state == CaseState.EXECUTED:
+            # Open cases are recent: the last step within about a stage's time of the end (some overdue).
+            slack = rng.randint(0, int(self.days.get(state, 30) * 1.4) if state != CaseState.EXECUTED else 25)
+            day0 = max(earliest, latest_start - dt.timedelta(days=slack))
+        else:
+            span = max(0, (latest_start - earliest).days)
+            day0 = earliest + dt.timedelta(days=int(span * rng.random() ** 0.7))
+        day0 = min(day0, latest_start) if latest_start >= earliest else latest_start
+        when = {step: day0 + dt.timedelta(days=off) for step, off in zip(path, offsets, strict=True)}
+        conduct = day0 - dt.timedelta(days=rng.randint(5, 200))
+        category = rng.choice(list(CATEGORY_TITLES))
+        title = f"{unit.name.split('市')[-1] or unit.name}{rng.choice(CATEGORY_TITLES[category])}问责事项"
+        application = rng.random() < 0.25
+        case = Case(
+            title=title[:200], subject=subject, accountability_org_id=dc.pk, handler=inspector, ruleset=ruleset,
+            conduct_date=conduct, matter_category=category,
+            summary=f"{subject.name}在{rng.choice(CATEGORY_TITLES[category])}工作中，因先行先试、政策界限不明确等原因出现失误，"
+                    f"被{dc.name}问责。当事人已配合调查并说明情况。",
+            remedial_measures="已主动采取补救措施，及时挽回损失、消除影响。" if rng.random() < 0.7 else "",
+            origin=Origin.APPLICATION if application else Origin.ACCOUNTABILITY,
+            applicant=unit_officer if application else None,
+            applicant_unit_id=unit.pk if application and subject.kind == PartyKind.CADRE else None,
+            state=state, submission_key=f"{GEN_PREFIX}{self.seed}-{index}", created_by=unit_officer if application
+            else inspector, created_at=self.clock.at(day0),
+        )
+        story = _Story(case=case)
+        insp = (inspector, Role.INSPECTOR, dc.name)
+        comm_user = rng.choice(committee_users)
+        comm = (comm_user, Role.COMMITTEE, self.tree.names[cid])
+        state_now = CaseState.STARTED
+
+        def event(step: str, action: str, who: tuple[User | None, str, str], to: str, **kw: Any) -> None:
+            nonlocal state_now
+            story.events.append(_Event(when[step], action, who[0], who[1], who[2], state_now, to, **kw))
+            state_now = to
+
+        start_changes = {"title": case.title, "subject": subject.name, "ruleset": ruleset, "origin": case.origin}
+        if case.applicant_unit_id:
+            start_changes["applicant_unit"] = unit.name
+        story.events.append(_Event(when["start"], HistoryAction.APPLY if application else HistoryAction.START,
+                                   unit_officer if application else inspector, Role.UNIT if application else Role.INSPECTOR,
+                                   unit.name if application else dc.name, "", CaseState.STARTED, changes=start_changes))
+        story.notifications.append({"user": inspector, "text": f"新案件待受理：{subject.name}《{case.title}》",
+                                    "task": HistoryAction.INVESTIGATE, "day": when["start"],
+                                    "done": when.get("investigate") or when.get("withdraw")})
+        findings = _pattern(ruleset, conduct, rng, refuse=refused)
+        decided_day = when.get("decide")
+        evaluation = self.evaluations(ruleset, findings, conduct, decided_day or self.end) if "propose" in path else None
+        if "investigate" in path:
+            event("investigate", HistoryAction.INVESTIGATE, insp, CaseState.INVESTIGATING)
+            items = list(findings.items())
+            if "propose" not in path:
+                items = items[: rng.randint(0, len(items))]
+            last = when.get("propose") or when.get("withdraw") or self.end
+            for clause, status in items:
+                span = max(0, (last - when["investigate"]).days)
+                day = when["investigate"] + dt.timedelta(days=rng.randint(0, span))
+                story.findings.append((clause, status, day))
+            story.findings.sort(key=lambda f: f[2])
+            for clause, status, day in story.findings:
+                story.events.append(_Event(day, HistoryAction.RECORD_FINDING, inspector, Role.INSPECTOR, dc.name,
+                                           CaseState.INVESTIGATING, CaseState.INVESTIGATING, changes={
+                                               "clause": clause, "before": None,
+                                               "after": {"status": status, "reasoning": "经调查核实，相关证据材料在卷。"}}))
+        outcome = ""
+        if "propose" in path and evaluation is not None:
+            allowed = evaluation.get("outcomes") or []
+            departs = rng.random() < 0.05 or not allowed
+            if departs:
+                choices = [o for o in Outcome.values if o not in allowed]
+                outcome = rng.choice(choices)
+            else:
+                outcome = rng.choice(allowed)
+            if "appeal" in path:
+                outcome = Outcome.REFUSED  # only a refusal can be appealed
+            story.proposal = {"outcome": outcome, "evaluation": evaluation, "day": when["propose"], "by": inspector}
+            event("propose", HistoryAction.PROPOSE, insp, CaseState.PROPOSED, changes={
+                "recommended_outcome": outcome, "round": 1, "verdict": evaluation.get("verdict"), "consult": [od.name]})
+            answered = "decide" in path or rng.random() < 0.5
+            reply_day = None
+            if answered:
+                hi = (when["decide"] - when["propose"]).days - 1 if "decide" in path else (self.end - when["propose"]).days
+                reply_day = when["propose"] + dt.timedelta(days=rng.randint(0, max(0, hi)))
+                story.events.append(_Event(reply_day, HistoryAction.CONSULT_REPLY, orgdept_user, Role.ORGDEPT, od.name,
+                                           CaseState.PROPOSED, CaseState.PROPOSED, changes={
+                                               "organisation": od.name, "opinion": ConsultationOpinion.AGREE,
+                                               "comment": ""}))
+            story.consultation = {"org": od.pk, "replied": reply_day, "by": orgdept_user}
+            story.notifications.append({"user": orgdept_user, "text": f"会商请求：{subject.name}《{case.title}》",
+                                        "task": HistoryAction.CONSULT_REPLY, "day": when["propose"], "done": reply_day})
+            story.notifications.append({"user": comm_user, "text": f"待研究决定：{subject.name}《{case.title}》",
+                                        "task": HistoryAction.DECIDE, "day": when["propose"],
+                                        "done": when.get("decide")})
+        if "decide" in path and evaluation is not None:
+            override = _override(outcome, evaluation)
+            story.decisions.append({"kind": DecisionKind.DECISION, "outcome": outcome, "day": when["decide"],
+                                    "override": override, "evaluation": evaluation, "findings": findings,
+                                    "by": comm_user, "result": ""})
+            case.outcome = outcome
+            case.decision_date = when["decide"]
+            event("decide", HistoryAction.DECIDE, comm, CaseState.DECIDED, reason=override, changes={
+                "outcome": outcome, "meeting_date": when["decide"].isoformat(), "attendance": "9/11",
+                "verdict": evaluation.get("verdict"), "override": bool(override)})
+            story.notifications.append({"user": inspector, "text": f"党委已作出决定（{Outcome(outcome).label}），请执行并书面反馈",
+                                        "task": HistoryAction.EXECUTE, "day": when["decide"],
+                                        "done": when.get("execute")})
+        if "execute" in path:
+            case.delivered_on = when["execute"]
+            case.appeal_deadline = when["execute"] + dt.timedelta(days=30)
+            event("execute", HistoryAction.EXECUTE, insp, CaseState.EXECUTED, changes={
+                "delivered_on": case.delivered_on.isoformat(), "appeal_deadline": case.appeal_deadline.isoformat()})
+        if "appeal" in path:
+            story.appeal = {"day": when["appeal"], "by": unit_officer, "result": ""}
+            event("appeal", HistoryAction.APPEAL, (unit_officer, Role.UNIT, unit.name), CaseState.APPEALED,
+                  reason="申诉人认为原决定对客观原因考虑不足，请求复核。")
+        if "review" in path:
+            story.appeal["result"] = AppealResult.UPHELD  # type: ignore[index]
+            story.decisions.append({"kind": DecisionKind.APPEAL_REVIEW, "outcome": Outcome.REFUSED,
+                                    "day": when["review"], "override": _override(Outcome.REFUSED, evaluation), "evaluation": evaluation,
+                                    "findings": findings, "by": comm_user, "result": AppealResult.UPHELD})
+            event("review", HistoryAction.REVIEW_APPEAL, comm, CaseState.CLOSED, changes={
+                "result": AppealResult.UPHELD, "outcome": Outcome.REFUSED, "meeting_date": when["review"].isoformat()})
+        if "close" in path:
+            event("close", HistoryAction.CLOSE, (None, "system", ""), CaseState.CLOSED, reason="申诉期限届满，自动办结")
+        if "withdraw" in path:
+            event("withdraw", HistoryAction.WITHDRAW, insp, CaseState.WITHDRAWN, reason="问责决定已撤销，不再需要容错认定。")
+        last_day = max(e.day for e in story.events)
+        if state in self.days:
+            stage_start = max(e.day for e in story.events if e.to_state == state and e.from_state != state)
+            case.deadline = stage_start + dt.timedelta(days=self.days[state])
+        elif state == CaseState.EXECUTED and case.outcome == Outcome.REFUSED:
+            case.deadline = case.appeal_deadline
+        case.updated_at = self.clock.at(last_day, 18)
+        case.revision = len(story.events)
+        return story
+
+
+# --- writing a batch ----------------------------------------------------------------------------------
+
+class Writer:
+    """Writes stories in bulk, each batch in one transaction holding the chain head's lock."""
+
+    def __init__(self, *, clock: _Clock, algorithm: str) -> None:
+        self.clock = clock
+        self.algorithm = algorithm
+        self.numbers: dict[tuple[int, int], int] = {
+            (o, y): last for o, y, last in DocumentNumber.objects.values_list("organisation_id", "year", "last")}
+        self.used_numbers: set[tuple[int, int]] = set()
+        self.names: dict[int, str] = dict(Organisation.objects.values_list("pk", "short_name"))
+        self.full_names: dict[int, str] = dict(Organisation.objects.values_list("pk", "name"))
+        self.rows = 0
+
+    def _number(self, org_id: int, year: int) -> str:
+        n = self.numbers.get((org_id, year), 0) + 1
+        self.numbers[(org_id, year)] = n
+        self.used_numbers.add((org_id, year))
+        return f"{self.names.get(org_id) or self.full_names[org_id]}〔{year}〕{n}号"
+
+    def write(self, stories: list[_Story]) -> None:
+        with transaction.atomic(), _stored_timestamps(
+            (Case, "created_at"), (Case, "updated_at"), (Finding, "recorded_at"), (Proposal, "proposed_at"),
+            (Decision, "decided_at"), (Appeal, "filed_at"), (Notification, "created_at"),
+            (Document, "created_at"), (OutboxEvent, "created_at"),
+        ):
+            head = ChainHead.objects.select_for_update().filter(pk=1).first()
+            if head is None:
+                head = ChainHead.objects.create(pk=1, last_hash=GENESIS)
+                head = ChainHead.objects.select_for_update().get(pk=1)
+            for s in stories:
+                decision = next((d for d in s.decisions if d["kind"] == DecisionKind.DECISION), None)
+                if decision is not None:
+                    s.case.decided_at = self.clock.at(decision["day"], 17)
+            Case.objects.bulk_create([s.case for s in stories], batch_size=1000)
+            # The stored case number (容案YYYY-NNNNN) comes from the id, known only after the insert.
+            Case.objects.filter(pk__in=[s.case.pk for s in stories]).reference_fill()
+            self._dependents(stories)
+            head.last_hash = self._history(stories, head.last_hash)
+            head.save(update_fields=["last_hash"])
+            self._numbers_store()
+
+    def _dependents(self, stories: list[_Story]) -> None:
+        findings, proposals, decisions, notes = [], [], [], []
+        for s in stories:
+            c = s.case
+            findings += [Finding(case=c, clause_id=clause, status=status, reasoning="经调查核实，相关证据材料在卷。",
+                                 recorded_by_id=c.handler_id, recorded_at=self.clock.at(day)) for clause, status, day in s.findings]
+            if s.proposal:
+                p = s.proposal
+                proposals.append(Proposal(case=c, round=1, recommended_outcome=p["outcome"],
+                                          opinion="经调查核实，提出初步意见如下，请党委（党组）集体研究。",
+                                          evaluation=p["evaluation"], proposed_by=p["by"],
+                                          proposed_at=self.clock.at(p["day"], 9)))
+            for seq, d in enumerate(s.decisions, start=1):
+                ev = d["evaluation"]
+                decisions.append(Decision(
+                    case=c, kind=d["kind"], sequence=seq, outcome=d["outcome"], meeting_kind="standing",
+                    meeting_date=d["day"], members_present=9, members_total=11,
+                    resolution="经党委（党组）会议集体研究，作出如下决定。", override_reason=d["override"],
+                    appeal_result=d["result"], evaluation=ev,
+                    inputs={"findings": {k: {"status": v, "reasoning": "经调查核实，相关证据材料在卷。"}
+                                         for k, v in d["findings"].items()}, "facts": FACTS},
+                    ruleset_version=str(ev.get("version", "")), ruleset_hash=str(ev.get("content_hash", "")),
+                    engine_version=str(ev.get("engine_version", "")), recorded_by=d["by"],
+                    decided_at=self.clock.at(d["day"], 17)))
+            for n in s.notifications:
+                notes.append(Notification(user=n["user"], case=c, text=n["text"][:300], task=n["task"],
+                                          created_at=self.clock.at(n["day"], 8),
+                                          done_at=self.clock.at(n["done"], 18) if n["done"] else None,
+                                          read_at=self.clock.at(n["done"], 18) if n["done"] else None))
+        Finding.objects.bulk_create(findings, batch_size=2000)
+        Proposal.objects.bulk_create(proposals, batch_size=1000)
+        Decision.objects.bulk_create(decisions, batch_size=500)
+        Notification.objects.bulk_create(notes, batch_size=2000)
+        by_case_proposal = {p.case_id: p for p in proposals}
+        consultations, appeals, documents, events = [], [], [], []
+        decisions_of: dict[int, list[Decision]] = {}
+        for d in decisions:
+            decisions_of.setdefault(d.case_id, []).append(d)
+        for s in stories:
+            c = s.case
+            if s.consultation:
+                r = s.consultation["replied"]
+                consultations.append(Consultation(
+                    proposal=by_case_proposal[c.pk], organisation_id=s.consultation["org"],
+                    opinion=ConsultationOpinion.AGREE if r else "", replied_by=s.consultation["by"] if r else None,
+                    replied_at=self.clock.at(r, 16) if r else None))
+            for d in decisions_of.get(c.pk, []):
+                kinds = [DocumentKind.FEEDBACK, DocumentKind.FILING] if d.kind == DecisionKind.DECISION \
+                    else [DocumentKind.APPEAL_REVIEW]
+                for kind in kinds:
+                    documents.append(Document(
+                        case=c, kind=kind, version=1, number=self._number(c.accountability_org_id, d.meeting_date.year),
+                        issuing_org_id=c.accountability_org_id, decision=d, status=DocumentStatus.FAILED,
+                        error=DOCUMENT_NOTE, reason="作出决定" if d.kind == DecisionKind.DECISION else "申诉复核",
+                        token=hashlib.sha256(f"{c.submission_key}-{kind}".encode()).hexdigest()[:22],
+                        created_at=d.decided_at))
+                kind = OutboxKind.CASE_DECIDED if d.kind == DecisionKind.DECISION else OutboxKind.APPEAL_REVIEWED
+                events.append(OutboxEvent(kind=kind, case=c, payload={"decision": d.pk}, created_at=d.decided_at,
+                                          dispatched_at=d.decided_at + dt.timedelta(seconds=30), attempts=1))
+            if s.appeal:
+                review = next((d for d in decisions_of.get(c.pk, []) if d.kind == DecisionKind.APPEAL_REVIEW), None)
+                appeals.append(Appeal(case=c, reasons="申诉人认为原决定对客观原因考虑不足，请求复核。", filed_by=s.appeal["by"],
+                                      filed_at=self.clock.at(s.appeal["day"], 10), result=s.appeal["result"],
+                                      review_decision=review))
+        Consultation.objects.bulk_create(consultations, batch_size=2000)
+        Appeal.objects.bulk_create(appeals, batch_size=1000)
+        Document.objects.bulk_create(documents, batch_size=2000)
+        OutboxEvent.objects.bulk_create(events, batch_size=2000)
+        self.rows += len(findings) + len(proposals) + len(decisions) + len(notes) + len(consultations) \
+            + len(appeals) + len(documents) + len(events) + len(stories)
+
+    def _history(self, stories: list[_Story], prev: str) -> str:
+        entries = []
+        for s in stories:
+            for order, e in enumerate(sorted(s.events, key=lambda e: e.day)):
+                hour = min(8 + order, 17) if e.action != HistoryAction.DECIDE else 17
+                entry = HistoryEntry(
+                    case_id=s.case.pk, actor=e.actor, actor_name=e.actor.display_name() if e.actor else "系统",
+                    role=e.role, organisation=e.org, at=self.clock.at(e.day, hour), action=e.action,
+                    from_state=e.from_state, to_state=e.to_state, reason=e.reason, changes=e.changes,
+                    ip=None, via="generated", prev_hash=prev, algorithm=self.algorithm)
+                entry.hash = entry_digest(entry)
+                prev = entry.hash
+                entries.append(entry)
+        HistoryEntry.objects.bulk_create(entries, batch_size=2000)
+        self.rows += len(entries)
+        return prev
+
+    def _numbers_store(self) -> None:
+        for org_id, year in sorted(self.used_numbers):
+            last = self.numbers[(org_id, year)]
+            updated = DocumentNumber.objects.filter(organisation_id=org_id, year=year, last__lt=last).update(last=last)
+            if not updated and not DocumentNumber.objects.filter(organisation_id=org_id, year=year).exists():
+                DocumentNumber.objects.create(organisation_id=org_id, year=year, last=last)
+        self.used_numbers.clear()
+
+
+def cases_generate(*, count: int, seed: int, end: dt.date, years: int = 5, batch: int = 2000,
+                   progress: Callable[[int, int], None] | None = None) -> int:
+    """Generate ``count`` cases; returns the number of rows written. Checks are the caller's (the command)."""
+    from django.conf import settings
+
+    # The tree draws from its own generator, so the cases a seed yields do not depend on whether the
+    # organisations and people already existed.
+    tree = tree_build(rng=random.Random(f"tree-{seed}"), people=max(100, count // 4))  # noqa: S311 - test data
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    maker = StoryMaker(tree=tree, rng=rng, seed=seed, end=end, years=years)
+    writer = Writer(clock=maker.clock, algorithm=settings.HISTORY_HMAC_ALGORITHM)
+    done = 0
+    while done < count:
+        n = min(batch, count - done)
+        writer.write([maker.make(done + i) for i in range(n)])
+        done += n
+        reset_queries()  # with DEBUG on, Django keeps every (huge) INSERT it ran: gigabytes by 100,000 cases
+        if progress is not None:
+            progress(done, count)
+    return writer.rows

@@ -1,0 +1,104 @@
+"""``manage.py generate_cases``: records that pass every check, the same data for a seed, refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+
+import pytest
+from django.core.management import call_command
+
+from cases.models import Case, CaseState, Finding
+from reports.models import Document, DocumentNumber
+from reports.synthetic import GEN_PREFIX, StoryMaker, tree_build
+from tests.factories import case_in_state
+from workflow.history import history_verify
+from workflow.models import Appeal, ChainHead, Decision, HistoryEntry, Notification
+from workflow.records_check import record_problems
+
+pytestmark = pytest.mark.django_db
+
+END = dt.date(2026, 6, 30)
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("generate_cases", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_generated_cases_pass_the_record_checks_and_the_history_chain(capsys):
+    code, out, _ = _run("--count", "160", "--seed", "11", "--end", END.isoformat(), "--batch", "100")
+    assert code == 0, out
+    assert "已生成 160 件案件" in out
+    cases = Case.objects.all()
+    assert cases.count() == 160
+    assert all(c.submission_key.startswith(f"{GEN_PREFIX}11-") for c in cases)
+    # Each has its stored case number, so it can be searched for.
+    assert all(c.reference == f"容案{c.created_at.year}-{c.pk:05d}" for c in cases)
+    # Every state is represented, with what the procedure leaves behind.
+    assert set(cases.values_list("state", flat=True)) >= {CaseState.STARTED, CaseState.INVESTIGATING,
+                                                          CaseState.PROPOSED, CaseState.EXECUTED, CaseState.CLOSED}
+    assert len(set(cases.values_list("ruleset", flat=True))) >= 4
+    assert Finding.objects.exists() and Decision.objects.exists() and Notification.objects.exists()
+    assert Document.objects.filter(number__contains="〔").exists()
+    assert Appeal.objects.exists() or not cases.filter(state=CaseState.APPEALED).exists()
+    decided = cases.filter(decision_date__isnull=False)
+    assert all(c.decision_date <= END and c.created_at.date() <= END for c in decided)
+    # No record breaks the procedure's order, and the keyed chain verifies end to end.
+    assert list(record_problems(today=END + dt.timedelta(days=1))) == []
+    report = history_verify()
+    assert report.ok, report.problem
+    assert report.checked == HistoryEntry.objects.count()
+    assert ChainHead.objects.get(pk=1).last_hash == HistoryEntry.objects.order_by("-id").first().hash
+    # Document numbers continue from the counters, so a real document after them takes the next number.
+    counters = {(n.organisation_id, n.year): n.last for n in DocumentNumber.objects.all()}
+    for doc in Document.objects.all():
+        assert int(doc.number.rsplit("〕", 1)[1].rstrip("号")) <= counters[(doc.issuing_org_id, doc.decision.meeting_date.year)]
+
+
+def test_the_same_seed_draws_the_same_cases():
+    tree = tree_build(rng=random.Random("tree-5"), people=100)  # noqa: S311 - test data
+
+    def draw(seed: int) -> list[tuple]:
+        maker = StoryMaker(tree=tree, rng=random.Random(seed), seed=seed, end=END, years=3)  # noqa: S311
+        stories = [maker.make(i) for i in range(40)]
+        return [(s.case.title, s.case.state, s.case.outcome, s.case.ruleset, s.case.conduct_date, s.case.subject_id,
+                 s.case.created_at, [(e.action, e.day) for e in s.events], s.findings) for s in stories]
+
+    assert draw(5) == draw(5)
+    assert draw(5) != draw(6)
+
+
+def test_refuses_a_database_with_real_cases_and_writes_nothing():
+    case_in_state(CaseState.STARTED)
+    before = (Case.objects.count(), HistoryEntry.objects.count())
+    code, _, err = _run("--count", "10", "--seed", "1", "--end", END.isoformat())
+    assert code == 1
+    assert err.strip() == "generate_cases：数据库中已有非生成的案件（真实或演示数据），拒绝写入；确需写入请加 --force。"
+    assert (Case.objects.count(), HistoryEntry.objects.count()) == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--count", "0"], "--count 应在 1 到 5,000,000 之间，收到 0。"),
+    (["--count", "十"], "--count 应为整数，收到“十”。"),
+    (["--count", "5", "--end", "2026-02-30"], "--end 日期格式应为 YYYY-MM-DD，收到“2026-02-30”。"),
+    (["--count", "5", "--end", "2999-01-01"], "--end 不能晚于今天"),
+])
+def test_bad_options_are_one_chinese_line(args, message):
+    code, _, err = _run(*args)
+    assert code == 1
+    assert err.count("\n") == 1 and message in err
+    assert not Case.objects.exists()
+
+
+def test_a_seed_is_used_once():
+    assert _run("--count", "5", "--seed", "3", "--end", END.isoformat())[0] == 0
+    code, _, err = _run("--count", "5", "--seed", "3", "--end", END.isoformat())
+    assert code == 1 and "种子 3 的案件已经生成过" in err
+    assert Case.objects.count() == 5
