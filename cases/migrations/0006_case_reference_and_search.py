@@ -18,11 +18,17 @@ PG_SEARCH_UP = r"""
 -- refuses to change the table again in this transaction.
 SET CONSTRAINTS ALL IMMEDIATE;
 
+-- Each word's characters once, paired with the next by lead(): linear in the text's length
+-- (substr(w, i, 2) over every i is quadratic on multibyte text: minutes for a long summary).
 CREATE OR REPLACE FUNCTION case_search_bigrams(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(string_agg(substr(w, i, 2), ' '), '')
-  FROM regexp_split_to_table(lower(coalesce(t, '')), '\s+') AS w,
-       generate_series(1, char_length(w) - 1) AS i
+  SELECT coalesce(string_agg(c || nc, ' '), '')
+  FROM (
+    SELECT c, lead(c) OVER (PARTITION BY w ORDER BY i) AS nc
+    FROM regexp_split_to_table(lower(coalesce(t, '')), '\s+') WITH ORDINALITY AS words(word, w),
+         unnest(regexp_split_to_array(word, '')) WITH ORDINALITY AS chars(c, i)
+  ) pairs
+  WHERE nc IS NOT NULL
 $$;
 
 CREATE OR REPLACE FUNCTION case_search_vector(title text, summary text, subject bigint) RETURNS tsvector
