@@ -35,18 +35,23 @@ def _cn(value: object) -> str:
     return cn_date(value) if isinstance(value, dt.date) else str(value)
 
 
+def _named(ruleset_id: str, title: str) -> str:
+    """How a message names a rule set to people: its title when known (the id stays on the exception)."""
+    return f"《{title}》" if title else f"规则集 {ruleset_id} "
+
+
 class DateBeforeFirstVersionError(RuleError):
-    def __init__(self, ruleset_id: str, on_date: object, first: object, note: str = "") -> None:
+    def __init__(self, ruleset_id: str, on_date: object, first: object, note: str = "", *, title: str = "") -> None:
         extra = f"（{note}）" if note else ""
         super().__init__(
-            f"日期 {_cn(on_date)} 早于规则集 {ruleset_id} 的第一个收录版本（{_cn(first)} 起施行），无可适用的版本{extra}"
+            f"日期 {_cn(on_date)} 早于{_named(ruleset_id, title)}的第一个收录版本（{_cn(first)} 起施行），无可适用的版本{extra}"
         )
         self.ruleset_id = ruleset_id
 
 
 class NoVersionInForceError(RuleError):
-    def __init__(self, ruleset_id: str, on_date: object) -> None:
-        super().__init__(f"日期 {_cn(on_date)} 不在规则集 {ruleset_id} 任何版本的施行期间内")
+    def __init__(self, ruleset_id: str, on_date: object, *, title: str = "") -> None:
+        super().__init__(f"日期 {_cn(on_date)} 不在{_named(ruleset_id, title)}任何版本的施行期间内")
         self.ruleset_id = ruleset_id
 
 

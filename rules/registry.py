@@ -73,11 +73,11 @@ class Registry:
         first = family.versions[0]
         if on_date < first.effective_from:
             raise DateBeforeFirstVersionError(
-                ruleset_id, on_date, first.effective_from, first.supersedes or ""
+                ruleset_id, on_date, first.effective_from, first.supersedes or "", title=first.title
             )
         found = family.in_force(on_date)
         if found is None:
-            raise NoVersionInForceError(ruleset_id, on_date)
+            raise NoVersionInForceError(ruleset_id, on_date, title=first.title)
         return found
 
     def version_applying(
@@ -92,17 +92,19 @@ class Registry:
         if conduct >= first.effective_from:
             found = family.in_force(conduct)
             if found is None:
-                raise NoVersionInForceError(ruleset_id, conduct)
+                raise NoVersionInForceError(ruleset_id, conduct, title=first.title)
             return found, False
         current = family.in_force(to_date(decision)) if decision is not None else None
         if current is not None and current.governs_earlier_conduct:
             return current, True
         if decision is None and any(v.governs_earlier_conduct for v in family.versions):
             raise DateBeforeFirstVersionError(
-                ruleset_id, conduct, first.effective_from, "该规则集适用于施行前的行为，须给出决定日期以确定适用的版本"
+                ruleset_id, conduct, first.effective_from, "该规则集适用于施行前的行为，须给出决定日期以确定适用的版本",
+                title=first.title,
             )
         # A predecessor the documents name but whose text is not held stays an error naming it.
-        raise DateBeforeFirstVersionError(ruleset_id, conduct, first.effective_from, first.supersedes or "")
+        raise DateBeforeFirstVersionError(ruleset_id, conduct, first.effective_from, first.supersedes or "",
+                                          title=first.title)
 
     def pinned(self, ruleset_id: str, label: str, content_hash: str) -> RuleSetVersion:
         """The version a stored evaluation used, refused if its file has changed since."""
@@ -418,3 +420,4 @@ def registry() -> Registry:
                     _registry = load_registry(published=source.texts())
                 _checked_at = time.monotonic()
     return _registry
+
