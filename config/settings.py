@@ -278,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         "ExportStatusEnum": "reports.models.ExportStatus",
         "ExportKindEnum": "reports.models.ExportKind",
         "DocumentKindEnum": "reports.models.DocumentKind",
+        "PauseReasonEnum": "workflow.models.PauseReason",  # the stage clock's pauses (case API)
     },
 }
 

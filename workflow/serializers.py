@@ -17,7 +17,7 @@ from cases.models import (
     Outcome,
 )
 from workflow.limits import LIMITS
-from workflow.models import AppealResult, ConsultationOpinion, MeetingKind
+from workflow.models import AppealResult, ConsultationOpinion, MeetingKind, PauseReason
 
 from .permissions import allowed_actions, sees_internal
 
@@ -222,6 +222,36 @@ class CaseOutput(serializers.Serializer):
         return case.is_overdue()
 
 
+class PauseOutput(serializers.Serializer):
+    """One time the stage clock stood still (``CasePause``)."""
+
+    reason = serializers.ChoiceField(choices=PauseReason.choices,
+                                     help_text="consultation（等待会商意见）| material（等待当事人补充材料）")
+    reason_label = serializers.CharField(source="get_reason_display")
+    stage = serializers.CharField(help_text="暂停时所在环节（案件状态）")
+    note = serializers.CharField(help_text="要求补充的材料等说明；可为空")
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="恢复计算的时间；仍在暂停中为 null")
+    extended_days = serializers.IntegerField(
+        allow_null=True, help_text="结束后环节期限顺延的天数（按工作日计算的辖区为工作日）；仍在暂停中为 null")
+
+
+class ClockOutput(serializers.Serializer):
+    """The stage clock as the case page shows it to the handling side: its pauses and whether it stands still."""
+
+    paused = serializers.BooleanField(help_text="当前是否处于期限暂停中")
+    extended_days = serializers.IntegerField(help_text="本环节期限因已结束的暂停共顺延的天数")
+    pauses = PauseOutput(many=True)
+
+    def get_attribute(self, case: Case) -> dict[str, Any]:
+        # Internal only, like the case page: the case's parties get no ``clock`` key at all.
+        if not sees_internal(self.context["user"], case):
+            raise serializers.SkipField
+        from workflow.services.reminders import case_deadline_info
+
+        return case_deadline_info(case)
+
+
 class CaseDetailOutput(CaseOutput):
     """One case with what the requesting user may do next (``context["user"]``)."""
 
@@ -236,6 +266,11 @@ class CaseDetailOutput(CaseOutput):
     sent_back_reason = serializers.CharField(
         allow_null=True, required=False,
         help_text="退回补充调查的理由；仅向办案、决定和会商人员返回，当事人看不到此字段",
+    )
+    clock = ClockOutput(
+        source="*", required=False,
+        help_text="办理期限的暂停记录（会商、补充材料）与当前是否暂停；仅向办案、决定和会商人员返回，"
+                  "当事人（干部、被问责单位）看不到此字段",
     )
 
     def get_disposition(self, case: Case) -> str | None:
