@@ -53,8 +53,11 @@ def test_the_api_shows_the_pause_to_the_handler_and_not_to_the_cadre(api, world,
 
     # When the cadre submits material a week later, the pause ends and the deadline moves by 7 days.
     with freeze_time(SUBMITTED):
-        uploaded = cadre.post(f"/api/cases/{case['id']}/evidence/",
-                              {"file": png_upload(), "description": "现场处置记录"}, format="multipart")
+        uploaded = cadre.post(
+            f"/api/cases/{case['id']}/evidence/",
+            {"file": png_upload(), "description": "现场处置记录"},
+            format="multipart",
+        )
         assert uploaded.status_code == 201, uploaded.json()
 
     detail = inspector.get(f"/api/cases/{case['id']}/").json()

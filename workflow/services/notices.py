@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from rules.dates import cn_datetime
 
 from ..models import EmailState, Notification
 
@@ -98,7 +99,8 @@ def notices_digest_send() -> int:
             if not notices:
                 continue
             user = notices[0].user
-            lines = [f"{i}. {n.created_at:%m-%d %H:%M} {n.text}" for i, n in enumerate(notices, 1)]
+            # The site's local time in the one date format (created_at comes back from the database in UTC).
+            lines = [f"{i}. {cn_datetime(n.created_at)} {n.text}" for i, n in enumerate(notices, 1)]
             body = f"{user.display_name()}，您好：\n\n以下是您的 {len(notices)} 条新通知：\n\n" + "\n".join(lines)
             try:
                 send_mail(f"【容错纠错】通知每日汇总（{len(notices)} 条）", body, None, [user.email])
