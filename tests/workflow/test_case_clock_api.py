@@ -81,3 +81,32 @@ def test_a_case_list_carries_no_clock(api, world, calendar_days):
     listed = api("inspector").get("/api/cases/").json()["results"]
     assert any(c["id"] == case["id"] for c in listed)
     assert all("clock" not in c for c in listed)
+
+
+def test_an_applying_unit_does_not_see_the_clock_of_its_application(api, world, calendar_days):
+    """The unit that applied for its cadre is a party too: the pause is for the handling side only."""
+    with freeze_time(REQUESTED):
+        applied = api("unit").post(
+            "/api/cases/",
+            {
+                "title": "汛期危房先行拆除被问责",
+                "subject": world.people["housing1"].pk,
+                "accountability_org": world.orgs["zjk_dc"].pk,
+                "conduct_date": "2026-01-20",
+                "matter_category": "emergency",
+                "summary": "暴雨中组织先行拆除危房，鉴定备案程序后补。",
+            },
+            format="json",
+        )
+        assert applied.status_code == 201, applied.json()
+        case_id = applied.json()["id"]
+        assert "clock" not in applied.json()
+        assert act(api("inspector"), case_id, "investigate").status_code == 200
+        assert (
+            act(api("inspector"), case_id, "request_material", {"reason": "请补充鉴定报告。"}).status_code
+            == 200
+        )
+
+    assert api("inspector").get(f"/api/cases/{case_id}/").json()["clock"]["paused"] is True
+    unit_view = api("unit").get(f"/api/cases/{case_id}/")
+    assert unit_view.status_code == 200 and "clock" not in unit_view.json()
