@@ -268,8 +268,6 @@ def test_an_any_of_compound_clause_marked_and_tested_in_the_browser(site, editor
     page.select_option("#wb-kind", "S")
     page.fill("#wb-title", "探索中出现失误")
     page.select_option("#wb-combine", label="符合任一项即可")
-    page.evaluate("() => document.getElementById('wb-clause-form').scrollIntoView()")
-    screenshot(page, "workbench-any-of-mark")
     page.click("#wb-add-clause")
     page.wait_for_load_state()
     assert "已标出" in page.inner_text(".messages"), page.inner_text(".messages")
