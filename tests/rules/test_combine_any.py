@@ -178,3 +178,20 @@ def test_missing_is_exactly_the_clauses_of_the_smallest_settling_finding_sets_wi
         assert listed == set()
         return
     assert listed == _smallest_settling_sets(version, findings, open_ids)
+
+
+@pytest.fixture
+def anyland_registry(monkeypatch: pytest.MonkeyPatch):
+    from rules import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_registry", load_registry(FIXTURES / "anyof"))
+
+
+@pytest.mark.django_db
+def test_rule_set_page_says_how_each_compound_clause_combines(client, world, anyland_registry):
+    from django.urls import reverse
+
+    client.force_login(world.users["inspector"])
+    html = client.get(reverse("rules:detail", args=["anyland"])).content.decode()
+    assert html.count("满足下列任一项即符合：") == 4  # P1, S1, X1, R1
+    assert html.count("下列各项须全部符合：") == 1  # S2
