@@ -314,10 +314,11 @@ def _missing(
     """The unknown clauses that belong to some smallest set of findings that would settle the verdict,
     each with the verdict if it alone were met and if it alone were not met.
 
-    A verdict is settled (tolerable or not_tolerable) by one of: a prerequisite not met (one finding),
-    an exclusion met (one finding per unknown part), every still-possible situation ruled out (one
-    finding each), or all prerequisites met, all exclusions not met and one situation holding (one
-    finding per unknown clause or part involved). The cheapest of these fix the size of a smallest set.
+    A verdict is settled (tolerable or not_tolerable) by one of: a prerequisite not met, an exclusion
+    met, every still-possible situation ruled out, or all prerequisites met, all exclusions not met and
+    one situation holding. Each costs one finding per plain clause; a compound clause costs one finding
+    to settle the way its combination needs only one part ("all": not met; "any": met) and one per
+    unknown part the other way. The cheapest of these fix the size of a smallest set.
     """
 
     # For each unknown clause: the findings that would make it met, and those that would make it not met,
