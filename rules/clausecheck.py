@@ -11,6 +11,7 @@ from typing import Any
 
 from rules.definitions import (
     ANSWER_VALUES,
+    COMBINES,
     DERIVATION_SOURCES,
     KINDS,
     Clause,
@@ -24,10 +25,10 @@ from rules.yamlread import Node
 
 QUESTIONS_FILE = "questions.yaml"
 CLAUSE_KEYS = {
-    "id", "kind", "title", "text", "citation", "establish", "applies_to", "parts", "derive", "answers",
+    "id", "kind", "title", "text", "citation", "establish", "applies_to", "parts", "combine", "derive", "answers",
     "verbatim", "corrections", "note", "example", "source",
 }
-PART_KEYS = CLAUSE_KEYS - {"kind", "applies_to", "parts"}
+PART_KEYS = CLAUSE_KEYS - {"kind", "applies_to", "parts", "combine"}
 STATUS_VALUES = ("met", "not_met")
 
 
@@ -90,8 +91,9 @@ class ClauseChecks:
             if clause is None:
                 continue
             parts = self._parts(node, clause, rid, parameters)
+            combine = self._combine(node, cid, has_parts=bool(parts))
             if parts:
-                clause = replace(clause, parts=tuple(p.id for p in parts))
+                clause = replace(clause, parts=tuple(p.id for p in parts), combine=combine)
             basis = (default_rules or {}).get(kind, "")
             if basis:
                 clause = replace(clause, default_rule=basis)
@@ -112,6 +114,18 @@ class ClauseChecks:
                         f"条款 {c.id} 引自 {c.source}，其 citation 须写明所引文件的名称或文号及条目",
                     )
                 )
+
+    def _combine(self, node: Node, cid: str, *, has_parts: bool) -> str:
+        """How a compound clause's parts combine: ``all`` unless the file says ``any``."""
+        value = node.get("combine")
+        if value is None:
+            return "all"
+        if value not in COMBINES:
+            self.problem(node, "combine", f"条款 {cid} 的 combine 应为 all 或 any，实为 {value!r}")
+            return "all"
+        if not has_parts:
+            self.problem(node, "combine", f"条款 {cid} 没有 parts，不能写 combine")
+        return str(value)
 
     def _parts(self, node: Node, clause: Clause, rid: str, parameters: dict[str, Parameter]) -> list[Clause]:
         raw_parts = node.get("parts")

@@ -37,6 +37,7 @@ class Compiled:
         "answers",
         "unfavourable",
         "compound",
+        "any",
         "situation_of",
         "order",
         "questions",
@@ -60,6 +61,8 @@ class Compiled:
         self.situation_of = {r: s for s, rs in self.reqs.items() for r in rs}
         self.parts = {i: [self.index[p] for p in c.parts] for i, c in enumerate(clauses) if c.parts}
         self.compound = list(self.parts)
+        # The compound clauses met when any one part is met (the others need every part met).
+        self.any = frozenset(i for i in self.parts if clauses[i].combine == "any")
         self.parent = [self.index[c.parent] if c.parent else -1 for c in clauses]
         self.derived = [
             (i, c.derive.source, c.derive.if_true, c.derive.if_false)

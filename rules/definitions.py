@@ -40,6 +40,9 @@ DISPOSITIONS = {"first": "第一种形态", "second": "第二种形态", "third"
 MEASURES = {"accountability": "问责", "reminder": "组织提醒", "none": "未问责、未组织提醒"}
 ANSWER_VALUES = ("yes", "no")
 ANSWER_LABELS = {"yes": "是", "no": "否"}
+# How a compound clause's parts combine: all of them must be met (the default), or any one suffices.
+COMBINES = ("all", "any")
+COMBINE_LABELS = {"all": "须全部符合", "any": "符合任一项即可"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ class Clause:
     parent: str | None = None
     applies_to: str | None = None
     parts: tuple[str, ...] = ()
+    # For a compound clause: "all" (every part met) or "any" (one part met suffices).
+    combine: str = "all"
     derive: Derivation | None = None
     answers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     verbatim: bool = True
@@ -127,6 +132,8 @@ class Clause:
         }
         if self.default_rule:  # written only when set, so other clauses keep their snapshots' hash
             data["default_rule"] = self.default_rule
+        if self.combine != "all":  # likewise: "all" is the default and leaves existing hashes alone
+            data["combine"] = self.combine
         return data
 
 

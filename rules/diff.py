@@ -16,10 +16,12 @@ CLAUSE_FIELDS = {
     "derive": "派生规则",
     "applies_to": "所附情形",
     "parts": "分项",
+    "combine": "分项组合方式",
     "answers": "共同问题映射",
     "note": "说明",
     "corrections": "更正",
 }
+CLAUSE_DEFAULTS = {"combine": "all"}
 HEADER_FIELDS = {
     "title": "标题",
     "doc_number": "发文字号",
@@ -82,9 +84,11 @@ def diff_versions(old: RuleSetVersion, new: RuleSetVersion) -> VersionDiff:
             changes.append(ClauseChange(cid, "removed", old=before))
         else:
             fields = [
-                {"field": key, "label": label, "old": before[key], "new": after[key]}
+                {"field": key, "label": label, "old": before.get(key, default), "new": after.get(key, default)}
                 for key, label in CLAUSE_FIELDS.items()
-                if before[key] != after[key]
+                # Keys a snapshot writes only when set: absent means the default.
+                for default in [CLAUSE_DEFAULTS.get(key)]
+                if before.get(key, default) != after.get(key, default)
             ]
             changes.append(ClauseChange(cid, "changed" if fields else "unchanged", fields, before, after))
     return VersionDiff(old, new, header, changes)

@@ -212,10 +212,14 @@ def _apply_derivations(
 
 
 def _combine_parts(comp: Compiled, statuses: list[int], attested: dict[int, Finding]) -> None:
-    """A compound clause not attested whole takes the three-valued AND of its parts."""
+    """A compound clause not attested whole takes the three-valued AND (or, for ``any``, OR) of its parts."""
     for parent, parts in comp.parts.items():
         if parent not in attested:
-            statuses[parent] = _and([statuses[p] for p in parts])
+            statuses[parent] = _combine(parent in comp.any, [statuses[p] for p in parts])
+
+
+def _combine(any_of: bool, codes: list[int]) -> int:
+    return _or(codes) if any_of else _and(codes)
 
 
 def _and(codes: list[int]) -> int:
@@ -223,6 +227,14 @@ def _and(codes: list[int]) -> int:
         return NOT_MET
     if all(c == MET for c in codes):
         return MET
+    return UNKNOWN
+
+
+def _or(codes: list[int]) -> int:
+    if MET in codes:
+        return MET
+    if all(c == NOT_MET for c in codes):
+        return NOT_MET
     return UNKNOWN
 
 
@@ -302,42 +314,62 @@ def _missing(
     """The unknown clauses that belong to some smallest set of findings that would settle the verdict,
     each with the verdict if it alone were met and if it alone were not met.
 
-    A verdict is settled (tolerable or not_tolerable) by one of: a prerequisite not met (one finding),
-    an exclusion met (one finding per unknown part), every still-possible situation ruled out (one
-    finding each), or all prerequisites met, all exclusions not met and one situation holding (one
-    finding per unknown clause or part involved). The cheapest of these fix the size of a smallest set.
+    A verdict is settled (tolerable or not_tolerable) by one of: a prerequisite not met, an exclusion
+    met, every still-possible situation ruled out, or all prerequisites met, all exclusions not met and
+    one situation holding. Each costs one finding per plain clause; a compound clause costs one finding
+    to settle the way its combination needs only one part ("all": not met; "any": met) and one per
+    unknown part the other way. The cheapest of these fix the size of a smallest set.
     """
 
-    def units(i: int) -> list[int]:
-        # The clauses a finding can be recorded on: a compound clause's unknown parts, unless attested whole.
+    # For each unknown clause: the findings that would make it met, and those that would make it not met,
+    # as (how many are needed, the clauses any of them may be recorded on). A compound clause not attested
+    # whole is settled through its unknown parts: "all" needs every part to be met and one to fail,
+    # "any" needs one part to be met and every part to fail.
+    def to_met(i: int) -> tuple[int, list[int]]:
         if i in comp.parts and i not in attested:
-            return [p for p in comp.parts[i] if statuses[p] == UNKNOWN]
-        return [i]
+            us = [p for p in comp.parts[i] if statuses[p] == UNKNOWN]
+            return (1 if i in comp.any else len(us)), us
+        return 1, [i]
+
+    def to_not_met(i: int) -> tuple[int, list[int]]:
+        if i in comp.parts and i not in attested:
+            us = [p for p in comp.parts[i] if statuses[p] == UNKNOWN]
+            return (len(us) if i in comp.any else 1), us
+        return 1, [i]
 
     s_hold = counts[4]
     options: list[tuple[int, list[int]]] = []
     unknown_p = [i for i in comp.p if statuses[i] == UNKNOWN]
     unknown_x = [i for i in comp.x if statuses[i] == UNKNOWN]
-    for i in unknown_p:  # one part not met refuses
-        options.append((1, units(i)))
-    for i in unknown_x:  # every unknown part met refuses
-        options.append((len(units(i)), units(i)))
-    # A situation that may still hold but does not yet: the findings it needs to hold (all of them),
-    # any one of which could instead rule it out.
-    open_s = {
-        i: [u for c in (i, *comp.reqs[i]) if statuses[c] == UNKNOWN for u in units(c)]
-        for i in comp.s
-        if possible[i] and not holds[i]
-    }
-    if not s_hold and open_s:  # rule out every situation that could still hold: one finding each
-        options.append((len(open_s), [u for us in open_s.values() for u in us]))
-    base = sum(len(units(i)) for i in unknown_p) + len(unknown_x)
-    base_units = [u for i in unknown_p + unknown_x for u in units(i)]
+    for i in unknown_p:  # a prerequisite not met refuses
+        options.append(to_not_met(i))
+    for i in unknown_x:  # an exclusion met refuses
+        options.append(to_met(i))
+    # A situation that may still hold but does not yet: the findings it needs to hold (all of its unknown
+    # clauses met), and the cheapest findings that would instead rule it out (one of them not met).
+    open_s: dict[int, tuple[int, list[int]]] = {}
+    rule_out: dict[int, tuple[int, list[int]]] = {}
+    for i in comp.s:
+        if not possible[i] or holds[i]:
+            continue
+        unknown = [c for c in (i, *comp.reqs[i]) if statuses[c] == UNKNOWN]
+        needs = [to_met(c) for c in unknown]
+        open_s[i] = (sum(n for n, _u in needs), [u for _n, us in needs for u in us])
+        outs = [to_not_met(c) for c in unknown]
+        fewest = min(n for n, _u in outs)
+        rule_out[i] = (fewest, [u for n, us in outs if n == fewest for u in us])
+    if not s_hold and open_s:  # rule out every situation that could still hold
+        options.append(
+            (sum(n for n, _u in rule_out.values()), [u for _n, us in rule_out.values() for u in us])
+        )
+    base_needs = [to_met(i) for i in unknown_p] + [to_not_met(i) for i in unknown_x]
+    base = sum(n for n, _u in base_needs)
+    base_units = [u for _n, us in base_needs for u in us]
     if s_hold:
         options.append((base, base_units))
     elif open_s:
-        cheapest = min(len(us) for us in open_s.values())
-        chosen = [u for us in open_s.values() if len(us) == cheapest for u in us]
+        cheapest = min(n for n, _u in open_s.values())
+        chosen = [u for n, us in open_s.values() if n == cheapest for u in us]
         options.append((base + cheapest, base_units + chosen))
     smallest = min(cost for cost, _u in options)
     wanted = {u for cost, us in options if cost == smallest for u in us}
@@ -349,11 +381,13 @@ def _missing(
         top = i if parent < 0 else parent
         if parent >= 0:
             siblings = [statuses[p] for p in comp.parts[parent] if p != i]
-            top_if_met = _and([*siblings, MET])
+            any_of = parent in comp.any
+            top_if_met = _combine(any_of, [*siblings, MET])
+            top_if_not = _combine(any_of, [*siblings, NOT_MET])
         else:
-            top_if_met = MET
+            top_if_met, top_if_not = MET, NOT_MET
         if_met = _what_if(comp, statuses, counts, possible, top, top_if_met)
-        if_not = _what_if(comp, statuses, counts, possible, top, NOT_MET)
+        if_not = _what_if(comp, statuses, counts, possible, top, top_if_not)
         missing.append((i, if_met, if_not))
     return missing
 

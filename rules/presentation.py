@@ -152,7 +152,11 @@ class Evaluation:
         src["type"] = _source_type(attested, derived, answered)
         if clause.parts and attested is None:
             src["type"] = "parts"
-            parts.append("由各分项合成（各分项均符合方为符合）")
+            parts.append(
+                "由各分项合成：满足下列任一项即符合，各项均不符合方为不符合"
+                if clause.combine == "any"
+                else "由各分项合成：须全部符合，任一项不符合即不符合"
+            )
         if parts:
             src["label"] = "；".join(parts)
         return src

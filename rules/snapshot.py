@@ -26,6 +26,7 @@ def _clause(c: dict[str, Any]) -> Clause:
         parent=c["parent"],
         applies_to=c["applies_to"],
         parts=tuple(c["parts"]),
+        combine=c.get("combine", "all"),
         derive=Derivation(derive["from"], derive["if_true"], derive["if_false"]) if derive else None,
         answers=tuple(sorted((q, tuple(sorted(m.items()))) for q, m in c["answers"].items())),
         verbatim=c["verbatim"],

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Organisation, User
-from rules.definitions import DERIVATION_SOURCES, OUTCOMES
+from rules.definitions import COMBINE_LABELS, COMBINES, DERIVATION_SOURCES, OUTCOMES
 from rules.diff import VersionDiff, diff_versions
 from rules.errors import RuleError, RuleSetLoadError
 from rules.registry import RULESETS_DIR, PublishedText, Registry, registry, reset_registry
@@ -287,7 +287,15 @@ class ClauseInput:
     derive_if_true: str = ""
     derive_if_false: str = ""
     note: str = ""
+    # For a clause that will have parts: "all" (every part met) or "any" (one part met suffices).
+    combine: str = "all"
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _combine(value: str) -> str:
+    if value not in COMBINES:
+        raise WorkbenchError("分项的组合方式应为「须全部符合」或「符合任一项即可」", "combine")
+    return value
 
 
 def clause_add(*, draft: Draft, actor: User, data: ClauseInput) -> DraftClause:
@@ -297,6 +305,7 @@ def clause_add(*, draft: Draft, actor: User, data: ClauseInput) -> DraftClause:
         raise WorkbenchError("请为条款写一个简短标题", "title")
     if len(title) > 60:
         raise WorkbenchError("标题不超过 60 字", "title")
+    combine = _combine(data.combine or "all")
     with transaction.atomic():
         draft = _locked(draft, actor)
         start, end, text = _span(draft, data.start, data.end)
@@ -306,6 +315,8 @@ def clause_add(*, draft: Draft, actor: User, data: ClauseInput) -> DraftClause:
             if parent is None:
                 raise WorkbenchError("所属复合条款不存在", "parent")
             kind = parent.kind
+            if combine != "all":
+                raise WorkbenchError("分项本身没有组合方式：请在所属复合条款上选择「符合任一项即可」", "combine")
         else:
             kind = data.kind
             if kind not in ("P", "S", "X", "R", "M"):
@@ -328,6 +339,8 @@ def clause_add(*, draft: Draft, actor: User, data: ClauseInput) -> DraftClause:
             extra.update(establish="derived", derive=derive)
         if data.note.strip():
             extra["note"] = data.note.strip()
+        if combine == "any":  # "all" is the default and is never written
+            extra["combine"] = combine
         citation = (data.citation or "").strip() or detection.citation_for(units_of(draft), start)
         if not citation:
             raise WorkbenchError("无法从位置确定出处：请先标出该段所在的条目", "citation")
@@ -339,6 +352,28 @@ def clause_add(*, draft: Draft, actor: User, data: ClauseInput) -> DraftClause:
             draft=draft, position=position, kind=kind, title=title, citation=citation[:200], start=start, end=end,
             text=text, parent=parent, applies_to=applies_to, extra=extra,
         )
+
+
+def clause_set_combine(*, draft: Draft, actor: User, clause_id: int, combine: str) -> DraftClause:
+    """How a compound clause's parts combine: all of them must be met, or any one suffices."""
+    combine = _combine(combine)
+    with transaction.atomic():
+        draft = _locked(draft, actor)
+        clause = draft.clauses.filter(pk=clause_id, parent__isnull=True).first()
+        if clause is None:
+            raise WorkbenchError("没有该条款（分项本身没有组合方式）")
+        if clause.extra.get("combine", "all") == combine:
+            return clause
+        extra = {k: v for k, v in clause.extra.items() if k != "combine"}
+        if combine == "any":
+            extra["combine"] = combine
+        clause.extra = extra
+        clause.save(update_fields=["extra"])
+        return clause
+
+
+def combine_label(clause: DraftClause) -> str:
+    return COMBINE_LABELS[clause.extra.get("combine", "all")]
 
 
 def clause_delete(*, draft: Draft, actor: User, clause_id: int) -> None:
@@ -470,9 +505,13 @@ def draft_rule_data(draft: Draft) -> tuple[dict[str, Any], list[dict[str, Any]],
         if c.applies_to_id is not None:
             item["applies_to"] = index[c.applies_to_id]
         item.update(c.extra)
+        combine = item.pop("combine", "all")
         parts = sorted(parts_of.get(c.pk, []), key=lambda p: (p.position, p.start or 0, p.pk))
         if parts:
             item["parts"] = [{"title": p.title, "text": p.text, **p.extra} for p in parts]
+            # Chosen when the clause was marked; written (only as "any") once the clause has its parts.
+            if combine == "any":
+                item["combine"] = combine
         clauses.append(item)
     from workbench.yamlio import clause_ids
 
@@ -795,6 +834,8 @@ def _import_clause(draft: Draft, c: dict[str, Any], position: int, text: str, pa
     found = text.find(c["text"]) if c.get("text") else -1
     start, end = (found, found + len(c["text"])) if found >= 0 and text.count(c["text"]) == 1 else (None, None)
     extra = {k: v for k, v in c.items() if k not in ("kind", "title", "citation", "text", "applies_to", "parts")}
+    if extra.get("combine") == "all":  # the default: kept only as "any", as the mark form stores it
+        del extra["combine"]
     clause = DraftClause.objects.create(
         draft=draft, position=position, kind=c["kind"], title=c["title"], citation=c.get("citation", ""),
         start=start, end=end, text=c["text"], parent=parent,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.draft_detail, name="draft"),
     path("<int:pk>/clauses/", views.clause_add, name="clause-add"),
     path("<int:pk>/clauses/<int:clause_id>/delete/", views.clause_delete, name="clause-delete"),
+    path("<int:pk>/clauses/<int:clause_id>/combine/", views.clause_combine, name="clause-combine"),
     path("<int:pk>/articles/", views.article_add, name="article-add"),
     path("<int:pk>/articles/<int:article_id>/delete/", views.article_delete, name="article-delete"),
     path("<int:pk>/dispositions/", views.articles_dispose, name="dispose"),

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation
-from rules.definitions import DERIVATION_SOURCES, KIND_LABELS, OUTCOME_LABELS, VERDICT_LABELS
+from rules.definitions import COMBINE_LABELS, DERIVATION_SOURCES, KIND_LABELS, OUTCOME_LABELS, VERDICT_LABELS
 from workbench import services
 from workbench.models import Disposition, Draft, DraftState
 from workbench.permissions import can_edit, can_review, editor_org_ids
@@ -109,6 +109,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _draft(request, pk)
     header, _clauses, ids = services.draft_rule_data(draft)
     clauses = list(draft.clauses.select_related("applies_to", "parent"))
+    with_parts = {c.parent_id for c in clauses if c.parent_id is not None}
     mismatched = {c.pk for c in services.clause_mismatches(draft)}
     run = services.tests_run(draft)
     context = {
@@ -116,10 +117,13 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "header": header,
         "segments": _segments(draft),
         "clauses": [{"c": c, "id": ids.get(c.pk, ""), "mismatch": c.pk in mismatched,
-                     "derive": DERIVATION_SOURCES.get((c.extra.get("derive") or {}).get("from", ""), "")}
+                     "derive": DERIVATION_SOURCES.get((c.extra.get("derive") or {}).get("from", ""), ""),
+                     "compound": c.pk in with_parts, "combine": c.extra.get("combine", "all"),
+                     "combine_label": services.combine_label(c)}
                     for c in clauses],
         "situations": [c for c in clauses if c.kind == "S" and c.parent_id is None],
-        "compounds": [c for c in clauses if c.parent_id is None],
+        "compounds": [{"c": c, "combine_label": services.combine_label(c)} for c in clauses if c.parent_id is None],
+        "combines": list(COMBINE_LABELS.items()),
         "kinds": list(KIND_LABELS.items()),
         "derivations": list(DERIVATION_SOURCES.items()),
         "articles": services.article_rows(draft),
@@ -164,8 +168,18 @@ def clause_add(request: HttpRequest, pk: int) -> HttpResponse:
             parent_id=_post_int(request, "parent"), applies_to_id=_post_int(request, "applies_to"),
             citation=p.get("citation", ""), derive_from=p.get("derive_from", ""),
             derive_if_true=p.get("derive_if_true", ""), derive_if_false=p.get("derive_if_false", ""),
-            note=p.get("note", "")))
+            note=p.get("note", ""), combine=p.get("combine", "all")))
         return f"已标出条款「{clause.title}」（{clause.citation}）"
+    return _act(request, pk, do)
+
+
+@login_required
+@require_POST
+def clause_combine(request: HttpRequest, pk: int, clause_id: int) -> HttpResponse:
+    def do(draft: Draft) -> str:
+        clause = services.clause_set_combine(draft=draft, actor=request.user, clause_id=clause_id,
+                                             combine=request.POST.get("combine", ""))
+        return f"复合条款「{clause.title}」的分项：{services.combine_label(clause)}"
     return _act(request, pk, do)
 
 

@@ -25,7 +25,7 @@ HEADER_ORDER = (
     "parameters", "notes", "example",
 )
 CLAUSE_ORDER = (
-    "kind", "title", "citation", "establish", "applies_to", "text", "parts", "derive", "answers",
+    "kind", "title", "citation", "establish", "applies_to", "text", "combine", "parts", "derive", "answers",
     "verbatim", "corrections", "note", "example", "source",
 )
 

@@ -246,3 +246,60 @@ def test_henan_exclusions_and_a_requirement_attached_to_its_situation(site, edit
     assert f"{rid}.X4 不符合" in first.locator("details").text_content()  # derived: no earlier case
     page.evaluate("() => document.getElementById('wb-clauses').scrollIntoView()")
     screenshot(page, "workbench-henan")
+
+
+ANY_OF_TEXT = "第一条 因缺乏经验、先行先试或者政策界限不明出现失误的,予以容错。\n第二条 谋取私利的,不予容错。\n"
+
+
+def test_an_any_of_compound_clause_marked_and_tested_in_the_browser(site, editors, tmp_path):
+    rid = "anyof-workbench"
+    source = tmp_path / "办法.txt"
+    source.write_text(ANY_OF_TEXT, encoding="utf-8")
+    page = site.login("wb_editor")
+    page.goto("/workbench/")
+    form = page.locator("#wb-upload")
+    form.locator("input[name=ruleset_id]").fill(rid)
+    form.locator("input[name=version_label]").fill("1")
+    form.locator("input[name=document]").set_input_files(str(source))
+    form.get_by_role("button", name="上传并识别条目").click()
+    page.wait_for_url("**/workbench/*/")
+
+    _select(page, "因缺乏经验、先行先试或者政策界限不明出现失误")
+    page.select_option("#wb-kind", "S")
+    page.fill("#wb-title", "探索中出现失误")
+    page.select_option("#wb-combine", label="符合任一项即可")
+    page.click("#wb-add-clause")
+    page.wait_for_load_state()
+    assert "已标出" in page.inner_text(".messages"), page.inner_text(".messages")
+    for title in ("缺乏经验", "先行先试", "政策界限不明"):
+        _select(page, title)
+        page.fill("#wb-title", title)
+        page.select_option("#wb-parent", label="容错情形：探索中出现失误（符合任一项即可）")
+        page.click("#wb-add-clause")
+        page.wait_for_load_state()
+        assert "已标出" in page.inner_text(".messages"), page.inner_text(".messages")
+    _clause(page, "X", "谋取私利", "谋取私利")
+    row = page.locator("#wb-clauses tr", has_text="探索中出现失误").first
+    assert "复合条款，分项符合任一项即可" in row.inner_text()
+
+    version = page.locator("#wb-version")
+    version.locator("input[name=title]").fill("办法")
+    version.locator("input[name=issuer]").fill("某市委")
+    version.locator("input[name=jurisdiction]").fill("某市")
+    version.locator("input[name=effective_from]").fill("2020-01-01")
+    page.click("#wb-save-version")
+    page.wait_for_load_state()
+    assert "已保存版本说明" in page.inner_text(".messages")
+
+    _add_test(page, rid, "一项符合——予以容错", "2021-01-01", {"S1.2": "met", "X1": "not_met"}, None,
+              "tolerable", ["S1"])
+    _add_test(page, rid, "各项均不符合——不予容错", "2021-01-01",
+              {"S1.1": "not_met", "S1.2": "not_met", "S1.3": "not_met", "X1": "not_met"}, None,
+              "not_tolerable", ["S1", "S1.1", "S1.2", "S1.3"])
+    _add_test(page, rid, "一项不符合、其余待查——尚不能认定", "2021-01-01", {"S1.1": "not_met", "X1": "not_met"},
+              None, "undetermined", [])
+    assert page.locator(".wb-fail").count() == 0, page.inner_text("#wb-tests")
+    undetermined = page.locator("#wb-tests tr", has_text="尚不能认定").first
+    assert "满足下列任一项" in undetermined.locator("details").text_content()
+    page.evaluate("() => document.getElementById('wb-clauses').scrollIntoView()")
+    screenshot(page, "workbench-any-of")

@@ -8,7 +8,8 @@ from tests.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-DEMO_USERS = ["admin", "inspector", "committee", "orgdept", "cadre", "cadre2", "inspector2"]
+DEMO_USERS = ["admin", "inspector", "committee", "orgdept", "cadre", "cadre2", "inspector2", "ruleset_editor",
+              "ruleset_editor_b"]
 
 
 def test_seed_demo_is_idempotent_and_links_cadres(capsys):
@@ -25,6 +26,26 @@ def test_seed_demo_is_idempotent_and_links_cadres(capsys):
     out = capsys.readouterr().out
     for username in DEMO_USERS:
         assert username in out
+
+
+def test_seed_demo_has_two_rule_set_editors_one_to_edit_one_to_review(client):
+    from accounts.models import Role
+    from workflow.management.demo.world import DEMO_LOGINS, USERS
+
+    call_command("seed_demo", password=DEMO_PASSWORD)
+    # Every demo login is created and listed; the two editors are the only holders of the editor role.
+    assert set(User.objects.values_list("username", flat=True)) == set(USERS)
+    assert {u for u, _ in DEMO_LOGINS} == set(USERS)
+    editors = Membership.objects.filter(role=Role.RULESET_EDITOR).select_related("user", "organisation")
+    assert sorted((m.user.username, m.organisation.name) for m in editors) == [
+        ("ruleset_editor", "张家口市纪委监委"), ("ruleset_editor_b", "张家口市纪委监委")]
+    for username in ("ruleset_editor", "ruleset_editor_b"):
+        client.post("/login/", {"username": username, "password": DEMO_PASSWORD})
+        page = client.get("/workbench/")
+        assert page.status_code == 200
+        assert "张家口市纪委监委" in page.content.decode()
+    client.post("/login/", {"username": "inspector", "password": DEMO_PASSWORD})
+    assert client.get("/workbench/").status_code == 404
 
 
 def test_seed_demo_without_password_prints_a_random_one_once(capsys):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rules.engine import evaluate_version
-from rules.loader import registry
+from rules.loader import load_registry, registry
 
-VERSIONS = [v for f in registry().families() for v in f.versions]
+# The shipped versions and the invented fixture whose compound clauses combine as "any of".
+ANY_OF_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "anyof"
+VERSIONS = [v for f in registry().families() for v in f.versions] + [
+    load_registry(ANY_OF_FIXTURE).version("anyland", "1")
+]
 STATUS = st.sampled_from(["met", "not_met", "unknown"])
 
 

@@ -170,3 +170,38 @@ def test_a_corrected_document_marks_the_clauses_that_no_longer_match(client, edi
     article = draft.articles.first()
     client.post(reverse("workbench:article-delete", args=[draft.pk, article.pk]))
     assert not draft.articles.filter(pk=article.pk).exists()
+
+
+def test_an_any_of_compound_clause_is_marked_and_changed_on_the_page(client, editor, org):
+    client.force_login(editor)
+    text = "第一条 因缺乏经验或者先行先试出现失误的,予以容错。\n"
+    _upload(client, org, name="办法.txt", data=text.encode(), ruleset_id="anyof-page")
+    draft = Draft.objects.get()
+    url = reverse("workbench:clause-add", args=[draft.pk])
+
+    def span(words):
+        start = draft.document_text.index(words)
+        return {"start": start, "end": start + len(words)}
+
+    client.post(url, {"kind": "S", "title": "探索中出现失误", "combine": "any", **span("因缺乏经验或者先行先试出现失误")})
+    s1 = DraftClause.objects.get()
+    assert s1.extra == {"combine": "any"}
+    page = client.get(reverse("workbench:draft", args=[draft.pk])).content.decode()
+    assert "探索中出现失误（符合任一项即可）" in page  # as a compound to pick for a part
+    for title in ("缺乏经验", "先行先试"):
+        client.post(url, {"kind": "S", "title": title, "parent": s1.pk, **span(title)})
+    page = client.get(reverse("workbench:draft", args=[draft.pk])).content.decode()
+    assert "复合条款，分项符合任一项即可" in page
+    export = client.get(reverse("workbench:export", args=[draft.pk])).content.decode()
+    assert "combine: any" in export
+
+    combine_url = reverse("workbench:clause-combine", args=[draft.pk, s1.pk])
+    response = client.post(combine_url, {"combine": "either"}, follow=True)
+    assert "分项的组合方式应为「须全部符合」或「符合任一项即可」" in response.content.decode()
+    s1.refresh_from_db()
+    assert s1.extra == {"combine": "any"}
+    response = client.post(combine_url, {"combine": "all"}, follow=True)
+    assert "复合条款「探索中出现失误」的分项：须全部符合" in response.content.decode()
+    s1.refresh_from_db()
+    assert s1.extra == {}
+    assert "combine" not in client.get(reverse("workbench:export", args=[draft.pk])).content.decode()

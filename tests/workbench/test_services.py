@@ -308,3 +308,82 @@ def test_a_published_row_whose_text_was_changed_is_refused_by_the_registry(edito
     reset_registry()
     with pytest.raises(RuleSetLoadError, match="内容摘要与发布时不一致"):
         registry()
+
+
+ANY_OF_TEXT = "第一条 因缺乏经验、先行先试或者政策界限不明出现失误的,予以容错。\n第二条 谋取私利的,不予容错。\n"
+
+
+def test_an_any_of_compound_clause_is_marked_tested_exported_and_diffed(editor, reviewer, org):
+    draft = services.draft_create(actor=editor, organisation=org, ruleset_id="anyof-test", version_label="1",
+                                  document_name="办法.txt", document=ANY_OF_TEXT.encode())
+    s1 = services.clause_add(draft=draft, actor=editor, data=ClauseInput(
+        "S", "探索中出现失误", *_span(draft, "因缺乏经验、先行先试或者政策界限不明出现失误"), combine="any"))
+    assert s1.extra == {"combine": "any"}
+    parts = [services.clause_add(draft=draft, actor=editor, data=ClauseInput("S", title, *_span(draft, title),
+                                                                             parent_id=s1.pk))
+             for title in ("缺乏经验", "先行先试", "政策界限不明")]
+    # A part has no way of combining of its own; only all / any exist. Nothing is written then.
+    with pytest.raises(WorkbenchError, match="分项本身没有组合方式"):
+        services.clause_add(draft=draft, actor=editor, data=ClauseInput(
+            "S", "出现失误", *_span(draft, "出现失误"), parent_id=s1.pk, combine="any"))
+    with pytest.raises(WorkbenchError, match="应为「须全部符合」或「符合任一项即可」"):
+        services.clause_set_combine(draft=draft, actor=editor, clause_id=s1.pk, combine="some")
+    assert draft.clauses.count() == 4
+    x1 = services.clause_add(draft=draft, actor=editor, data=ClauseInput("X", "谋取私利", *_span(draft, "谋取私利")))
+    services.draft_describe(draft=draft, actor=editor, data=VersionInput(
+        title="办法", issuer="某市委", doc_number="", jurisdiction="某市", effective_from=dt.date(2020, 1, 1),
+        outcomes=["exempt"]))
+    a, b, c = (p.pk for p in parts)
+    rows = [  # (findings, verdict, decisive)
+        ({b: "met", x1.pk: "not_met"}, "tolerable", [s1.pk]),
+        ({a: "met", c: "met", x1.pk: "not_met"}, "tolerable", [s1.pk]),
+        ({a: "not_met", b: "not_met", c: "not_met", x1.pk: "not_met"}, "not_tolerable", [s1.pk, a, b, c]),
+        ({a: "not_met", x1.pk: "met"}, "not_tolerable", [x1.pk]),
+        ({a: "not_met", x1.pk: "not_met"}, "undetermined", []),
+    ]
+    for n, (findings, verdict, decisive) in enumerate(rows, 1):
+        services.test_add(draft=draft, actor=editor, name=f"用例{n}", conduct_date=dt.date(2021, 1, 1),
+                          findings=findings, facts=None, expected_verdict=verdict, expected_decisive=decisive)
+    draft.refresh_from_db()
+    run = services.tests_run(draft)
+    assert run.all_passed, [r.problems for r in run.results] + run.problems
+    assert run.unexercised == []
+    undetermined = run.results[-1]
+    s1_trace = next(t for t in undetermined.trace if t["clause"] == "anyof-test.S1")
+    assert s1_trace["status"] == "unknown"
+    assert "满足下列任一项" in s1_trace["source"]["label"]
+
+    yaml_text = services.draft_yaml(draft)
+    assert yaml_text.count("combine:") == 1 and "combine: any" in yaml_text
+    services.draft_submit(draft=draft, actor=editor)
+    services.draft_publish(draft=draft, actor=reviewer)
+    published = registry().version("anyof-test", "1")
+    assert published.clause("anyof-test.S1").combine == "any"
+    assert published.content_hash == PublishedVersion.objects.get(ruleset_id="anyof-test").content_hash
+
+    # The exported file imported as a new version keeps "any"; switched to "all", the review diff shows it.
+    second = services.draft_import(actor=editor, organisation=org, yaml_text=yaml_text, version_label="2")
+    imported_s1 = second.clauses.get(parent__isnull=True, kind="S")
+    assert imported_s1.extra.get("combine") == "any"
+    services.clause_set_combine(draft=second, actor=editor, clause_id=imported_s1.pk, combine="all")
+    imported_s1.refresh_from_db()
+    assert "combine" not in imported_s1.extra
+    assert "combine" not in services.draft_yaml(second)
+    services.draft_describe(draft=second, actor=editor, data=VersionInput(
+        title="办法（修订）", issuer="某市委", doc_number="", jurisdiction="某市", effective_from=dt.date(2022, 1, 1),
+        replaces="1", outcomes=["exempt"]))
+    second.refresh_from_db()
+    diff = services.review_diff(second)
+    [change] = diff.changed
+    assert change.clause == "anyof-test.S1"
+    assert change.fields == [{"field": "combine", "label": "分项组合方式", "old": "any", "new": "all"}]
+
+
+def test_import_keeps_combine_only_when_any(editor, org):
+    text = (RULESETS_DIR / "hohhot-2019.yaml").read_text(encoding="utf-8")
+    text = text.replace("\nid: hohhot\n", "\nid: hohhot-copy\n").replace("hohhot.", "hohhot-copy.")
+    marked = text.replace("  - id: hohhot-copy.S1\n", "  - id: hohhot-copy.S1\n    combine: all\n", 1)
+    assert marked != text
+    draft = services.draft_import(actor=editor, organisation=org, yaml_text=marked)
+    assert all("combine" not in c.extra for c in draft.clauses.all())
+    assert "combine" not in services.draft_yaml(draft)

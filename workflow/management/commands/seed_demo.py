@@ -31,8 +31,9 @@ class Command(BaseCommand):
         self.stdout.write(f"演示案件：新建 {created} 件（共 {Case.objects.count()} 件）")
         demo_followup_seed(world=world)  # 回访记录、澄清正名（应容未容问题随决定自动记录）
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。登录账号："))
+        width = max(len(username) for username, _ in DEMO_LOGINS)
         for username, description in DEMO_LOGINS:
-            self.stdout.write(f"  {username:<11} {description}")
+            self.stdout.write(f"  {username:<{width}} {description}")
         if world.generated:
             self.stdout.write(f"  密码（仅显示这一次）：{world.password}")
         else:

@@ -39,6 +39,8 @@ DEMO_LOGINS: list[tuple[str, str]] = [
     ("committee3", "中共呼和浩特市委 常委"),
     ("unit", "张家口市住房和城乡建设局 单位经办人（代干部申请容错）"),
     ("auditor", "审计员（只查阅、导出审计记录）"),
+    ("ruleset_editor", "张家口市纪委监委 规则集编辑人员（规则集工作台）"),
+    ("ruleset_editor_b", "张家口市纪委监委 规则集编辑人员（审核他人编辑的草稿）"),
 ]
 
 _C, _D, _O = OrgKind.COMMITTEE, OrgKind.DISCIPLINE, OrgKind.ORGDEPT
@@ -83,6 +85,9 @@ USERS: dict[str, tuple[str, str | None, str | None]] = {
     "committee3": ("杨常委", "hohhot", Role.COMMITTEE),
     "unit": ("马经办", "zjk_housing", Role.UNIT),
     "auditor": ("审计员", None, None),  # in the auditor group, no organisation role
+    # Two editors so that one can review and publish what the other edited (an editor may not).
+    "ruleset_editor": ("褚编辑", "zjk_dc", Role.RULESET_EDITOR),
+    "ruleset_editor_b": ("蒋编辑", "zjk_dc", Role.RULESET_EDITOR),
 }
 
 # key: (name, unit key, position, rank, login or None)
