@@ -294,7 +294,7 @@ def chart_periods(qs: Groups, f: InsightFilter) -> tuple[Chart, Chart]:
             n, t = decided.get(dm, (0, 0))
             decided[dm] = (n + r["n"], t + r["tolerated"])
     months = _months(f)
-    labels = [f"{m:%Y-%m}" for m in months]
+    labels = [f"{m.year}年{m.month}月" for m in months]
     link = _linkable(f)
     links = []
     for m in months:
@@ -401,23 +401,27 @@ def chart_overdue(qs: Groups, f: InsightFilter) -> Chart:
                  [_list_link(f, state=s.value, overdue="true") if link else None for s in states])
 
 
-def _clause_title(clause_id: str) -> str:
+def _clause_name(clause_id: str) -> str:
+    """The clause as people name it (title and article, from the latest version holding it), never its id."""
+    from rules.presentation import clause_label
+
     ruleset = clause_id.split(".", 1)[0]
     try:
         for version in reversed(registry().family(ruleset).versions):
             if version.has_clause(clause_id):
-                return version.clause(clause_id).title
+                return f"{clause_label(version, clause_id)} · {version.title}"
     except (RuleError, KeyError, AttributeError):
         pass
-    return ""
+    return "（规则集中已无此条款）"
 
 
 def _clause_chart(chart_id: str, title: str, findings: QuerySet[Finding], marker: str, limit: int) -> Chart:
     rows = list(findings.filter(clause_id__contains=marker).values("clause_id").annotate(n=Count("id"))
                 .order_by("-n", "clause_id")[:limit])
-    labels = [r["clause_id"] for r in rows]
-    return Chart(chart_id, title, ["条款", "内容", "案件数"],
-                 [[r["clause_id"], _clause_title(r["clause_id"]), r["n"]] for r in rows], labels,
+    names = [_clause_name(r["clause_id"]) for r in rows]
+    labels = [name.split(" · ", 1)[0] for name in names]
+    return Chart(chart_id, title, ["条款", "案件数"],
+                 [[name, r["n"]] for name, r in zip(names, rows, strict=True)], labels,
                  [{"name": "案件数", "data": [r["n"] for r in rows]}], [None] * len(rows))
 
 

@@ -57,6 +57,7 @@ ALLOWED = {
     ("reports/services/archive.py", "{job.date_from:%Y%m%d}"),
     ("reports/downloads.py", "{stamp:%Y%m%d-%H%M}.xlsx"),
     ("reports/services/caselist.py", 'strftime("%Y%m%d-%H%M%S")'),
+    ("reports/insight_views.py", "{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.xlsx"),
 }
 
 

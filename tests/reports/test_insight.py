@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import OrgKind, Role
-from cases.models import CaseState, Outcome
-from reports.insight import insight_build, insight_filter
+from cases.models import CaseState, Finding, FindingStatus, Outcome
+from reports.insight import _clause_name, insight_build, insight_filter
 from reports.models import AnnualReport, AnnualReportStatus
 from tests.factories import (
     CommitteeFactory,
@@ -76,10 +76,14 @@ def test_aggregates_count_exactly_what_the_committee_may_see(dataset):
     assert insight.chart("departure").rows == []
     assert "共 5 项决定，其中 0 项" in insight.chart("departure").note
     # Each tolerated case rests on one situation found met; one refusal rests on an exclusion.
-    assert sum(r[2] for r in insight.chart("situation").rows) == 2
-    assert sum(r[2] for r in insight.chart("exclusion").rows) == 1
-    assert all(".S" in r[0] for r in insight.chart("situation").rows)
-    assert all(".X" in r[0] for r in insight.chart("exclusion").rows)
+    assert sum(r[1] for r in insight.chart("situation").rows) == 2
+    assert sum(r[1] for r in insight.chart("exclusion").rows) == 1
+    # Clauses are named as people name them (title and article), never by id.
+    met = Finding.objects.filter(status=FindingStatus.MET)
+    for chart_id, marker in (("situation", ".S"), ("exclusion", ".X")):
+        expected = {_clause_name(c) for c in met.filter(clause_id__contains=marker).values_list("clause_id", flat=True)}
+        names = [r[0] for r in insight.chart(chart_id).rows]
+        assert set(names) <= expected and all("“" in n and "." not in n.split(" · ")[0] for n in names)
     durations = {r[0]: r[1] for r in insight.chart("duration").rows}
     assert durations == {"启动至提出建议": 5, "提出建议至集体决定": 4, "决定至送达": 4, "申诉至复核": 1,
                          "启动至集体决定（全程）": 4}
