@@ -42,7 +42,9 @@ class StatesField(forms.CharField):
         states = [s for s in text.split(",") if s]
         bad = [s for s in states if s not in CaseState.values]
         if bad:
-            raise forms.ValidationError(f"未知状态：{'、'.join(bad)}", code="invalid_choice")
+            # The input goes in as a parameter: a '%' in it must not be read as a format directive.
+            raise forms.ValidationError("未知状态：%(states)s", code="invalid_choice",
+                                        params={"states": "、".join(bad)[:200]})
         return states
 
 

@@ -264,3 +264,10 @@ def test_the_committee_queue_finds_a_case_by_number_and_name(client):
     assert "待研究决定" in by_number
     assert li.title in by_number and wang.title not in by_number
     assert wang.title in by_name and li.title not in by_name
+
+
+@pytest.mark.parametrize("state", ["100%", "%s%d", "started,%(x)s"])
+def test_an_unknown_state_with_a_percent_sign_is_a_400_naming_it(api, state):
+    response = api("inspector").get("/api/cases/", {"state": state})
+    assert response.status_code == 400
+    assert "未知状态" in str(response.json()) and state.split(",")[-1] in str(response.json())
