@@ -72,8 +72,11 @@ def _producer_on(url: str):
     saved = app.conf.broker_url
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps one pool per broker address in a process-wide registry: closing a pool but leaving it
+        # there would hand the closed pool back to the next test using that broker. Empty the registry.
+        from kombu import pools as kombu_pools
+
+        kombu_pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
