@@ -72,8 +72,14 @@ class InsightFilter:
         return q
 
     @property
+    def ruleset_title(self) -> str:
+        return _ruleset_title(self.ruleset) if self.ruleset else ""
+
+    @property
     def label(self) -> str:
-        return f"{self.date_from.isoformat()} 至 {self.date_to.isoformat()}"
+        from rules.dates import cn_date
+
+        return f"{cn_date(self.date_from)}至{cn_date(self.date_to)}"
 
 
 def _date(value: str, name: str, label: str) -> dt.date:
@@ -249,8 +255,9 @@ def chart_rulesets(qs: Groups, f: InsightFilter) -> Chart:
     counts = _counts(qs, "ruleset")
     ids = sorted(counts, key=lambda r: (-counts[r], r))
     link = _linkable(f)
-    return Chart("ruleset", "按适用规则", ["规则", "名称", "案件数"],
-                 [[r, _ruleset_title(r), counts[r]] for r in ids], ids,
+    titles = [_ruleset_title(r) for r in ids]
+    return Chart("ruleset", "按适用规则", ["适用规则", "案件数"],
+                 [[t, counts[r]] for t, r in zip(titles, ids, strict=True)], titles,
                  [{"name": "案件数", "data": [counts[r] for r in ids]}],
                  [_list_link(f, ruleset=r) if link else None for r in ids])
 

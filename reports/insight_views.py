@@ -44,7 +44,7 @@ def insight_dashboard(request: HttpRequest) -> HttpResponse:
         f = insight_filter(request.user, {})
     insight = insight_build(request.user, f)
     return render(request, "reports/insight.html", {
-        "insight": insight, "f": f, "error": error, "rulesets": registry().ids(),
+        "insight": insight, "f": f, "error": error, "rulesets": [(r, registry().family(r).latest.title) for r in registry().ids()],
         "organisations": organisations_for_insight(request.user), "query": f.query(),
         "querystring": "&".join(f"{k}={v}" for k, v in f.query().items()),
     }, status=status)

@@ -14,6 +14,7 @@ from accounts.models import OrgKind, Role
 from cases.models import CaseState, Finding, FindingStatus, Outcome
 from reports.insight import _clause_name, insight_build, insight_filter
 from reports.models import AnnualReport, AnnualReportStatus
+from rules.loader import registry
 from tests.factories import (
     CommitteeFactory,
     PersonFactory,
@@ -70,7 +71,8 @@ def test_aggregates_count_exactly_what_the_committee_may_see(dataset):
     assert insight.tolerance_rate == "50.0%"
     assert _table(insight, "state") == {"已启动": [1], "已提出建议": [1], "已执行": [2], "申诉中": [1], "已办结": [1]}
     assert _table(insight, "outcome") == {"免责": [2, "50.0%"], "不予容错": [2, "50.0%"]}
-    assert _table(insight, "ruleset") == {"zhangjiakou": [insight.chart("ruleset").rows[0][1], 6]}
+    title = registry().family("zhangjiakou").latest.title
+    assert _table(insight, "ruleset") == {title: [6]}  # named by its title, never its id
     assert _table(insight, "appeal") == {"尚未复核": [1], "维持原决定": [1], "撤销原决定": [0]}
     # Four first decisions and one appeal review; none departed from the evaluation.
     assert insight.chart("departure").rows == []
