@@ -154,13 +154,17 @@ def steps_due(case: Case, today: dt.date) -> list[str]:
     """The steps whose day has come for the case's current stage, in order."""
     if case.deadline is None:
         return []
-    limits = limits_for(case.accountability_org)
+    return _steps_by(case.deadline, limits_for(case.accountability_org), today)
+
+
+def _steps_by(deadline: dt.date, limits: Any, today: dt.date) -> list[str]:
+    """催办 from the reminder lead before ``deadline``, 超期 after it, 超期督办 after the escalation period."""
     due = []
-    if today >= limits.subtract(case.deadline, limits.reminder_lead_days):
+    if today >= limits.subtract(deadline, limits.reminder_lead_days):
         due.append(DeadlineStepKind.REMINDER)
-    if today > case.deadline:
+    if today > deadline:
         due.append(DeadlineStepKind.OVERDUE)
-    if today > limits.add(case.deadline, limits.escalation_days):
+    if today > limits.add(deadline, limits.escalation_days):
         due.append(DeadlineStepKind.ESCALATION)
     return due
 
@@ -260,15 +264,8 @@ def _visits_to_check(today: dt.date) -> list[int]:
 
 
 def visit_steps_due(visit: Any, today: dt.date) -> list[str]:
-    limits = limits_for(visit.case.accountability_org)
-    due = []
-    if today >= limits.subtract(visit.due_on, limits.reminder_lead_days):
-        due.append(DeadlineStepKind.REMINDER)
-    if today > visit.due_on:
-        due.append(DeadlineStepKind.OVERDUE)
-    if today > limits.add(visit.due_on, limits.escalation_days):
-        due.append(DeadlineStepKind.ESCALATION)
-    return due
+    """The steps whose day has come for an open return visit, as for a stage deadline."""
+    return _steps_by(visit.due_on, limits_for(visit.case.accountability_org), today)
 
 
 def _visit_text(visit: Any, step: str, escalation_days: int) -> str:
