@@ -17,25 +17,17 @@ from accounts.models import Person
 from accounts.selectors import people_visible_to
 
 from . import services
+from .api import CasePagination, _valid
 from .doors import actor_for
 from .models import ClarificationScope, FailureStatus, FailureToTolerate, ReturnVisit, VisitForm
-from .pagination import TimeCursorPagination
 from .permissions import sees_internal
 from .selectors import case_get, case_or_404, clarifications_visible, failures_visible, return_visits_for
 
 ID_MAX = 2**63 - 1  # a database id: anything larger is a 400, never an overflow in the query
 
 
-class FollowupPagination(TimeCursorPagination):
-    page_size = 50
-    max_page_size = 200
-    ordering = ("-created_at", "-id")
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+# The follow-up lists page and validate input exactly as the case API does.
+FollowupPagination = CasePagination
 
 
 def _text(max_length: int, label: str, *, required: bool = True) -> serializers.CharField:
