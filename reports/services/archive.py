@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, Outcome
+from rules.dates import cn_date
 
 from ..models import Document, ExportJob, ExportStatus
 from .caselist import ruleset_label, sheet_cells
@@ -37,7 +38,7 @@ def _xlsx_register(job: ExportJob, rows: list[dict[str, Any]]) -> bytes:
     ws.column_dimensions["B"].width = 16
     ws.column_dimensions["H"].width = 22
     ws.column_dimensions["L"].width = 66
-    ws.append([f"容错纠错备案登记（{job.date_from:%Y-%m-%d} 至 {job.date_to:%Y-%m-%d}）"])
+    ws.append([f"容错纠错备案登记（{cn_date(job.date_from)}至{cn_date(job.date_to)}）"])
     ws.append(REGISTER_HEADER)
     for i, row in enumerate(rows, start=1):
         ws.append(sheet_cells(ws, [i, *(row[key] for key in REGISTER_KEYS)]))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import subprocess
 import zipfile
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from reports.models import Document, DocumentKind, DocumentStatus, ExportJob, ExportStatus
+from rules.loader import registry
 from workflow.models import HistoryEntry
 
 from .conftest import ROOT, Site, screenshot
@@ -107,6 +110,15 @@ def test_orgdept_filters_the_filing_register_and_exports_a_period(site: Site) ->
     info.value.save_as(target)
     with zipfile.ZipFile(target) as archive:
         names = archive.namelist()
+        register = next(n for n in names if n.endswith(".xlsx"))
+        sheet = load_workbook(io.BytesIO(archive.read(register))).active
     assert sum(n.endswith(".pdf") for n in names) == 2
-    assert any(n.endswith(".xlsx") for n in names)
+    # The register names each case's rule set by its Chinese title and version date, never by its id.
+    title, header = (list(r) for r in sheet.iter_rows(max_row=2, values_only=True))
+    assert title[0].startswith("容错纠错备案登记（") and "年" in title[0]
+    column = header.index("适用规则")
+    titles = tuple(registry().version_applying(c.ruleset, c.conduct_date)[0].title for c in (first, second))
+    cells = [row[column] for row in sheet.iter_rows(min_row=3, values_only=True) if any(row)]
+    assert len(cells) == 2 and all(cell.startswith(titles) for cell in cells)
+    assert not any(c.ruleset in cell for c in (first, second) for cell in cells)
     assert HistoryEntry.objects.filter(action="filing_export_download", actor=site.world.users["orgdept"]).exists()

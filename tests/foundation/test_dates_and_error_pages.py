@@ -53,7 +53,6 @@ ALLOWED = {
     ("audit/views.py", 'strftime("%Y%m%d-%H%M%S")'),
     ("audit/models.py", "{self.at:%Y-%m-%d %H:%M:%S}"),
     ("cases/models.py", "{self.created_at:%Y}"),
-    ("reports/services/archive.py", "{job.date_from:%Y-%m-%d}"),
     ("reports/services/archive.py", "{job.date_from:%Y%m%d}"),
     ("reports/downloads.py", "{stamp:%Y%m%d-%H%M}.xlsx"),
     ("reports/services/caselist.py", 'strftime("%Y%m%d-%H%M%S")'),
