@@ -251,6 +251,13 @@ def clarifications_visible(user: User) -> QuerySet:
     return qs.filter(q)
 
 
+def clarifications_of(person: Any) -> QuerySet:
+    """The clarifications made for one cadre, newest first: what the cleared cadre sees on their own page."""
+    from .models import Clarification
+
+    return Clarification.objects.filter(person=person).select_related("organisation").order_by("-decided_on", "-id")
+
+
 def failures_visible(user: User) -> QuerySet:
     """Possible 应容未容 matters for the upper-level commission that reviews them (and the ones below it)."""
     from .models import FailureToTolerate

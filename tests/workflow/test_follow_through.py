@@ -484,6 +484,17 @@ def test_clarification_page_from_a_case(client):
     assert "一定范围内通报" in client.get("/clarifications/").content.decode()
 
 
+@pytest.mark.parametrize("person", ["abc", "99999999999999999999", "-1"])
+def test_a_clarification_for_a_person_who_is_not_an_id_asks_for_a_cadre_and_writes_nothing(client, person):
+    case = case_in_state(CaseState.CLOSED)
+    client.force_login(case.handler)
+    response = client.post("/clarifications/new/", {
+        "person": person, "decided_on": timezone.localdate().isoformat(), "scope": "unit", "basis": "举报失实。",
+        "organisation": case.accountability_org_id})
+    assert response.status_code == 400 and "被澄清干部" in response.content.decode()
+    assert not Clarification.objects.exists()
+
+
 def test_the_opened_case_may_be_named_by_its_reference_and_a_wrong_one_is_refused():
     case = case_in_state(CaseState.APPEALED, verdict="refused", subject=lower_level_cadre())
     services.appeal_review(case_id=case.pk, actor=actor(deciding_member(case)), result="overturned",

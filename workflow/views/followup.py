@@ -138,7 +138,9 @@ def clarification_new(request: HttpRequest) -> HttpResponse:
     people = people_visible_to(request.user).filter(kind="cadre").order_by("name")
     person: Person | None = case.subject if case is not None else None
     if request.method == "POST" and person is None:
-        person = people.filter(pk=request.POST.get("person") or 0).first()
+        chosen = (request.POST.get("person") or "").strip()
+        # Anything but a plausible id finds nobody, and the form then asks for a cadre (never a 500).
+        person = people.filter(pk=int(chosen)).first() if chosen.isdigit() and len(chosen) < 19 else None
     org_ids = clarifying_orgs(request.user, person, case) if person is not None else sorted(
         scope_of(request.user).inspector_org_ids)
     form = ClarificationForm(request.POST or None, people=people, organisations=_org_choices(org_ids),

@@ -27,6 +27,7 @@ from ..models import Consultation, Notification
 from ..selectors import (
     FilterError,
     case_list,
+    clarifications_of,
     overdue_first,
     party_cases,
 )
@@ -116,12 +117,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
             person is None or case.subject_id != person.pk
         )
         case.next_step = _next_step_for_cadre(case, for_unit=case.for_unit)  # type: ignore[attr-defined]
-    clarifications = []
-    if person is not None:
-        from workflow.models import Clarification
-
-        clarifications = list(Clarification.objects.filter(person=person).select_related("organisation")
-                              .order_by("-decided_on", "-id"))
+    clarifications = list(clarifications_of(person)) if person is not None else []
     return render(request, "workflow/my_cases.html", {"rows": rows, "person": person, "units": units,
                                                       "clarifications": clarifications})
 
