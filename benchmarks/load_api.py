@@ -27,6 +27,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -183,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=20, help="并发客户端数（默认 20）")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn 工作进程数（默认 2）")
     parser.add_argument("--threads", type=int, default=2, help="wrk 线程数（默认 2）")
+    parser.add_argument("--gunicorn-args", default="",
+                        help="附加的 gunicorn 参数，如 \"--worker-class gthread --threads 4\"（默认与生产相同：无）")
     parser.add_argument("--path", default="/api/cases/", help="请求的地址（默认 /api/cases/）")
     parser.add_argument("--user", default="", help="用哪个用户的令牌（默认：最忙的纪委监委的一名 inspector）")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
@@ -225,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # As in the compose stack (the access log included): only the bind address differs.
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{HOST}:{port}",
-         "--workers", str(args.workers), "--access-logfile", "-", "--log-level", "warning"],
+         "--workers", str(args.workers), "--access-logfile", "-", "--log-level", "warning",
+         *shlex.split(args.gunicorn_args)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -245,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _get(port, args.path, token)
 
         client = "wrk" if use_wrk else "python"
-        print(f"cases: {count:,}  user: {user.username}  gunicorn --workers {args.workers}  "
+        print(f"cases: {count:,}  user: {user.username}  gunicorn --workers {args.workers} {args.gunicorn_args}  "
               f"client: {client}  {args.concurrency} connections  {args.duration:g} s  GET {args.path}")
         if use_wrk:
             result = drive_wrk(wrk, port, args.path, token, args.concurrency, args.duration, args.threads)  # type: ignore[arg-type]

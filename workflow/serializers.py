@@ -221,6 +221,46 @@ class CaseOutput(serializers.Serializer):
     def get_overdue(self, case: Case) -> bool:
         return case.is_overdue()
 
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        """The declared fields' output, built directly. DRF's generic path deep-copies every declared field
+        for each serializer and walks each attribute through its checks: about a quarter of the CPU of a
+        50-row ``GET /api/cases/``. A test holds this equal to the generic output, field for field."""
+        subject = case.subject
+        org = case.accountability_org
+        handler = case.handler
+        unit = case.applicant_unit
+        return {
+            "id": case.pk,
+            "reference": _text(case.reference),
+            "title": _text(case.title),
+            "subject": {"id": subject.pk, "kind": _text(subject.kind), "name": _text(subject.name),
+                        "unit": _text(subject.unit.name), "position": _text(subject.position)},
+            "accountability_org": {"id": org.pk, "name": _text(org.name)},
+            "handler": None if handler is None else _text(handler.username),
+            "ruleset": _text(case.ruleset),
+            "conduct_date": _DATE.to_representation(case.conduct_date),
+            "matter_category": _text(case.matter_category),
+            "origin": _text(case.origin),
+            "applicant_unit": None if unit is None else {"id": unit.pk, "name": _text(unit.name)},
+            "state": _text(case.state),
+            "state_label": _text(case.get_state_display()),
+            "outcome": self.get_outcome(case),
+            "outcome_label": self.get_outcome_label(case),
+            "deadline": _DATE.to_representation(case.deadline),
+            "overdue": self.get_overdue(case),
+            "created_at": _DATETIME.to_representation(case.created_at),
+            "revision": None if case.revision is None else int(case.revision),
+        }
+
+
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
+def _text(value: Any) -> str | None:
+    """What a ``CharField`` outputs: the text, or None for a missing value."""
+    return None if value is None else str(value)
+
 
 class PauseOutput(serializers.Serializer):
     """One time the stage clock stood still (``CasePause``)."""
@@ -280,7 +320,8 @@ class CaseDetailOutput(CaseOutput):
         return allowed_actions(self.context["user"], case)
 
     def to_representation(self, case: Case) -> dict[str, Any]:
-        data = super().to_representation(case)
+        # One case: DRF's generic path over every declared field, the list's among them.
+        data = serializers.Serializer.to_representation(self, case)
         if sees_internal(self.context["user"], case):
             data["sent_back_reason"] = case.sent_back_reason or None
         else:
