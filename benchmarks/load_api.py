@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import secrets
 import shlex
 import shutil
@@ -154,6 +155,40 @@ def drive_wrk(wrk: str, port: int, path: str, token: str, concurrency: int, dura
     return dict(json.loads(match.group(1)))
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (Linux ``/proc``; processes gone meanwhile count 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _database_backends() -> list[int]:
+    """The server processes of the other connections to this database (the gunicorn workers' ones)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+        pids = [row[0] for row in cursor.fetchall()]
+    connection.close()
+    return pids
+
+
 def _client_process(args: argparse.Namespace) -> int:
     """``--drive``: the Python load generator, run as its own process so it does not share the parent's GIL."""
     port, path, token = args.drive
@@ -248,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for _ in range(20 * args.workers):  # warm every worker: imports, URL resolver, connection
             _get(port, args.path, token)
 
+        workers, backends = _children(server.pid), _database_backends()
+        cpu_before = (_cpu_seconds(workers), _cpu_seconds(backends), resource.getrusage(resource.RUSAGE_CHILDREN))
         client = "wrk" if use_wrk else "python"
         print(f"cases: {count:,}  user: {user.username}  gunicorn --workers {args.workers} {args.gunicorn_args}  "
               f"client: {client}  {args.concurrency} connections  {args.duration:g} s  GET {args.path}")
@@ -259,6 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                  "--concurrency", str(args.concurrency), "--duration", str(args.duration)],
                 capture_output=True, text=True, check=True)
             result = json.loads(done.stdout.strip().splitlines()[-1])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (_cpu_seconds(workers) - cpu_before[0], _cpu_seconds(backends) - cpu_before[1],
+               after.ru_utime + after.ru_stime - cpu_before[2].ru_utime - cpu_before[2].ru_stime)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -274,6 +314,13 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"| {result['requests']:,} | {result['requests'] / seconds:.1f} | {result['p50_us'] / 1000:.1f} | "
           f"{result['p95_us'] / 1000:.1f} | {result['p99_us'] / 1000:.1f} | {result['max_us'] / 1000:.1f} | "
           f"{result['status_errors']} | {result['socket_errors']} |")
+    if workers and result["requests"]:
+        per = [1000 * c / result["requests"] for c in cpu]
+        # Other processes share the cores, so req/s varies with their load; CPU per request does not (much).
+        print(f"\nCPU per request: gunicorn workers {per[0]:.1f} ms, database {per[1]:.1f} ms, "
+              f"load generator {per[2]:.1f} ms; {os.cpu_count()} cores all free would serve about "
+              f"{1000 * (os.cpu_count() or 1) / sum(per):.0f} requests/s "
+              f"(load average {os.getloadavg()[0]:.1f} during this run)")
     return 1 if errors else 0
 
 
