@@ -26,6 +26,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
@@ -231,14 +232,16 @@ def run(*, runs: int = 20, warmup: int = 3, pages: int = 5, out: TextIO | None =
         for _ in range(warmup):
             get(user, path)
         times: list[float] = []
-        queries = 0
+        counts: list[int] = []
         response = None
         for _ in range(runs):
             with CaptureQueriesContext(connection) as ctx:
                 started = time.perf_counter()
                 response = get(user, path)
                 times.append((time.perf_counter() - started) * 1000)
-            queries = max(queries, len(ctx.captured_queries))
+            counts.append(len(ctx.captured_queries))
+        # The usual count: now and then a request also refreshes the session's idle clock (3 more queries).
+        queries = Counter(counts).most_common(1)[0][0]
         if check is not None and response is not None:
             note = " ".join(filter(None, [note, check(response)]))
         rows.append(Row(label, path, queries, _percentile(times, 50), _percentile(times, 95), runs, note, times))
