@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import cache, cached_property
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Organisation, Person, User
@@ -243,14 +246,29 @@ class CaseOutput(serializers.Serializer):
             "origin": _text(case.origin),
             "applicant_unit": None if unit is None else {"id": unit.pk, "name": _text(unit.name)},
             "state": _text(case.state),
-            "state_label": _text(case.get_state_display()),
+            "state_label": _text(_label("state", case.state)),
             "outcome": self.get_outcome(case),
-            "outcome_label": self.get_outcome_label(case),
+            "outcome_label": _label("outcome", case.outcome) if case.outcome else None,
             "deadline": _DATE.to_representation(case.deadline),
-            "overdue": self.get_overdue(case),
+            "overdue": case.is_overdue(self._today),
             "created_at": _DATETIME.to_representation(case.created_at),
             "revision": None if case.revision is None else int(case.revision),
         }
+
+    @cached_property
+    def _today(self) -> dt.date:
+        # Once per list (a serializer lives for one response), not once per row.
+        return timezone.localdate()
+
+
+@cache
+def _labels(field: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in Case._meta.get_field(field).flatchoices}
+
+
+def _label(field: str, value: str) -> str:
+    """``get_<field>_display()`` without rebuilding the choices dict for every row."""
+    return _labels(field).get(value, value)
 
 
 _DATE = serializers.DateField()
