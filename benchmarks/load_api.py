@@ -260,19 +260,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = {**os.environ, "DEBUG": "0", "DEBUG_PAGES": "0",
            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40),
            "HISTORY_HMAC_KEY": os.environ.get("HISTORY_HMAC_KEY") or secrets.token_hex(32)}
-    # As in the compose stack (the access log included): only the bind address differs.
+    # As in the compose stack (the access log included): only the bind address differs. Its warnings go to
+    # a file, not a pipe: a pipe nobody reads would fill up and stall the workers.
+    server_log = tempfile.TemporaryFile()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{HOST}:{port}",
          "--workers", str(args.workers), "--access-logfile", "-", "--log-level", "warning",
          *shlex.split(args.gunicorn_args)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=server_log, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         status, body = 0, b""
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                err = server.stderr.read().decode(errors="replace") if server.stderr else ""
-                raise SystemExit(f"load_api：gunicorn 启动失败：{err.strip().splitlines()[-1:] or '（无输出）'}")
+                server_log.seek(0)
+                err = server_log.read().decode(errors="replace")
+                last = err.strip().splitlines()[-1:] or ["（无输出）"]
+                raise SystemExit(f"load_api：gunicorn 启动失败：{last[0]}")
             try:
                 status, body = _get(port, args.path, token)
                 break
@@ -300,12 +304,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpu = (_cpu_seconds(workers) - cpu_before[0], _cpu_seconds(backends) - cpu_before[1],
                after.ru_utime + after.ru_stime - cpu_before[2].ru_utime - cpu_before[2].ru_stime)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
         ApiToken.objects.filter(pk=token_row.pk).delete()
+        server_log.close()
 
     seconds = result["duration_us"] / 1e6
     errors = result["status_errors"] + result["socket_errors"]
