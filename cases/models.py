@@ -184,6 +184,14 @@ class Case(models.Model):
         "案件编号", max_length=24, unique=True, null=True, blank=True, editable=False,
         help_text="容案YYYY-NNNNN：创建年份与案件序号",
     )
+    # Where the subject is managed (管理权限): the person's own managing committee, else their unit. A copy
+    # of ``Person`` kept by database triggers (see the migration that adds it), so the committee's and the
+    # organisation department's lists filter one indexed column of this table instead of joining persons.
+    managed_by = models.ForeignKey(
+        Organisation, verbose_name="干部管理单位", null=True, blank=True, editable=False,
+        on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+        help_text="由当事人的管理党委或所在单位自动得出",
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -200,6 +208,12 @@ class Case(models.Model):
             # Statistics (统计分析): decisions per month and outcome; cases per rule set and period.
             models.Index(fields=["decision_date", "outcome"], name="case_decision_outcome_idx"),
             models.Index(fields=["ruleset", "created_at"], name="case_ruleset_created_idx"),
+            # Lists (keyset pages, newest first): every visible case; by accountability department
+            # (inspectors); by where the subject is managed (committee, organisation department).
+            models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+            models.Index(fields=["accountability_org", "-created_at", "-id"], name="case_org_created_idx"),
+            models.Index(fields=["managed_by", "-created_at", "-id"], name="case_managed_created_idx"),
+            models.Index(fields=["subject", "-created_at", "-id"], name="case_subject_created_idx"),
         ]
 
     def __str__(self) -> str:
