@@ -57,8 +57,8 @@ def subtree_ids(org: Organisation) -> set[int]:
     """The organisation and every organisation below it in the tree: one recursive query in the database."""
     table = Organisation._meta.db_table
     # UNION (not UNION ALL) stops at a cycle an admin might have made by accident.
-    sql = (f"WITH RECURSIVE subtree(id) AS (SELECT %s UNION SELECT o.id FROM {table} o "  # noqa: S608 - table name
-           "JOIN subtree s ON o.parent_id = s.id) SELECT id FROM subtree")
+    sql = (f"WITH RECURSIVE subtree(id) AS (SELECT id FROM {table} WHERE id = %s "  # noqa: S608 - table name
+           f"UNION SELECT o.id FROM {table} o JOIN subtree s ON o.parent_id = s.id) SELECT id FROM subtree")
     with connections[Organisation.objects.db].cursor() as cursor:
         cursor.execute(sql, [org.pk])
         return {row[0] for row in cursor.fetchall()}

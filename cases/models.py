@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Cast, Concat, ExtractYear, LPad
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractYear, LPad
 from django.utils import timezone
 
 from accounts.models import Organisation, Person
@@ -106,6 +106,13 @@ class CaseQuerySet(models.QuerySet):
         anything that inserts cases in bulk calls it once afterwards.
         """
         return self.filter(reference__isnull=True).update(reference=reference_expression())
+
+    def managed_by_refresh(self) -> int:
+        """Recompute ``managed_by`` for these cases from their subjects (the triggers do this on every
+        write; a bulk load that disabled them calls this once afterwards). Returns how many rows."""
+        managed = Person.objects.filter(pk=models.OuterRef("subject_id")).values(
+            where=Coalesce("managing_committee_id", "unit_id"))[:1]
+        return self.update(managed_by_id=models.Subquery(managed))
 
 
 def reference_expression() -> models.Expression:
