@@ -43,7 +43,7 @@ class KeysetPage:
     rows: list[Any]
     next_position: str | None = None
     previous_position: str | None = None
-    count: int = 0
+    count: int | None = None  # set by the view when it counts (``bounded_count``)
     more: bool = False
     error: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -54,13 +54,18 @@ class KeysetPage:
 
     @property
     def count_label(self) -> str:
-        """共 37 件, or 1,000 件以上 when the bound was reached."""
+        """共 37 件, or 1,000 件以上 when the bound was reached ("" when the list was not counted)."""
+        if self.count is None:
+            return ""
         return f"{COUNT_BOUND:,} 件以上" if self.more else f"共 {self.count} 件"
 
 
 def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND) -> tuple[int, bool]:
-    """How many rows ``qs`` has, reading at most ``bound + 1`` of them; and whether there are more."""
-    n = qs.order_by().values("pk")[: bound + 1].count()
+    """How many rows ``qs`` has, reading at most ``bound + 1`` of them; and whether there are more.
+
+    The rows are taken in the list's own order, so the count reads the list's index like the page did.
+    """
+    n = qs.values("pk")[: bound + 1].count()
     return min(n, bound), n > bound
 
 
