@@ -193,6 +193,20 @@ def test_replica_alias_only_when_configured_and_a_bad_replica_url_is_one_clear_l
     assert "DATABASE_REPLICA_URL" in result.stderr and "nonsense" in result.stderr
 
 
+@pytest.mark.django_db
+def test_without_a_replica_every_query_goes_to_the_primary():
+    from django.db import connections, router
+
+    from cases.models import Case
+    from reports.replica import replica_reads
+
+    assert "replica" not in connections.settings
+    with replica_reads():
+        assert router.db_for_read(Case) == "default"
+        assert router.db_for_write(Case) == "default"
+        assert Case.objects.count() == 0
+
+
 def test_unreachable_replica_is_one_clear_line(tmp_path):
     result = run_manage("migrate", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
                         DATABASE_REPLICA_URL="postgres://nobody@127.0.0.1:1/nowhere")
