@@ -63,21 +63,28 @@ def _started(queues: str, log_name: str):
 
 @needs_services()
 @pytest.mark.django_db(transaction=True)
-def test_an_export_is_consumed_by_a_worker_listening_only_on_exports(world):
-    _purge("exports")
+def test_an_export_and_the_filings_it_needs_are_done_by_a_worker_listening_only_on_exports(world):
+    _purge("exports", "documents")
+    # A decided case whose filing was never rendered: no documents worker runs in this test.
+    case = drive_to_proposed(world)
+    decide(world, case)
     worker = _started("exports", "celery-worker-exports.log")
     try:
         today = timezone.localdate()
-        # A period without filings: the export is an empty archive, built by the task alone.
-        job = services.export_job_create(actor=actor(world, "orgdept"), date_from=today.replace(year=today.year - 30),
-                                         date_to=today.replace(year=today.year - 30))
+        job = services.export_job_create(actor=actor(world, "orgdept"), date_from=today, date_to=today)
         wait_for(lambda: ExportJob.objects.get(pk=job.pk).status in (ExportStatus.READY, ExportStatus.FAILED),
-                 timeout=90)
+                 timeout=120)
         job.refresh_from_db()
         assert job.status == ExportStatus.READY, job.error
-        assert _queue_lengths("exports") == {"exports": 0}
+        assert job.case_ids == [case.pk]
+        filing = Document.objects.get(case=case, kind="filing")
+        assert (filing.status, filing.queue) == ("ready", "exports")
+        # The decision's own documents still wait on their queue: the export took none of its work.
+        assert _queue_lengths("exports", "documents") == {"exports": 0, "documents": 1}
+        assert OutboxEvent.objects.get(case=case).dispatched_at is None
     finally:
         stop_worker(worker)
+        _purge("documents")
 
 
 @needs_services()
