@@ -182,7 +182,7 @@ def _database(name: str, url: str) -> dict:
 
 DATABASES = {"default": _database("DATABASE_URL", env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 # A read replica (PostgreSQL streaming replication) for the statistics: reads inside
-# config.db_router.replica_reads() go there, everything else (and every write) to the primary.
+# reports.replica.replica_reads() go there (config.db_router), everything else (and every write) to the primary.
 # Unset: there is no replica alias and every query goes to the primary.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
@@ -262,7 +262,7 @@ CELERY_BEAT_SCHEDULE.update({
 
 # --- queues: heavy work never starves light work ---
 # Each kind of work has its own queue and, in the compose stack, its own worker: a bulk export or an
-# annual report keeps its worker busy for minutes, while a decision's documents and the hourly
+# annual report may keep its worker busy for minutes, while a decision's documents and the hourly
 # deadline check wait behind nothing but their own kind. Every task is listed here (a test checks it,
 # and that some worker consumes each queue); beat's entries follow the same table. Embedded (no
 # REDIS_URL) every task still runs in-process and the queues play no part.
@@ -271,7 +271,8 @@ CELERY_TASK_ROUTES = {
     # documents: the decision's documents (PDF) and the outbox dispatcher that orders them.
     "reports.tasks.outbox_dispatch": {"queue": "documents"},
     "reports.tasks.document_generate": {"queue": "documents"},
-    # exports: ZIP archives of the filing register and XLSX case lists.
+    # exports: ZIP archives of the filing register and XLSX case lists (and the filings an export finds
+    # missing: reports.services.exports queues their rendering here, not on documents).
     "reports.tasks.export_build": {"queue": "exports"},
     # deadlines: reminders, overdue notices and escalation, appeal windows, notices by e-mail.
     "workflow.tasks.deadlines_check": {"queue": "deadlines"},
