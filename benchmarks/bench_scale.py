@@ -277,9 +277,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
+    from django.db import DatabaseError
+
+    from config.preflight import service_problems
+
+    for problem in service_problems():
+        print(f"bench_scale：{problem}", file=sys.stderr)
+        return 1
     try:
         if args.json == "-":
-            run(runs=args.runs, warmup=args.warmup, pages=args.pages, json_out=sys.stdout)
+            # The JSON alone on standard output, so it can be piped; the table goes to standard error.
+            run(runs=args.runs, warmup=args.warmup, pages=args.pages, out=sys.stderr, json_out=sys.stdout)
         elif args.json:
             with open(args.json, "w", encoding="utf-8") as fh:
                 run(runs=args.runs, warmup=args.warmup, pages=args.pages, json_out=fh)
@@ -287,6 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(runs=args.runs, warmup=args.warmup, pages=args.pages)
     except BenchError as exc:
         print(f"bench_scale：{exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        first = str(exc).strip().splitlines()[:1] or [type(exc).__name__]
+        print(f"bench_scale：数据库出错（是否已运行 migrate 和 generate_cases？）：{first[0]}", file=sys.stderr)
         return 1
     return 0
 

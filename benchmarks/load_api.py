@@ -245,13 +245,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     import django
 
     django.setup()
-    from django.db import connection
+    from django.db import DatabaseError, connection
+
+    from config.preflight import service_problems
+
+    for problem in service_problems():
+        raise SystemExit(f"load_api：{problem}")
 
     from accounts.models import ApiToken
     from accounts.services import api_token_issue
     from cases.models import Case
 
-    user = _pick_user(args.user)
+    try:
+        user = _pick_user(args.user)
+    except DatabaseError as exc:
+        first = str(exc).strip().splitlines()[:1] or [type(exc).__name__]
+        raise SystemExit(f"load_api：数据库出错（是否已运行 migrate 和 generate_cases？）：{first[0]}") from None
     token_row, token = api_token_issue(user=user, name="load_api.py", second_factor=True)
     count = Case.objects.count()
     connection.close()
