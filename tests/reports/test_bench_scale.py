@@ -22,7 +22,7 @@ ENDPOINTS = ["inspector inbox page 1", "inbox, deep page (next links)", "GET /ap
              "GET /api/cases/{id}/", "dashboard /insight/ (committee)"]
 
 
-def test_every_endpoint_gets_a_row_with_its_queries_and_times(settings):
+def test_every_endpoint_gets_a_row_with_its_queries_and_times():
     cases_generate(count=40, seed=3, end=dt.date(2026, 6, 30), batch=100)
     out, js = io.StringIO(), io.StringIO()
     rows = bench_scale.run(runs=2, warmup=0, pages=2, out=out, json_out=js)
