@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Organisation, OrgKind, PartyKind, Person, Role, User
-from accounts.selectors import committee_of, managing_committee, members_of, roles_of, subtree_ids
+from accounts.selectors import committee_of, managing_committee, members_of, roles_of, subtree, subtree_ids
 from cases.models import Case, CaseState
 
 from .errors import NotAllowed, WrongState
@@ -61,7 +61,7 @@ def _lower_departments(org: Organisation) -> set[int]:
     if committee is None:
         return ids
     rank = _LEVEL_RANK.get(org.level, 9)
-    below = Organisation.objects.filter(pk__in=subtree_ids(committee), kind=org.kind)
+    below = subtree(committee).filter(kind=org.kind).only("pk", "level")
     ids |= {o.pk for o in below if _LEVEL_RANK.get(o.level, 9) > rank}
     return ids
 
