@@ -200,6 +200,8 @@ class Case(models.Model):
             # Statistics (统计分析): decisions per month and outcome; cases per rule set and period.
             models.Index(fields=["decision_date", "outcome"], name="case_decision_outcome_idx"),
             models.Index(fields=["ruleset", "created_at"], name="case_ruleset_created_idx"),
+            # The statistics read the period's edge months and a cell (month, department) by start time.
+            models.Index(fields=["created_at"], name="case_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,277 @@
+"""The statistics' summary table (``InsightTally``): computing its rows, keeping them exact, reading them.
+
+``case_facts`` turns any set of cases into fact rows: the columns that scope and filter the dashboard
+(start month, accountability department, where the subject is managed, rule set, state), a metric, a
+category and a count. The same function fills the table cell by cell and computes, live, the few cases
+the table cannot answer for (the partial months at the period's edges, cases seen through a
+consultation), so the two always agree.
+
+Metrics and their categories:
+
+- ``case``: the outcome ('' before a decision); one row per state, outcome, rule set, department, month.
+- ``decided``: ``YYYY-MM|t`` or ``YYYY-MM|n``: the decision's month, tolerated or not.
+- ``open``: ``state|deadline`` for cases someone must act on; a deadline already past when the cell was
+  computed is stored as ``past`` (it stays past), so overdue counts stay exact as days go by.
+- ``dur1``…``dur5``: a stage's duration in whole days (rounded), see ``STAGES``.
+- ``situation`` / ``exclusion``: the clause of a finding held met in a tolerated / refused case.
+- ``decision``: every decision; ``departure``: ``kind|outcome|verdict`` of a decision that departed
+  from the rules' evaluation.
+- ``appeal``: the review's result ('' not yet reviewed).
+- ``visit``: a return visit: ``done``, ``past`` (due before the cell was computed) or its due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, Round, TruncMonth
+from django.utils import timezone
+
+from cases.models import Case, CaseState, Finding, FindingStatus, Outcome
+
+from .models import InsightDirty, InsightTally
+
+TOLERATED = (Outcome.EXEMPT, Outcome.LIGHTER, Outcome.MITIGATED)
+DIMS = ("t_month", "t_org", "t_managed", "t_ruleset", "t_state")
+
+Cell = tuple[dt.date, int]
+
+
+def month_of(value: Any) -> dt.date:
+    """The first day of the (local) month of a datetime or date."""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1)
+
+
+def _bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    return dt.datetime.combine(month, dt.time.min, tz), dt.datetime.combine(_month_end(month), dt.time.min, tz)
+
+
+def _dims(prefix: str) -> dict[str, Any]:
+    return {
+        "t_month": TruncMonth(f"{prefix}created_at"), "t_org": F(f"{prefix}accountability_org_id"),
+        "t_managed": Coalesce(f"{prefix}subject__managing_committee_id", f"{prefix}subject__unit_id"),
+        "t_ruleset": F(f"{prefix}ruleset"), "t_state": F(f"{prefix}state"),
+    }
+
+
+def _grouped(qs: QuerySet, prefix: str, *fields: str, **extra: Any) -> Iterable[dict[str, Any]]:
+    return qs.annotate(**_dims(prefix), **extra).values(*DIMS, *fields, *extra).annotate(t_n=Count("pk")).order_by()
+
+
+def _stages(cases: QuerySet[Case]) -> list[tuple[str, QuerySet, str, Any]]:
+    """The stages timed (median and 90th percentile): the rows, their path to the case, and the days."""
+    from workflow.models import Appeal, Proposal
+
+    from .insight import DaysBetween
+
+    return [
+        ("dur1", Proposal.objects.filter(round=1, case__in=cases), "case__",
+         DaysBetween(F("proposed_at"), F("case__created_at"))),
+        ("dur2", Proposal.objects.filter(round=1, case__in=cases, case__decided_at__isnull=False), "case__",
+         DaysBetween(F("case__decided_at"), F("proposed_at"))),
+        ("dur3", cases.filter(delivered_on__isnull=False, decision_date__isnull=False), "",
+         DaysBetween(F("delivered_on"), F("decision_date"), dates=True)),
+        ("dur4", Appeal.objects.filter(case__in=cases, review_decision__isnull=False), "case__",
+         DaysBetween(F("review_decision__decided_at"), F("filed_at"))),
+        ("dur5", cases.filter(decided_at__isnull=False), "", DaysBetween(F("decided_at"), F("created_at"))),
+    ]
+
+
+def case_facts(cases: QuerySet[Case], *, today: dt.date | None = None) -> Counter[tuple]:
+    """Fact rows for a set of cases: ``(month, org, managed, ruleset, state, metric, key) -> count``."""
+    from workflow.models import Appeal, Decision, ReturnVisit
+
+    today = today or timezone.localdate()
+    cases = cases.order_by()
+    out: Counter[tuple] = Counter()
+
+    def add(rows: Iterable[dict[str, Any]], metric: str, key: Any) -> None:
+        for r in rows:
+            cell = (month_of(r["t_month"]), r["t_org"], r["t_managed"], r["t_ruleset"], r["t_state"])
+            out[(*cell, metric, key(r))] += r["t_n"]
+
+    add(_grouped(cases, "", "outcome"), "case", lambda r: r["outcome"])
+    add(_grouped(cases.filter(decision_date__isnull=False), "", "outcome", t_dm=TruncMonth("decision_date")),
+        "decided", lambda r: f"{month_of(r['t_dm']):%Y-%m}|{'t' if r['outcome'] in TOLERATED else 'n'}")
+
+    def deadline(r: dict[str, Any]) -> str:
+        d = r["deadline"]
+        return f"{r['t_state']}|{'' if d is None else 'past' if d < today else d.isoformat()}"
+
+    add(_grouped(cases.filter(state__in=CaseState.in_progress()), "", "deadline"), "open", deadline)
+    for metric, rows, prefix, days in _stages(cases):
+        add(_grouped(rows.annotate(t_days=days).filter(t_days__isnull=False), prefix, t_d=Round("t_days")),
+            metric, lambda r: str(int(r["t_d"])))
+    met = Finding.objects.filter(status=FindingStatus.MET)
+    add(_grouped(met.filter(case__in=cases.filter(outcome__in=TOLERATED), clause_id__contains=".S"), "case__",
+                 "clause_id"), "situation", lambda r: r["clause_id"])
+    add(_grouped(met.filter(case__in=cases.filter(outcome=Outcome.REFUSED), clause_id__contains=".X"), "case__",
+                 "clause_id"), "exclusion", lambda r: r["clause_id"])
+    decisions = Decision.objects.filter(case__in=cases)
+    add(_grouped(decisions, "case__"), "decision", lambda r: "")
+    add(_grouped(decisions.exclude(override_reason=""), "case__", "kind", "outcome",
+                 t_verdict=KT("evaluation__verdict")),
+        "departure", lambda r: f"{r['kind']}|{r['outcome']}|{r['t_verdict'] or ''}")
+    add(_grouped(Appeal.objects.filter(case__in=cases), "case__", "result"), "appeal", lambda r: r["result"])
+    visits = ReturnVisit.objects.filter(case__in=cases)
+    add(_grouped(visits.filter(completed_at__isnull=False), "case__"), "visit", lambda r: "done")
+    add(_grouped(visits.filter(completed_at__isnull=True), "case__", "due_on"), "visit",
+        lambda r: "past" if r["due_on"] < today else r["due_on"].isoformat())
+    return out
+
+
+def _rows(facts: Counter[tuple]) -> list[InsightTally]:
+    return [InsightTally(month=m, org_id=o, managed_id=mg, ruleset=rs, state=st, metric=metric, key=key[:120], n=n)
+            for (m, o, mg, rs, st, metric, key), n in facts.items() if n]
+
+
+# --- keeping it exact ---------------------------------------------------------------------------------
+
+def cell_mark(cells: Iterable[Cell]) -> None:
+    """Mark cells as changed, in the caller's transaction (a no-op for a cell already marked)."""
+    rows = [InsightDirty(month=m, org_id=o) for m, o in set(cells) if o is not None]
+    if rows:
+        InsightDirty.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def cases_mark(case_ids: Iterable[int]) -> None:
+    """Mark the cells of these cases as changed."""
+    ids = [i for i in set(case_ids) if i is not None]
+    if ids:
+        cell_mark((month_of(c), o) for c, o in
+                  Case.objects.filter(pk__in=ids).values_list("created_at", "accountability_org_id"))
+
+
+def cell_cases(month: dt.date, org_id: int) -> QuerySet[Case]:
+    start, end = _bounds(month)
+    return Case.objects.filter(accountability_org_id=org_id, created_at__gte=start, created_at__lt=end)
+
+
+def tally_flush() -> int:
+    """Recompute every cell marked as changed; returns how many. The dashboard calls it before reading, so
+    what it shows includes every committed change; a concurrent reader waits for a cell being recomputed."""
+    done = 0
+    with transaction.atomic():
+        dirty = list(InsightDirty.objects.select_for_update().order_by("month", "org_id"))
+        for cell in dirty:
+            InsightTally.objects.filter(month=cell.month, org_id=cell.org_id).delete()
+            facts = case_facts(cell_cases(cell.month, cell.org_id))
+            # A case recorded in the cell but started in another month cannot be here: the cell is its month.
+            InsightTally.objects.bulk_create(_rows(facts), batch_size=2000)
+            done += 1
+        if dirty:
+            InsightDirty.objects.filter(pk__in=[c.pk for c in dirty]).delete()
+    return done
+
+
+def tally_rebuild(months: Iterable[dt.date] | None = None) -> int:
+    """Recompute whole months (all of them by default) from the case table; returns the rows written."""
+    if months is None:
+        months = sorted({month_of(c) for c in Case.objects.annotate(m=TruncMonth("created_at"))
+                         .values_list("m", flat=True).distinct().order_by()})
+        with transaction.atomic():
+            InsightTally.objects.all().delete()
+    written = 0
+    for month in months:
+        start, end = _bounds(month)
+        with transaction.atomic():
+            InsightTally.objects.filter(month=month).delete()
+            InsightDirty.objects.filter(month=month).delete()
+            rows = _rows(case_facts(Case.objects.filter(created_at__gte=start, created_at__lt=end)))
+            InsightTally.objects.bulk_create(rows, batch_size=5000)
+            written += len(rows)
+    return written
+
+
+def tally_check() -> list[dt.date]:
+    """Months whose case count in the table differs from the case table (rows written in bulk, bypassing
+    the marks, e.g. generated data); they are rebuilt. Returns them."""
+    cases = Counter({month_of(r["m"]): r["n"] for r in Case.objects.annotate(m=TruncMonth("created_at"))
+                     .values("m").annotate(n=Count("id")).order_by()})
+    tallied: Counter[dt.date] = Counter()
+    for r in InsightTally.objects.filter(metric="case").values("month").annotate(n=Sum("n")).order_by():
+        tallied[r["month"]] += r["n"]
+    wrong = sorted(m for m in set(cases) | set(tallied) if cases[m] != tallied[m])
+    if wrong:
+        tally_rebuild(wrong)
+    tally_flush()
+    return wrong
+
+
+# --- reading it ---------------------------------------------------------------------------------------
+
+def tally_read(where: Q, months: tuple[dt.date, dt.date]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The table's sums for the rows in scope and in the months ``[first, last]``: the case counts by state,
+    outcome, rule set, department and month, and every other metric by category."""
+    rows = InsightTally.objects.filter(where, month__gte=months[0], month__lte=months[1])
+    cases = list(rows.filter(metric="case").values("state", "key", "ruleset", "org_id", "month")
+                 .annotate(n=Sum("n")).order_by())
+    other = list(rows.exclude(metric="case").values("metric", "key").annotate(n=Sum("n")).order_by())
+    return cases, other
+
+
+# --- marking changes ----------------------------------------------------------------------------------
+
+def _case_init(sender: Any, instance: Case, **kwargs: Any) -> None:
+    # What the case was loaded with (deferred fields are not fetched for this).
+    instance._tally_org = instance.__dict__.get("accountability_org_id")  # type: ignore[attr-defined]
+
+
+def _case_changed(sender: Any, instance: Case, **kwargs: Any) -> None:
+    created_at, org_id = instance.__dict__.get("created_at"), instance.__dict__.get("accountability_org_id")
+    if created_at is None or org_id is None:
+        cases_mark([instance.pk])
+        return
+    cells = {(month_of(created_at), org_id)}
+    before = getattr(instance, "_tally_org", None)
+    if before is not None and before != org_id:
+        cells.add((month_of(created_at), before))
+    cell_mark(cells)
+    instance._tally_org = org_id  # type: ignore[attr-defined]
+
+
+def _part_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    cases_mark([instance.case_id])
+
+
+def _person_init(sender: Any, instance: Any, **kwargs: Any) -> None:
+    instance._tally_managed = (instance.__dict__.get("managing_committee_id"), instance.__dict__.get("unit_id"))
+
+
+def _person_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    """A cadre moved (unit or managing committee): their cases now count where they are managed."""
+    now = (instance.__dict__.get("managing_committee_id"), instance.__dict__.get("unit_id"))
+    if not created and getattr(instance, "_tally_managed", now) != now:
+        cell_mark((month_of(c), o) for c, o in
+                  Case.objects.filter(subject_id=instance.pk).values_list("created_at", "accountability_org_id"))
+    instance._tally_managed = now
+
+
+def connect() -> None:
+    """Mark the cells of changed cases in the same transaction as the change (``ReportsConfig.ready``)."""
+    from django.db.models.signals import post_delete, post_init, post_save
+
+    from accounts.models import Person
+    from workflow.models import Appeal, Decision, Proposal, ReturnVisit
+
+    post_init.connect(_case_init, sender=Case, dispatch_uid="tally_case_init")
+    post_save.connect(_case_changed, sender=Case, dispatch_uid="tally_case_save")
+    post_delete.connect(_case_changed, sender=Case, dispatch_uid="tally_case_delete")
+    for model in (Finding, Proposal, Decision, Appeal, ReturnVisit):
+        post_save.connect(_part_changed, sender=model, dispatch_uid=f"tally_{model.__name__}_save")
+        post_delete.connect(_part_changed, sender=model, dispatch_uid=f"tally_{model.__name__}_delete")
+    post_init.connect(_person_init, sender=Person, dispatch_uid="tally_person_init")
+    post_save.connect(_person_changed, sender=Person, dispatch_uid="tally_person_save")
