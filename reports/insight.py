@@ -31,6 +31,8 @@ from rules.loader import registry
 from workflow.models import AppealResult, DecisionKind
 from workflow.permissions import scope_of, visible_cases
 
+from .tally import DECIDED, closed_under_committees, committees
+
 TOLERATED = (Outcome.EXEMPT, Outcome.LIGHTER, Outcome.MITIGATED)
 INSIGHT_ROLES = (Role.INSPECTOR, Role.COMMITTEE, Role.ORGDEPT)
 VERDICTS = {"tolerable": "予以容错", "not_tolerable": "不予容错", "undetermined": "尚不能确定"}
@@ -523,7 +525,7 @@ def _whole_months(f: InsightFilter, today: dt.date) -> tuple[dt.date, dt.date] |
     return (first, last) if first <= last else None
 
 
-def _scope(user: User) -> tuple[Q | None, Q, Q | None]:
+def _scope(user: User) -> tuple[Q | None, Q, Q | None]:  # noqa: C901 - one branch per kind of visibility
     """The visibility rule split in two: the part the summary table's columns express (as a filter on the
     table and the same on the case table; ``None``: everything), and the rest (cases seen through a
     consultation, one's own cases, a unit's), answered live. Mirrors ``workflow.permissions.visible_cases``;
@@ -543,7 +545,7 @@ def _scope(user: User) -> tuple[Q | None, Q, Q | None]:
         tally |= Q(managed_id__in=scope.committee_subtree_ids)
         cases |= _managed_by(scope.committee_subtree_ids)
     if scope.orgdept_subtree_ids:
-        tally |= Q(managed_id__in=scope.orgdept_subtree_ids, state__in=decided)
+        tally |= Q(managed_id__in=scope.orgdept_subtree_ids, state__in=[*decided, DECIDED])
         cases |= _managed_by(scope.orgdept_subtree_ids) & Q(state__in=decided)
     extra = Q(pk__in=[])
     if scope.consult_org_ids:
@@ -565,6 +567,11 @@ def insight_plan(user: User, f: InsightFilter, *, today: dt.date | None = None) 
     if months is None:
         return Plan(None, Q(pk__in=[]), [everything])
     tally_scope, case_scope, extra = _scope(user)
+    scope = scope_of(user)
+    managed = scope.committee_subtree_ids | scope.orgdept_subtree_ids
+    if managed and not scope.is_admin and not closed_under_committees(managed, committees()):
+        # The table counts by committee; a scope cutting through a committee's tree is counted live.
+        return Plan(None, Q(pk__in=[]), [everything])
     where = tally_scope if tally_scope is not None else Q()
     if f.ruleset:
         where &= Q(ruleset=f.ruleset)

@@ -41,6 +41,37 @@ TOLERATED = (Outcome.EXEMPT, Outcome.LIGHTER, Outcome.MITIGATED)
 DIMS = ("t_month", "t_org", "t_managed", "t_ruleset", "t_state")
 
 Cell = tuple[dt.date, int]
+# The state column of every metric but ``case``: decided (as ``CaseState.decided``) or not.
+DECIDED, OPEN = "*decided", "*open"
+
+
+def committees() -> dict[int, int]:
+    """Every organisation's committee: itself if it is one, else the nearest committee above it (the table
+    counts cases by the committee their subject is managed under, not by unit: fewer rows, same scoping)."""
+    from accounts.models import Organisation, OrgKind
+
+    orgs = {pk: (parent, kind) for pk, parent, kind in Organisation.objects.values_list("pk", "parent_id", "kind")}
+    out: dict[int, int] = {}
+    for pk in orgs:
+        node: int | None = pk
+        seen = 0
+        while node is not None and node in orgs and orgs[node][1] != OrgKind.COMMITTEE and seen < 64:
+            node, seen = orgs[node][0], seen + 1
+        out[pk] = node if node is not None and node in orgs and orgs[node][1] == OrgKind.COMMITTEE else pk
+    return out
+
+
+def closed_under_committees(ids: set[int], committee: dict[int, int]) -> bool:
+    """Whether a set of organisations is a union of whole committees' trees, so that asking "is the managing
+    organisation in the set" and "is its committee in the set" give the same answer."""
+    members: dict[int, set[int]] = {}
+    for org, c in committee.items():
+        members.setdefault(c, set()).add(org)
+    for org in ids:
+        c = committee.get(org, org)
+        if c not in ids or not members.get(c, {c}) <= ids:
+            return False
+    return True
 
 
 def month_of(value: Any) -> dt.date:
@@ -97,11 +128,14 @@ def case_facts(cases: QuerySet[Case], *, today: dt.date | None = None) -> Counte
     today = today or timezone.localdate()
     cases = cases.order_by()
     out: Counter[tuple] = Counter()
+    committee = committees()
 
     def add(rows: Iterable[dict[str, Any]], metric: str, key: Any) -> None:
         for r in rows:
-            cell = (month_of(r["t_month"]), r["t_org"], r["t_managed"], r["t_ruleset"], r["t_state"])
-            out[(*cell, metric, key(r))] += r["t_n"]
+            managed = committee.get(r["t_managed"], r["t_managed"])
+            # Only the case counts need the state itself; the rest need only what the visibility rule asks.
+            state = r["t_state"] if metric == "case" else (DECIDED if r["t_state"] in CaseState.decided() else OPEN)
+            out[(month_of(r["t_month"]), r["t_org"], managed, r["t_ruleset"], state, metric, key(r))] += r["t_n"]
 
     add(_grouped(cases, "", "outcome"), "case", lambda r: r["outcome"])
     add(_grouped(cases.filter(decision_date__isnull=False), "", "outcome", t_dm=TruncMonth("decision_date")),
@@ -260,11 +294,28 @@ def _person_changed(sender: Any, instance: Any, created: bool = False, **kwargs:
     instance._tally_managed = now
 
 
+def _org_init(sender: Any, instance: Any, **kwargs: Any) -> None:
+    instance._tally_place = (instance.__dict__.get("parent_id"), instance.__dict__.get("kind"))
+
+
+def _org_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    """An organisation moved in the tree (or became or ceased to be a committee): the cases of the cadres
+    managed below it may now count under another committee."""
+    from accounts.selectors import subtree_ids
+
+    now = (instance.__dict__.get("parent_id"), instance.__dict__.get("kind"))
+    if not created and getattr(instance, "_tally_place", now) != now:
+        ids = subtree_ids(instance)
+        below = Case.objects.filter(Q(subject__unit_id__in=ids) | Q(subject__managing_committee_id__in=ids))
+        cell_mark((month_of(c), o) for c, o in below.values_list("created_at", "accountability_org_id"))
+    instance._tally_place = now
+
+
 def connect() -> None:
     """Mark the cells of changed cases in the same transaction as the change (``ReportsConfig.ready``)."""
     from django.db.models.signals import post_delete, post_init, post_save
 
-    from accounts.models import Person
+    from accounts.models import Organisation, Person
     from workflow.models import Appeal, Decision, Proposal, ReturnVisit
 
     post_init.connect(_case_init, sender=Case, dispatch_uid="tally_case_init")
@@ -273,5 +324,7 @@ def connect() -> None:
     for model in (Finding, Proposal, Decision, Appeal, ReturnVisit):
         post_save.connect(_part_changed, sender=model, dispatch_uid=f"tally_{model.__name__}_save")
         post_delete.connect(_part_changed, sender=model, dispatch_uid=f"tally_{model.__name__}_delete")
+    post_init.connect(_org_init, sender=Organisation, dispatch_uid="tally_org_init")
+    post_save.connect(_org_changed, sender=Organisation, dispatch_uid="tally_org_save")
     post_init.connect(_person_init, sender=Person, dispatch_uid="tally_person_init")
     post_save.connect(_person_changed, sender=Person, dispatch_uid="tally_person_save")

@@ -80,3 +80,11 @@ def export_build(self: Task, job_id: int) -> str:
 def annual_report_generate(report_id: int) -> None:
     """Render one annual report (statistics, PDF and XLSX); a second run changes nothing."""
     services.annual_report_generate(report_id=report_id)
+
+
+@shared_task(name="reports.tasks.insight_tally_check", ignore_result=True)
+def insight_tally_check() -> int:
+    """The statistics task: fold in the changed cells and repair months written behind the table's back."""
+    from .tally import tally_check
+
+    return len(tally_check())

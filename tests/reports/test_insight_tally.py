@@ -88,7 +88,14 @@ def test_summary_equals_a_direct_recount_after_transitions(world):
     person.unit = world["unit_b"]
     person.save()
     assert _tally() == _recount()
-    assert {k[2] for k in _tally() if k[5] == "case" and k[1] == executed.accountability_org_id} >= {world["unit_b"].pk}
+    assert {k[2] for k in _tally() if k[5] == "case" and k[1] == executed.accountability_org_id} >= {world["b"].pk}
+
+    # A unit moves under the other committee: its cadres' cases follow it.
+    unit = world["unit_a"]
+    unit.parent = world["b"]
+    unit.save()
+    assert _tally() == _recount()
+    assert world["a"].pk not in {k[2] for k in _tally()}
 
     # The table survives a rebuild and detects rows written behind its back.
     tally_rebuild()
@@ -175,3 +182,14 @@ def test_return_visits_due_and_done_with_links_listing_them(client, world):
     # The chart has its table in the workbook.
     xlsx = client.get(reverse("reports:insight-export", args=["visit"]), params)
     assert xlsx.status_code == 200
+
+
+def test_scopes_are_read_by_committee_only_when_whole_committee_trees(world):
+    from accounts.selectors import subtree_ids
+    from reports.tally import closed_under_committees, committees
+
+    tree = committees()
+    assert tree[world["unit_a"].pk] == world["a"].pk and tree[world["a"].pk] == world["a"].pk
+    assert closed_under_committees(subtree_ids(world["a"]), tree)
+    assert closed_under_committees(subtree_ids(world["a"]) | subtree_ids(world["b"]), tree)
+    assert not closed_under_committees({world["unit_a"].pk}, tree)  # a unit without its committee

@@ -92,7 +92,8 @@ def _pause_end(case: Case, actor: Actor, pause: CasePause, *, now: dt.datetime, 
         if extended:
             case.deadline = limits.add(case.deadline, extended)
             Case.objects.filter(pk=case.pk).update(deadline=case.deadline)
-            from reports.tally import cases_mark  # an update() sends no signal: the statistics' cell is told here
+            # An update() sends no signal: the statistics' summary is told here.
+            from reports.tally import cases_mark
 
             cases_mark([case.pk])
     pause.ended_at = now
