@@ -263,7 +263,14 @@ class InsightTally(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "统计汇总"
-        indexes = [models.Index(fields=["month", "org_id"], name="insight_tally_cell_idx")]
+        # Read by where the subject is managed (committees, organisation departments) or by department
+        # (discipline commissions): each index holds every column a read needs (index-only scans).
+        indexes = [
+            models.Index(fields=["managed_id", "month"], include=["metric", "key", "state", "ruleset", "org_id", "n"],
+                         name="insight_tally_managed_idx"),
+            models.Index(fields=["org_id", "month"], include=["metric", "key", "state", "ruleset", "managed_id", "n"],
+                         name="insight_tally_org_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.org_id} {self.metric} {self.key}: {self.n}"

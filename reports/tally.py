@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Round, TruncMonth
@@ -227,6 +227,9 @@ def tally_rebuild(months: Iterable[dt.date] | None = None) -> int:
             rows = _rows(case_facts(Case.objects.filter(created_at__gte=start, created_at__lt=end)))
             InsightTally.objects.bulk_create(rows, batch_size=5000)
             written += len(rows)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:  # fresh statistics and visibility map: index-only reads
+            cursor.execute("VACUUM ANALYZE reports_insighttally")
     return written
 
 
