@@ -189,26 +189,30 @@ def cases_mark(case_ids: Iterable[int]) -> None:
                   Case.objects.filter(pk__in=ids).values_list("created_at", "accountability_org_id"))
 
 
-def cell_cases(month: dt.date, org_id: int) -> QuerySet[Case]:
-    start, end = _bounds(month)
-    return Case.objects.filter(accountability_org_id=org_id, created_at__gte=start, created_at__lt=end)
+FLUSH_BATCH = 200
 
 
 def tally_flush() -> int:
     """Recompute every cell marked as changed; returns how many. The dashboard calls it before reading, so
-    what it shows includes every committed change; a concurrent reader waits for a cell being recomputed."""
+    what it shows includes every committed change (a concurrent reader waits for a cell being recomputed);
+    the statistics task calls it every minute, so a reader seldom finds much to do. Cells are recomputed
+    together, a batch at a time: the same number of queries for one changed cell as for two hundred."""
     done = 0
-    with transaction.atomic():
-        dirty = list(InsightDirty.objects.select_for_update().order_by("month", "org_id"))
-        for cell in dirty:
-            InsightTally.objects.filter(month=cell.month, org_id=cell.org_id).delete()
-            facts = case_facts(cell_cases(cell.month, cell.org_id))
-            # A case recorded in the cell but started in another month cannot be here: the cell is its month.
-            InsightTally.objects.bulk_create(_rows(facts), batch_size=2000)
-            done += 1
-        if dirty:
+    while True:
+        with transaction.atomic():
+            dirty = list(InsightDirty.objects.select_for_update().order_by("month", "org_id")[:FLUSH_BATCH])
+            if not dirty:
+                return done
+            cells = Q(pk__in=[])
+            cases = Q(pk__in=[])
+            for cell in dirty:
+                start, end = _bounds(cell.month)
+                cells |= Q(month=cell.month, org_id=cell.org_id)
+                cases |= Q(accountability_org_id=cell.org_id, created_at__gte=start, created_at__lt=end)
+            InsightTally.objects.filter(cells).delete()
+            InsightTally.objects.bulk_create(_rows(case_facts(Case.objects.filter(cases))), batch_size=2000)
             InsightDirty.objects.filter(pk__in=[c.pk for c in dirty]).delete()
-    return done
+            done += len(dirty)
 
 
 def tally_rebuild(months: Iterable[dt.date] | None = None) -> int:
