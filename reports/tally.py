@@ -28,7 +28,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case as DbCase
+from django.db.models import Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Round, TruncMonth
 from django.utils import timezone
@@ -102,68 +103,75 @@ def _grouped(qs: QuerySet, prefix: str, *fields: str, **extra: Any) -> Iterable[
     return qs.annotate(**_dims(prefix), **extra).values(*DIMS, *fields, *extra).annotate(t_n=Count("pk")).order_by()
 
 
-def _stages(cases: QuerySet[Case]) -> list[tuple[str, QuerySet, str, Any]]:
-    """The stages timed (median and 90th percentile): the rows, their path to the case, and the days."""
-    from workflow.models import Appeal, Proposal
-
+def _days(later: str, earlier: str, *, dates: bool = False) -> Any:
+    """Whole days between two columns, rounded (NULL when either is)."""
     from .insight import DaysBetween
 
-    return [
-        ("dur1", Proposal.objects.filter(round=1, case__in=cases), "case__",
-         DaysBetween(F("proposed_at"), F("case__created_at"))),
-        ("dur2", Proposal.objects.filter(round=1, case__in=cases, case__decided_at__isnull=False), "case__",
-         DaysBetween(F("case__decided_at"), F("proposed_at"))),
-        ("dur3", cases.filter(delivered_on__isnull=False, decision_date__isnull=False), "",
-         DaysBetween(F("delivered_on"), F("decision_date"), dates=True)),
-        ("dur4", Appeal.objects.filter(case__in=cases, review_decision__isnull=False), "case__",
-         DaysBetween(F("review_decision__decided_at"), F("filed_at"))),
-        ("dur5", cases.filter(decided_at__isnull=False), "", DaysBetween(F("decided_at"), F("created_at"))),
-    ]
+    return Round(DaysBetween(F(later), F(earlier), dates=dates))
 
 
 def case_facts(cases: QuerySet[Case], *, today: dt.date | None = None) -> Counter[tuple]:
-    """Fact rows for a set of cases: ``(month, org, managed, ruleset, state, metric, key) -> count``."""
-    from workflow.models import Appeal, Decision, ReturnVisit
+    """Fact rows for a set of cases: ``(month, org, managed, ruleset, state, metric, key) -> count``.
+
+    Six grouped queries, whatever the number of cases: the cases themselves (outcome, decision month,
+    open deadline, two stage durations), first proposals (two durations), findings held met, decisions,
+    appeals (result, review duration) and return visits.
+    """
+    from workflow.models import Appeal, Decision, Proposal, ReturnVisit
 
     today = today or timezone.localdate()
     cases = cases.order_by()
     out: Counter[tuple] = Counter()
     committee = committees()
 
-    def add(rows: Iterable[dict[str, Any]], metric: str, key: Any) -> None:
-        for r in rows:
-            managed = committee.get(r["t_managed"], r["t_managed"])
-            # Only the case counts need the state itself; the rest need only what the visibility rule asks.
-            state = r["t_state"] if metric == "case" else (DECIDED if r["t_state"] in CaseState.decided() else OPEN)
-            out[(month_of(r["t_month"]), r["t_org"], managed, r["t_ruleset"], state, metric, key(r))] += r["t_n"]
+    def put(r: dict[str, Any], metric: str, key: str) -> None:
+        managed = committee.get(r["t_managed"], r["t_managed"])
+        # Only the case counts need the state itself; the rest need only what the visibility rule asks.
+        state = r["t_state"] if metric == "case" else (DECIDED if r["t_state"] in CaseState.decided() else OPEN)
+        out[(month_of(r["t_month"]), r["t_org"], managed, r["t_ruleset"], state, metric, key)] += r["t_n"]
 
-    add(_grouped(cases, "", "outcome"), "case", lambda r: r["outcome"])
-    add(_grouped(cases.filter(decision_date__isnull=False), "", "outcome", t_dm=TruncMonth("decision_date")),
-        "decided", lambda r: f"{month_of(r['t_dm']):%Y-%m}|{'t' if r['outcome'] in TOLERATED else 'n'}")
+    def day(value: Any) -> str:
+        return str(int(value))
 
-    def deadline(r: dict[str, Any]) -> str:
-        d = r["deadline"]
-        return f"{r['t_state']}|{'' if d is None else 'past' if d < today else d.isoformat()}"
-
-    add(_grouped(cases.filter(state__in=CaseState.in_progress()), "", "deadline"), "open", deadline)
-    for metric, rows, prefix, days in _stages(cases):
-        add(_grouped(rows.annotate(t_days=days).filter(t_days__isnull=False), prefix, t_d=Round("t_days")),
-            metric, lambda r: str(int(r["t_d"])))
-    met = Finding.objects.filter(status=FindingStatus.MET)
-    add(_grouped(met.filter(case__in=cases.filter(outcome__in=TOLERATED), clause_id__contains=".S"), "case__",
-                 "clause_id"), "situation", lambda r: r["clause_id"])
-    add(_grouped(met.filter(case__in=cases.filter(outcome=Outcome.REFUSED), clause_id__contains=".X"), "case__",
-                 "clause_id"), "exclusion", lambda r: r["clause_id"])
-    decisions = Decision.objects.filter(case__in=cases)
-    add(_grouped(decisions, "case__"), "decision", lambda r: "")
-    add(_grouped(decisions.exclude(override_reason=""), "case__", "kind", "outcome",
-                 t_verdict=KT("evaluation__verdict")),
-        "departure", lambda r: f"{r['kind']}|{r['outcome']}|{r['t_verdict'] or ''}")
-    add(_grouped(Appeal.objects.filter(case__in=cases), "case__", "result"), "appeal", lambda r: r["result"])
-    visits = ReturnVisit.objects.filter(case__in=cases)
-    add(_grouped(visits.filter(completed_at__isnull=False), "case__"), "visit", lambda r: "done")
-    add(_grouped(visits.filter(completed_at__isnull=True), "case__", "due_on"), "visit",
-        lambda r: "past" if r["due_on"] < today else r["due_on"].isoformat())
+    in_progress = list(CaseState.in_progress())
+    for r in _grouped(cases, "", "outcome", t_dm=TruncMonth("decision_date"),
+                      t_open=DbCase(When(state__in=in_progress, then=Value(True)), default=Value(False)),
+                      t_deadline=DbCase(When(state__in=in_progress, then=F("deadline")), default=None),
+                      t_d3=_days("delivered_on", "decision_date", dates=True), t_d5=_days("decided_at", "created_at")):
+        put(r, "case", r["outcome"])
+        if r["t_dm"] is not None:
+            put(r, "decided", f"{month_of(r['t_dm']):%Y-%m}|{'t' if r['outcome'] in TOLERATED else 'n'}")
+        if r["t_open"]:
+            d = r["t_deadline"]
+            put(r, "open", f"{r['t_state']}|{'' if d is None else 'past' if d < today else d.isoformat()}")
+        if r["t_d3"] is not None:
+            put(r, "dur3", day(r["t_d3"]))
+        if r["t_d5"] is not None:
+            put(r, "dur5", day(r["t_d5"]))
+    for r in _grouped(Proposal.objects.filter(round=1, case__in=cases), "case__",
+                      t_d1=_days("proposed_at", "case__created_at"), t_d2=_days("case__decided_at", "proposed_at")):
+        put(r, "dur1", day(r["t_d1"]))
+        if r["t_d2"] is not None:
+            put(r, "dur2", day(r["t_d2"]))
+    met = Finding.objects.filter(Q(case__outcome__in=TOLERATED, clause_id__contains=".S")
+                                 | Q(case__outcome=Outcome.REFUSED, clause_id__contains=".X"),
+                                 status=FindingStatus.MET, case__in=cases)
+    for r in _grouped(met, "case__", "clause_id", t_outcome=F("case__outcome")):
+        put(r, "situation" if r["t_outcome"] in TOLERATED else "exclusion", r["clause_id"])
+    for r in _grouped(Decision.objects.filter(case__in=cases), "case__", "kind", "outcome",
+                      t_verdict=KT("evaluation__verdict"),
+                      t_departed=DbCase(When(override_reason="", then=Value(False)), default=Value(True))):
+        put(r, "decision", "")
+        if r["t_departed"]:
+            put(r, "departure", f"{r['kind']}|{r['outcome']}|{r['t_verdict'] or ''}")
+    for r in _grouped(Appeal.objects.filter(case__in=cases), "case__", "result",
+                      t_d4=_days("review_decision__decided_at", "filed_at")):
+        put(r, "appeal", r["result"])
+        if r["t_d4"] is not None:
+            put(r, "dur4", day(r["t_d4"]))
+    for r in _grouped(ReturnVisit.objects.filter(case__in=cases), "case__", "due_on",
+                      t_done=DbCase(When(completed_at__isnull=False, then=Value(True)), default=Value(False))):
+        put(r, "visit", "done" if r["t_done"] else "past" if r["due_on"] < today else r["due_on"].isoformat())
     return out
 
 
