@@ -266,9 +266,9 @@ class InsightTally(models.Model):
         # Read by where the subject is managed (committees, organisation departments) or by department
         # (discipline commissions): each index holds every column a read needs (index-only scans).
         indexes = [
-            models.Index(fields=["managed_id", "month"], include=["metric", "key", "state", "ruleset", "org_id", "n"],
+            models.Index(fields=["managed_id", "metric", "month"], include=["key", "state", "ruleset", "org_id", "n"],
                          name="insight_tally_managed_idx"),
-            models.Index(fields=["org_id", "month"], include=["metric", "key", "state", "ruleset", "managed_id", "n"],
+            models.Index(fields=["org_id", "metric", "month"], include=["key", "state", "ruleset", "managed_id", "n"],
                          name="insight_tally_org_idx"),
         ]
 
