@@ -132,6 +132,14 @@ def test_dashboard_through_the_summary_equals_the_direct_count_for_every_scope(w
             for chart in direct.charts:
                 assert via_table.chart(chart.id).rows == chart.rows, (user.username, params, chart.id)
             assert via_table.total == insight_cases(user, f).count()
+    # Narrowed by rule set and by department, the same.
+    user = users[0]
+    ruleset = world["cases"]["executed"].ruleset
+    for extra in ({"ruleset": ruleset}, {"organisation": str(organ(a, OrgKind.DISCIPLINE).pk)}):
+        f = insight_filter(user, {**_periods()[0], **extra})
+        via_table, direct = insight_build(user, f), _direct(user, f)
+        assert via_table.total == direct.total == insight_cases(user, f).count() > 0
+        assert [c.rows for c in via_table.charts] == [c.rows for c in direct.charts]
 
 
 def test_the_whole_months_come_from_the_table_and_consulted_cases_live(world):
