@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, router, transaction
 from django.db.models import FloatField, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
@@ -31,6 +31,7 @@ from rules.loader import registry
 from workflow.models import AppealResult, DecisionKind
 from workflow.permissions import scope_of, visible_cases
 
+from .models import InsightDirty
 from .tally import DECIDED, closed_under_committees, committees
 
 TOLERATED = (Outcome.EXEMPT, Outcome.LIGHTER, Outcome.MITIGATED)
@@ -531,7 +532,7 @@ def _scope(user: User, tree: dict[int, int]) -> tuple[Q | None, Q, Q | None]:  #
     consultation, one's own cases, a unit's), answered live. Mirrors ``workflow.permissions.visible_cases``;
     the tests recount through that function."""
     from workflow.models import Consultation
-    from workflow.permissions import _managed_by
+    from workflow.permissions import _managed_within
 
     scope = scope_of(user)
     if scope.is_admin:
@@ -543,10 +544,10 @@ def _scope(user: User, tree: dict[int, int]) -> tuple[Q | None, Q, Q | None]:  #
         cases |= Q(accountability_org_id__in=scope.inspector_visible_org_ids)
     if scope.committee_subtree_ids:
         tally |= Q(managed_id__in=_heads(scope.committee_subtree_ids, tree))
-        cases |= _managed_by(scope.committee_subtree_ids)
+        cases |= _managed_within(scope.committee_subtree_ids)
     if scope.orgdept_subtree_ids:
         tally |= Q(managed_id__in=_heads(scope.orgdept_subtree_ids, tree), state__in=[*decided, DECIDED])
-        cases |= _managed_by(scope.orgdept_subtree_ids) & Q(state__in=decided)
+        cases |= _managed_within(scope.orgdept_subtree_ids) & Q(state__in=decided)
     extra = Q(pk__in=[])
     if scope.consult_org_ids:
         extra |= Q(pk__in=Consultation.objects.filter(organisation_id__in=scope.consult_org_ids)
@@ -589,6 +590,18 @@ def insight_plan(user: User, f: InsightFilter, *, today: dt.date | None = None) 
     live = []
     if f.date_from < months[0] or f.date_to >= end.date():
         live.append(everything.filter(Q(created_at__lt=start) | Q(created_at__gte=end)))
+    # Cells changed since the table last folded them in are counted live, and their rows left out: whichever
+    # moment the statistics task folds them in, each case is counted once.
+    dirty = [(m, o) for m, o in InsightDirty.objects.values_list("month", "org_id") if months[0] <= m <= months[1]]
+    if dirty:
+        stale, changed = Q(pk__in=[]), Q(pk__in=[])
+        for month, org_id in dirty:
+            lo = dt.datetime.combine(month, dt.time.min, tz)
+            hi = dt.datetime.combine((month + dt.timedelta(days=32)).replace(day=1), dt.time.min, tz)
+            stale |= Q(month=month, org_id=org_id)
+            changed |= Q(accountability_org_id=org_id, created_at__gte=lo, created_at__lt=hi)
+        where &= ~stale
+        live.append(everything.filter(changed))
     if extra is not None:
         # Not through the summary's columns: seen through a consultation, one's own, a unit's. Few.
         rest = Case.objects.filter(extra, created_at__gte=start, created_at__lt=end).exclude(case_scope)
@@ -605,21 +618,25 @@ SMALL_LIVE = 2000
 
 @contextlib.contextmanager
 def _materialised(parts: list[QuerySet[Case]]) -> Iterator[QuerySet[Case] | None]:
-    """On PostgreSQL, the live cases are selected once into a temporary table that every figure joins,
-    instead of each query re-evaluating the visibility rule. Elsewhere the query is used as it is."""
-    if connection.vendor != "postgresql":
+    """The live cases, ``None`` if there are none. On PostgreSQL a few are fetched by id; many are selected once
+    into a temporary table that every figure joins, instead of each query re-evaluating the visibility rule.
+    Elsewhere, and on a read replica (config.db_router) where not even a temporary table can be created, the
+    query is used as it is."""
+    replica = router.db_for_read(Case) != DEFAULT_DB_ALIAS
+    if connection.vendor == "postgresql":
+        ids: set[int] = set()
+        for part in parts:
+            ids.update(part.order_by().values_list("id", flat=True)[:SMALL_LIVE + 1])
+            if len(ids) > SMALL_LIVE:
+                break
+        else:  # few (a short edge of the period, cells just changed, cases seen through a consultation)
+            yield Case.objects.filter(pk__in=sorted(ids)) if ids else None
+            return
+    if connection.vendor != "postgresql" or replica:
         q = Q(pk__in=[])
         for part in parts:
             q |= Q(pk__in=part.order_by().values("id"))
         yield Case.objects.filter(q)
-        return
-    ids: set[int] = set()
-    for part in parts:
-        ids.update(part.order_by().values_list("id", flat=True)[:SMALL_LIVE + 1])
-        if len(ids) > SMALL_LIVE:
-            break
-    else:  # few (cases seen through a consultation, a short edge of the period): their ids will do
-        yield Case.objects.filter(pk__in=sorted(ids)) if ids else None
         return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS insight_case_ids")
@@ -632,11 +649,14 @@ def _materialised(parts: list[QuerySet[Case]]) -> Iterator[QuerySet[Case] | None
 
 
 def insight_facts(user: User, f: InsightFilter, *, today: dt.date | None = None) -> Facts:
-    """The summary table's rows in scope for the whole months, plus the live rest; changes are folded in first."""
-    from .tally import case_facts, tally_flush, tally_read
+    """The summary table's rows in scope for the whole months, plus the live rest. Reading writes nothing (it may
+    run on a read replica); only when the statistics task has fallen behind does a reader fold changes in."""
+    from .replica import replica_reads_active
+    from .tally import FLUSH_BATCH, case_facts, tally_flush, tally_read
 
     today = today or timezone.localdate()
-    tally_flush()
+    if not replica_reads_active() and InsightDirty.objects.count() > FLUSH_BATCH:
+        tally_flush()
     plan = insight_plan(user, f, today=today)
     facts = Facts()
     if plan.months is not None:

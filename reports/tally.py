@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Case as DbCase
 from django.db.models import Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, Round, TruncMonth
+from django.db.models.functions import Round, TruncMonth
 from django.utils import timezone
 
 from cases.models import Case, CaseState, Finding, FindingStatus, Outcome
@@ -94,7 +94,7 @@ def _bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def _dims(prefix: str) -> dict[str, Any]:
     return {
         "t_month": TruncMonth(f"{prefix}created_at"), "t_org": F(f"{prefix}accountability_org_id"),
-        "t_managed": Coalesce(f"{prefix}subject__managing_committee_id", f"{prefix}subject__unit_id"),
+        "t_managed": F(f"{prefix}managed_by_id"),  # the column the visibility rule reads (kept by triggers)
         "t_ruleset": F(f"{prefix}ruleset"), "t_state": F(f"{prefix}state"),
     }
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0006_annual_report'),
+        ('reports', '0007_document_queue'),
     ]
 
     operations = [
