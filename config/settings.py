@@ -495,6 +495,10 @@ AUDIT_AUDITOR_GROUP = env.str("AUDIT_AUDITOR_GROUP", default="审计员")
 # The history chain's head (count and last digest) is copied to an anchor row and the audit record
 # this often, so that verify_history notices a truncated or rolled-back chain.
 HISTORY_ANCHOR_SECONDS = _positive_int("HISTORY_ANCHOR_SECONDS", 3600, minimum=60)
+# The statistics' summary table: changed cells are folded in every minute (and by any reader), and once an
+# hour the months are counted against the case table (cases loaded in bulk bypass the marks).
+CELERY_BEAT_SCHEDULE["insight-tally-flush"] = {"task": "reports.tasks.insight_tally_flush", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["insight-tally-check"] = {"task": "reports.tasks.insight_tally_check", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["anchor-history"] = {
     "task": "workflow.tasks.history_anchor_write", "schedule": float(HISTORY_ANCHOR_SECONDS),
 }

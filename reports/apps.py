@@ -11,3 +11,6 @@ class ReportsConfig(AppConfig):
         # Register the tasks in every process (web too): workflow's outbox kick looks the dispatcher up
         # by name, and Celery's lazy autodiscovery only runs inside a worker.
         from . import tasks  # noqa: F401
+        from .tally import connect
+
+        connect()

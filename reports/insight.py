@@ -11,27 +11,28 @@ from __future__ import annotations
 import calendar
 import contextlib
 import datetime as dt
-import statistics
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db import DEFAULT_DB_ALIAS, connection, router, transaction
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import FloatField, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KT
-from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Organisation, OrgKind, Role, User
+from accounts.models import Organisation, OrgKind, PartyKind, Role, User
 from accounts.selectors import role_names, subtree_ids
-from cases.models import Case, CaseQuerySet, CaseState, Finding, FindingStatus, Outcome
+from cases.models import Case, CaseState, Outcome
 from rules.errors import RuleError
 from rules.loader import registry
-from workflow.models import Appeal, AppealResult, Decision, DecisionKind, Proposal
+from workflow.models import AppealResult, DecisionKind
 from workflow.permissions import scope_of, visible_cases
+
+from .models import InsightDirty
+from .tally import DECIDED, closed_under_committees, committees
 
 TOLERATED = (Outcome.EXEMPT, Outcome.LIGHTER, Outcome.MITIGATED)
 INSIGHT_ROLES = (Role.INSPECTOR, Role.COMMITTEE, Role.ORGDEPT)
@@ -192,40 +193,54 @@ def _linkable(f: InsightFilter) -> bool:
     return f.organisation is None
 
 
+CASE_FIELDS = ("state", "outcome", "ruleset", "org", "month")
+
+
 @dataclass
-class Groups:
-    """The case table read once: counts by state, outcome, rule set and department (with decided and
-    overdue counts), and once more by month started and month decided. Every count chart sums these."""
+class Facts:
+    """What every figure is summed from: case counts by state, outcome, rule set, department and start month,
+    and the other metrics by category (see ``reports.tally``), from the summary table and the live rest."""
 
-    rows: list[dict[str, Any]]
-    months: list[dict[str, Any]]
+    cases: Counter[tuple] = field(default_factory=Counter)
+    other: Counter[tuple[str, str]] = field(default_factory=Counter)
 
-    def by(self, key: str, value: str = "n", where: Any = None) -> dict[Any, int]:
+    def add_tally(self, cases: list[dict[str, Any]], other: list[dict[str, Any]]) -> None:
+        for r in cases:
+            self.cases[(r["state"], r["key"], r["ruleset"], r["org_id"], r["month"])] += r["n"]
+        for r in other:
+            self.other[(r["metric"], r["key"])] += r["n"]
+
+    def add_live(self, facts: Counter[tuple]) -> None:
+        for (month, org, _managed, ruleset, state, metric, key), n in facts.items():
+            if metric == "case":
+                self.cases[(state, key, ruleset, org, month)] += n
+            else:
+                self.other[(metric, key)] += n
+
+    def by(self, name: str) -> dict[Any, int]:
+        i = CASE_FIELDS.index(name)
         out: dict[Any, int] = {}
-        for r in self.rows:
-            if where is None or where(r):
-                out[r[key]] = out.get(r[key], 0) + r[value]
+        for k, n in self.cases.items():
+            if n:
+                out[k[i]] = out.get(k[i], 0) + n
         return out
 
+    def metric(self, name: str) -> dict[str, int]:
+        return {k: n for (m, k), n in self.other.items() if m == name and n}
 
-def case_groups(qs: QuerySet[Case], *, today: dt.date | None = None) -> Groups:
-    overdue = CaseQuerySet.overdue_condition(today or timezone.localdate())
-    rows = list(qs.values("state", "outcome", "ruleset", "accountability_org_id").annotate(
-        n=Count("id"), decided=Count("id", filter=Q(decision_date__isnull=False)),
-        overdue=Count("id", filter=overdue)).order_by())
-    months = list(qs.annotate(cm=TruncMonth("created_at"), dm=TruncMonth("decision_date")).values("cm", "dm").annotate(
-        n=Count("id"), tolerated=Count("id", filter=Q(outcome__in=TOLERATED))).order_by())
-    return Groups(rows, months)
-
-
-def _counts(qs: QuerySet | Groups, key: str) -> dict[Any, int]:
-    if isinstance(qs, Groups):
-        return {k: v for k, v in qs.by(key).items() if v}
-    return {row[key]: row["n"] for row in qs.values(key).annotate(n=Count("id")).order_by()}
+    def open_counts(self, today: dt.date) -> tuple[dict[str, int], dict[str, int]]:
+        """Cases someone must act on by state, and those of them past their stage deadline."""
+        open_, overdue = {}, {}
+        for key, n in self.metric("open").items():
+            state, deadline = key.split("|", 1)
+            open_[state] = open_.get(state, 0) + n
+            if deadline == "past" or (deadline and deadline < today.isoformat()):
+                overdue[state] = overdue.get(state, 0) + n
+        return open_, overdue
 
 
-def chart_states(qs: Groups, f: InsightFilter) -> Chart:
-    counts = _counts(qs, "state")
+def chart_states(facts: Facts, f: InsightFilter) -> Chart:
+    counts = facts.by("state")
     states = [s for s in CaseState if counts.get(s.value)]
     link = _linkable(f)
     return Chart("state", "按状态", ["状态", "案件数"], [[s.label, counts[s.value]] for s in states],
@@ -233,8 +248,8 @@ def chart_states(qs: Groups, f: InsightFilter) -> Chart:
                  [_list_link(f, state=s.value) if link else None for s in states])
 
 
-def chart_outcomes(qs: Groups, f: InsightFilter) -> Chart:
-    counts = {k: v for k, v in qs.by("outcome").items() if k and v}
+def chart_outcomes(facts: Facts, f: InsightFilter) -> Chart:
+    counts = {k: v for k, v in facts.by("outcome").items() if k}
     outcomes = [o for o in Outcome if counts.get(o.value)]
     total = sum(counts.values()) or 1
     link = _linkable(f)
@@ -251,8 +266,8 @@ def _ruleset_title(ruleset_id: str) -> str:
         return ruleset_id
 
 
-def chart_rulesets(qs: Groups, f: InsightFilter) -> Chart:
-    counts = _counts(qs, "ruleset")
+def chart_rulesets(facts: Facts, f: InsightFilter) -> Chart:
+    counts = facts.by("ruleset")
     ids = sorted(counts, key=lambda r: (-counts[r], r))
     link = _linkable(f)
     titles = [_ruleset_title(r) for r in ids]
@@ -262,16 +277,14 @@ def chart_rulesets(qs: Groups, f: InsightFilter) -> Chart:
                  [_list_link(f, ruleset=r) if link else None for r in ids])
 
 
-def chart_organisations(qs: Groups, f: InsightFilter, *, limit: int = 20) -> Chart:
-    counts = qs.by("accountability_org_id")
-    rows = [{"accountability_org_id": k, "n": counts[k]}
-            for k in sorted(counts, key=lambda k: (-counts[k], k))[:limit]]
-    names = dict(Organisation.objects.filter(pk__in=[r["accountability_org_id"] for r in rows])
-                 .values_list("pk", "name"))
-    labels = [names.get(r["accountability_org_id"], "") for r in rows]
+def chart_organisations(facts: Facts, f: InsightFilter, *, limit: int = 20) -> Chart:
+    counts = facts.by("org")
+    top = sorted(counts, key=lambda k: (-counts[k], k))[:limit]
+    names = dict(Organisation.objects.filter(pk__in=top).values_list("pk", "name"))
+    labels = [names.get(k, "") for k in top]
     return Chart("organisation", f"按问责部门（前 {limit} 个）", ["问责部门", "案件数"],
-                 [[label, r["n"]] for label, r in zip(labels, rows, strict=True)], labels,
-                 [{"name": "案件数", "data": [r["n"] for r in rows]}], [None] * len(rows),
+                 [[label, counts[k]] for label, k in zip(labels, top, strict=True)], labels,
+                 [{"name": "案件数", "data": [counts[k] for k in top]}], [None] * len(top),
                  note="案件查询页没有按问责部门筛选，此图不链接到案件列表。")
 
 
@@ -283,23 +296,15 @@ def _months(f: InsightFilter) -> list[dt.date]:
     return months
 
 
-def _month_key(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date().replace(day=1) if timezone.is_aware(value) else value.date().replace(day=1)
-    return value.replace(day=1)
-
-
-def chart_periods(qs: Groups, f: InsightFilter) -> tuple[Chart, Chart]:
+def chart_periods(facts: Facts, f: InsightFilter) -> tuple[Chart, Chart]:
     """Cases started per month, and decisions per month with the tolerance rate (by the decision's date)."""
-    started: dict[dt.date, int] = {}
+    started = facts.by("month")
     decided: dict[dt.date, tuple[int, int]] = {}
-    for r in qs.months:
-        cm = _month_key(r["cm"])
-        started[cm] = started.get(cm, 0) + r["n"]
-        if r["dm"] is not None:
-            dm = _month_key(r["dm"])
-            n, t = decided.get(dm, (0, 0))
-            decided[dm] = (n + r["n"], t + r["tolerated"])
+    for key, count in facts.metric("decided").items():
+        month, tolerated = key.split("|")
+        m = dt.date.fromisoformat(f"{month}-01")
+        n, t = decided.get(m, (0, 0))
+        decided[m] = (n + count, t + (count if tolerated == "t" else 0))
     months = _months(f)
     labels = [f"{m.year}年{m.month}月" for m in months]
     link = _linkable(f)
@@ -347,57 +352,46 @@ class DaysBetween(Func):
         return sql, [*lp, *ep]
 
 
-class Percentile(Aggregate):
-    """percentile_cont (PostgreSQL only)."""
+def histogram_percentile(histogram: dict[int, int], p: float) -> float | None:
+    """``percentile_cont(p)`` of the values a histogram (value -> how many) stands for."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    position = p * (total - 1)
+    lo_rank, hi_rank = int(position), min(int(position) + 1, total - 1)
+    values = sorted(histogram)
 
-    function = "percentile_cont"
-    template = "%(function)s(%(p)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    def value_at(rank: int) -> int:
+        seen = 0
+        for value in values:
+            seen += histogram[value]
+            if seen > rank:
+                return value
+        return values[-1]
 
-    def __init__(self, expression: Any, p: float) -> None:
-        super().__init__(expression, p=float(p))
-
-
-def _percentiles(qs: QuerySet, expression: Any) -> tuple[int, float | None, float | None]:
-    qs = qs.annotate(days=expression).filter(days__isnull=False)
-    if connection.vendor == "postgresql":
-        r = qs.aggregate(n=Count("pk"), p50=Percentile(F("days"), 0.5), p90=Percentile(F("days"), 0.9))
-        return r["n"], r["p50"], r["p90"]
-    values = sorted(qs.values_list("days", flat=True))  # the SQLite fallback (development databases)
-    if not values:
-        return 0, None, None
-    if len(values) == 1:
-        return 1, values[0], values[0]
-    q = statistics.quantiles(values, n=10, method="inclusive")
-    return len(values), statistics.median(values), q[8]
+    lo, hi = value_at(lo_rank), value_at(hi_rank)
+    return lo + (hi - lo) * (position - lo_rank)
 
 
-def chart_durations(qs: QuerySet[Case], f: InsightFilter) -> Chart:
-    stages = [
-        ("启动至提出建议", Proposal.objects.filter(round=1, case__in=qs),
-         DaysBetween(F("proposed_at"), F("case__created_at"))),
-        ("提出建议至集体决定", Proposal.objects.filter(round=1, case__in=qs, case__decided_at__isnull=False),
-         DaysBetween(F("case__decided_at"), F("proposed_at"))),
-        ("决定至送达", qs.filter(delivered_on__isnull=False, decision_date__isnull=False),
-         DaysBetween(F("delivered_on"), F("decision_date"), dates=True)),
-        ("申诉至复核", Appeal.objects.filter(case__in=qs, review_decision__isnull=False),
-         DaysBetween(F("review_decision__decided_at"), F("filed_at"))),
-        ("启动至集体决定（全程）", qs.filter(decided_at__isnull=False), DaysBetween(F("decided_at"), F("created_at"))),
-    ]
+STAGE_LABELS = ("启动至提出建议", "提出建议至集体决定", "决定至送达", "申诉至复核", "启动至集体决定（全程）")
+
+
+def chart_durations(facts: Facts, f: InsightFilter) -> Chart:
     rows, p50s, p90s = [], [], []
-    for label, stage_qs, expr in stages:
-        n, p50, p90 = _percentiles(stage_qs, expr)
+    for i, label in enumerate(STAGE_LABELS, start=1):
+        histogram = {int(k): n for k, n in facts.metric(f"dur{i}").items()}
+        p50, p90 = histogram_percentile(histogram, 0.5), histogram_percentile(histogram, 0.9)
         p50s.append(round(p50, 1) if p50 is not None else None)
         p90s.append(round(p90, 1) if p90 is not None else None)
-        rows.append([label, n, p50s[-1] if p50 is not None else "—", p90s[-1] if p90 is not None else "—"])
-    labels = [s[0] for s in stages]
-    return Chart("duration", "各环节用时（天）", ["环节", "案件数", "中位数（天）", "第 90 百分位（天）"], rows, labels,
-                 [{"name": "中位数", "data": p50s}, {"name": "第 90 百分位", "data": p90s}], [None] * len(stages))
+        rows.append([label, sum(histogram.values()), p50s[-1] if p50 is not None else "—",
+                     p90s[-1] if p90 is not None else "—"])
+    return Chart("duration", "各环节用时（天）", ["环节", "案件数", "中位数（天）", "第 90 百分位（天）"], rows,
+                 list(STAGE_LABELS), [{"name": "中位数", "data": p50s}, {"name": "第 90 百分位", "data": p90s}],
+                 [None] * len(STAGE_LABELS), note="各案用时按整天计（四舍五入）后取中位数和第 90 百分位。")
 
 
-def chart_overdue(qs: Groups, f: InsightFilter) -> Chart:
-    counts = qs.by("state", "overdue")
-    open_counts = qs.by("state")
+def chart_overdue(facts: Facts, f: InsightFilter, today: dt.date) -> Chart:
+    open_counts, counts = facts.open_counts(today)
     states = [s for s in CaseState if s.value in CaseState.in_progress()]
     link = _linkable(f)
     return Chart("overdue", "超期案件（按当前环节）", ["环节", "办理中", "其中超期"],
@@ -422,45 +416,39 @@ def _clause_name(clause_id: str) -> str:
     return "（规则集中已无此条款）"
 
 
-def _clause_chart(chart_id: str, title: str, findings: QuerySet[Finding], marker: str, limit: int) -> Chart:
-    rows = list(findings.filter(clause_id__contains=marker).values("clause_id").annotate(n=Count("id"))
-                .order_by("-n", "clause_id")[:limit])
-    names = [_clause_name(r["clause_id"]) for r in rows]
+def _clause_chart(chart_id: str, title: str, counts: dict[str, int], limit: int) -> Chart:
+    top = sorted(counts, key=lambda c: (-counts[c], c))[:limit]
+    names = [_clause_name(c) for c in top]
     labels = [name.split(" · ", 1)[0] for name in names]
     return Chart(chart_id, title, ["条款", "案件数"],
-                 [[name, r["n"]] for name, r in zip(names, rows, strict=True)], labels,
-                 [{"name": "案件数", "data": [r["n"] for r in rows]}], [None] * len(rows))
+                 [[name, counts[c]] for name, c in zip(names, top, strict=True)], labels,
+                 [{"name": "案件数", "data": [counts[c] for c in top]}], [None] * len(top))
 
 
-def chart_clauses(qs: QuerySet[Case], f: InsightFilter, *, limit: int = 12) -> tuple[Chart, Chart]:
-    met = Finding.objects.filter(status=FindingStatus.MET)
-    situations = _clause_chart("situation", "认定成立最多的容错情形（予以容错的案件）",
-                               met.filter(case__in=qs.filter(outcome__in=TOLERATED)), ".S", limit)
-    exclusions = _clause_chart("exclusion", "认定成立最多的不予容错情形（不予容错的案件）",
-                               met.filter(case__in=qs.filter(outcome=Outcome.REFUSED)), ".X", limit)
+def chart_clauses(facts: Facts, f: InsightFilter, *, limit: int = 12) -> tuple[Chart, Chart]:
+    situations = _clause_chart("situation", "认定成立最多的容错情形（予以容错的案件）", facts.metric("situation"), limit)
+    exclusions = _clause_chart("exclusion", "认定成立最多的不予容错情形（不予容错的案件）", facts.metric("exclusion"), limit)
     return situations, exclusions
 
 
-def chart_departures(qs: QuerySet[Case], f: InsightFilter) -> Chart:
-    decisions = Decision.objects.filter(case__in=qs)
-    total = decisions.count()
-    rows = list(decisions.exclude(override_reason="").values("kind", "outcome", verdict=KT("evaluation__verdict"))
-                .annotate(n=Count("id")).order_by("-n", "kind", "outcome"))
+def chart_departures(facts: Facts, f: InsightFilter) -> Chart:
+    total = sum(facts.metric("decision").values())
+    counts = facts.metric("departure")
+    keys = sorted(counts, key=lambda k: (-counts[k], *k.split("|")[:2]))
     labels, table = [], []
-    for r in rows:
-        verdict = VERDICTS.get(r["verdict"] or "", r["verdict"] or "—")
-        label = f"评估{verdict} → 决定{Outcome(r['outcome']).label}"
-        labels.append(label)
-        table.append([DecisionKind(r["kind"]).label, verdict, Outcome(r["outcome"]).label, r["n"]])
-    departed = sum(r["n"] for r in rows)
+    for key in keys:
+        kind, outcome, raw = key.split("|", 2)
+        verdict = VERDICTS.get(raw, raw or "—")
+        labels.append(f"评估{verdict} → 决定{Outcome(outcome).label}")
+        table.append([DecisionKind(kind).label, verdict, Outcome(outcome).label, counts[key]])
+    departed = sum(counts.values())
     note = f"共 {total} 项决定，其中 {departed} 项与规则评估不一致（{departed / total:.1%}）。" if total else "本期间没有决定。"
     return Chart("departure", "与规则评估不一致的决定", ["决定类别", "规则评估", "决定结论", "决定数"], table, labels,
-                 [{"name": "决定数", "data": [r["n"] for r in rows]}], [None] * len(rows), note=note)
+                 [{"name": "决定数", "data": [counts[k] for k in keys]}], [None] * len(keys), note=note)
 
 
-def chart_appeals(qs: QuerySet[Case], f: InsightFilter) -> Chart:
-    counts = {r["result"]: r["n"] for r in Appeal.objects.filter(case__in=qs).values("result")
-              .annotate(n=Count("id")).order_by()}
+def chart_appeals(facts: Facts, f: InsightFilter) -> Chart:
+    counts = facts.metric("appeal")
     results = [("", "尚未复核"), (AppealResult.UPHELD, AppealResult.UPHELD.label),
                (AppealResult.OVERTURNED, AppealResult.OVERTURNED.label)]
     link = _linkable(f)
@@ -468,6 +456,35 @@ def chart_appeals(qs: QuerySet[Case], f: InsightFilter) -> Chart:
     return Chart("appeal", "申诉及复核结果", ["复核结果", "申诉数"], [[label, counts.get(k, 0)] for k, label in results],
                  [label for _, label in results], [{"name": "申诉数", "data": [counts.get(k, 0) for k, _ in results]}],
                  links)
+
+
+VISIT_GROUPS = (("done", "已完成回访"), ("overdue", "到期未回访（已超期）"), ("due", "尚未到期"))
+
+
+def visit_counts(facts: Facts, today: dt.date) -> dict[str, int]:
+    """Return visits done, due and not done (past their date), and planned for later, as the 回访 list groups them."""
+    out = {"done": 0, "overdue": 0, "due": 0}
+    for key, n in facts.metric("visit").items():
+        group = key if key == "done" else "overdue" if key == "past" or key < today.isoformat() else "due"
+        out[group] += n
+    return out
+
+
+def chart_visits(facts: Facts, f: InsightFilter, today: dt.date) -> Chart:
+    counts = visit_counts(facts, today)
+    link = _linkable(f)
+    links = []
+    for group, _ in VISIT_GROUPS:
+        q = {"mine": "0", "status": group, "from": f.date_from.isoformat(), "to": f.date_to.isoformat()}
+        if f.ruleset:
+            q["ruleset"] = f.ruleset
+        links.append(f"{reverse('visit-index')}?{urlencode(q)}" if link else None)
+    due = counts["done"] + counts["overdue"]
+    return Chart("visit", "回访（应回访与已回访）", ["回访", "次数"],
+                 [[label, counts[g]] for g, label in VISIT_GROUPS], [label for _, label in VISIT_GROUPS],
+                 [{"name": "回访次数", "data": [counts[g] for g, _ in VISIT_GROUPS]}], links,
+                 note=f"书面反馈送达后按配置的月份安排回访；只计本期间启动的案件。已完成和已到期的共 {due} 次，"
+                      f"其中已完成 {counts['done']} 次。")
 
 
 @dataclass
@@ -487,46 +504,191 @@ class Insight:
         return next((c for c in self.charts if c.id == chart_id), None)
 
 
+# --- where the figures come from ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """Which start months the summary table answers for, the rows of it in scope, and the cases computed live."""
+
+    months: tuple[dt.date, dt.date] | None
+    tally_where: Q
+    live: list[QuerySet[Case]]
+
+
+def _whole_months(f: InsightFilter, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and last start month lying wholly in the period. A month reaching today counts as whole
+    when the period runs to today or later: no case is started in the future."""
+    first = f.date_from if f.date_from.day == 1 else (f.date_from.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    last = f.date_to.replace(day=1)
+    month_last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
+    if f.date_to < month_last_day and f.date_to < today:
+        last = (last - dt.timedelta(days=1)).replace(day=1)
+    return (first, last) if first <= last else None
+
+
+def _scope(user: User, tree: dict[int, int]) -> tuple[Q | None, Q, Q | None]:  # noqa: C901 - one branch per kind
+    """The visibility rule split in two: the part the summary table's columns express (as a filter on the
+    table and the same on the case table; ``None``: everything), and the rest (cases seen through a
+    consultation, one's own cases, a unit's), answered live. Mirrors ``workflow.permissions.visible_cases``;
+    the tests recount through that function."""
+    from workflow.models import Consultation
+    from workflow.permissions import _managed_within
+
+    scope = scope_of(user)
+    if scope.is_admin:
+        return None, Q(), None
+    decided = CaseState.decided()
+    tally, cases = Q(pk__in=[]), Q(pk__in=[])
+    if scope.inspector_visible_org_ids:
+        tally |= Q(org_id__in=scope.inspector_visible_org_ids)
+        cases |= Q(accountability_org_id__in=scope.inspector_visible_org_ids)
+    if scope.committee_subtree_ids:
+        tally |= Q(managed_id__in=_heads(scope.committee_subtree_ids, tree))
+        cases |= _managed_within(scope.committee_subtree_ids)
+    if scope.orgdept_subtree_ids:
+        tally |= Q(managed_id__in=_heads(scope.orgdept_subtree_ids, tree), state__in=[*decided, DECIDED])
+        cases |= _managed_within(scope.orgdept_subtree_ids) & Q(state__in=decided)
+    extra = Q(pk__in=[])
+    if scope.consult_org_ids:
+        extra |= Q(pk__in=Consultation.objects.filter(organisation_id__in=scope.consult_org_ids)
+                   .values("proposal__case_id"))
+    if scope.person_id is not None:
+        extra |= Q(subject_id=scope.person_id)
+    if scope.unit_org_ids:
+        extra |= Q(applicant_unit_id__in=scope.unit_org_ids)
+        extra |= Q(subject__kind=PartyKind.UNIT, subject__unit_id__in=scope.unit_org_ids)
+    has_extra = bool(scope.consult_org_ids or scope.person_id is not None or scope.unit_org_ids)
+    return tally, cases, (extra if has_extra else None)
+
+
+def _heads(ids: set[int], tree: dict[int, int]) -> set[int]:
+    """The committees of a set of organisations: what the summary table's ``managed_id`` holds."""
+    return {tree.get(i, i) for i in ids}
+
+
+def insight_plan(user: User, f: InsightFilter, *, today: dt.date | None = None) -> Plan:
+    today = today or timezone.localdate()
+    months = _whole_months(f, timezone.localdate())
+    everything = insight_cases(user, f)
+    if months is None:
+        return Plan(None, Q(pk__in=[]), [everything])
+    tree = committees()
+    tally_scope, case_scope, extra = _scope(user, tree)
+    scope = scope_of(user)
+    managed = scope.committee_subtree_ids | scope.orgdept_subtree_ids
+    if managed and not scope.is_admin and not closed_under_committees(managed, tree):
+        # The table counts by committee; a scope cutting through a committee's tree is counted live.
+        return Plan(None, Q(pk__in=[]), [everything])
+    where = tally_scope if tally_scope is not None else Q()
+    if f.ruleset:
+        where &= Q(ruleset=f.ruleset)
+    if f.organisation is not None:
+        where &= Q(org_id__in=commission_subtree(f.organisation))
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(months[0], dt.time.min, tz)
+    end = dt.datetime.combine((months[1] + dt.timedelta(days=32)).replace(day=1), dt.time.min, tz)
+    live = []
+    if f.date_from < months[0] or f.date_to >= end.date():
+        live.append(everything.filter(Q(created_at__lt=start) | Q(created_at__gte=end)))
+    # Cells changed since the table last folded them in are counted live, and their rows left out: whichever
+    # moment the statistics task folds them in, each case is counted once.
+    dirty = [(m, o) for m, o in InsightDirty.objects.values_list("month", "org_id") if months[0] <= m <= months[1]]
+    if dirty:
+        stale, changed = Q(pk__in=[]), Q(pk__in=[])
+        for month, org_id in dirty:
+            lo = dt.datetime.combine(month, dt.time.min, tz)
+            hi = dt.datetime.combine((month + dt.timedelta(days=32)).replace(day=1), dt.time.min, tz)
+            stale |= Q(month=month, org_id=org_id)
+            changed |= Q(accountability_org_id=org_id, created_at__gte=lo, created_at__lt=hi)
+        where &= ~stale
+        live.append(everything.filter(changed))
+    if extra is not None:
+        # Not through the summary's columns: seen through a consultation, one's own, a unit's. Few.
+        rest = Case.objects.filter(extra, created_at__gte=start, created_at__lt=end).exclude(case_scope)
+        if f.ruleset:
+            rest = rest.filter(ruleset=f.ruleset)
+        if f.organisation is not None:
+            rest = rest.filter(accountability_org_id__in=commission_subtree(f.organisation))
+        live.append(rest)
+    return Plan(months, where, live)
+
+
+SMALL_LIVE = 2000
+
+
 @contextlib.contextmanager
-def _materialised(qs: QuerySet[Case]) -> Iterator[QuerySet[Case]]:
-    """On PostgreSQL, the visible cases of the period are selected once into a temporary table that every
-    figure joins, instead of each query re-evaluating the visibility rule (an OR over joins and subqueries
-    the planner answers with a scan of the case table each time). Elsewhere the query is used as it is, and
-    so on a read replica (config.db_router), where even a temporary table cannot be created."""
-    if connection.vendor != "postgresql" or router.db_for_read(Case) != DEFAULT_DB_ALIAS:
-        yield qs
+def _materialised(parts: list[QuerySet[Case]]) -> Iterator[QuerySet[Case] | None]:
+    """The live cases, ``None`` if there are none. On PostgreSQL a few are fetched by id; many are selected once
+    into a temporary table that every figure joins, instead of each query re-evaluating the visibility rule.
+    Elsewhere, and on a read replica (config.db_router) where not even a temporary table can be created, the
+    query is used as it is."""
+    replica = router.db_for_read(Case) != DEFAULT_DB_ALIAS
+    if connection.vendor == "postgresql":
+        ids: set[int] = set()
+        for part in parts:
+            ids.update(part.order_by().values_list("id", flat=True)[:SMALL_LIVE + 1])
+            if len(ids) > SMALL_LIVE:
+                break
+        else:  # few (a short edge of the period, cells just changed, cases seen through a consultation)
+            yield Case.objects.filter(pk__in=sorted(ids)) if ids else None
+            return
+    if connection.vendor != "postgresql" or replica:
+        q = Q(pk__in=[])
+        for part in parts:
+            q |= Q(pk__in=part.order_by().values("id"))
+        yield Case.objects.filter(q)
         return
-    sql, params = qs.order_by().values("id").query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS insight_case_ids")
-        cursor.execute(f"CREATE TEMPORARY TABLE insight_case_ids ON COMMIT DROP AS {sql}", params)  # noqa: S608 - Django's own SQL
+        cursor.execute("CREATE TEMPORARY TABLE insight_case_ids (id bigint PRIMARY KEY) ON COMMIT DROP")
+        for part in parts:
+            sql, params = part.order_by().values("id").query.sql_with_params()
+            cursor.execute(f"INSERT INTO insight_case_ids {sql} ON CONFLICT DO NOTHING", params)  # noqa: S608 - Django's own SQL
         cursor.execute("ANALYZE insight_case_ids")
         yield Case.objects.filter(pk__in=RawSQL("SELECT insight_case_ids.id FROM insight_case_ids", []))
 
 
+def insight_facts(user: User, f: InsightFilter, *, today: dt.date | None = None) -> Facts:
+    """The summary table's rows in scope for the whole months, plus the live rest. Reading writes nothing (it may
+    run on a read replica); only when the statistics task has fallen behind does a reader fold changes in."""
+    from .replica import replica_reads_active
+    from .tally import FLUSH_BATCH, case_facts, tally_flush, tally_read
+
+    today = today or timezone.localdate()
+    if not replica_reads_active() and InsightDirty.objects.count() > FLUSH_BATCH:
+        tally_flush()
+    plan = insight_plan(user, f, today=today)
+    facts = Facts()
+    if plan.months is not None:
+        facts.add_tally(*tally_read(plan.tally_where, plan.months))
+    if plan.live:
+        with _materialised(plan.live) as qs:
+            if qs is not None:  # None: no case
+                facts.add_live(case_facts(qs, today=today))
+    return facts
+
+
 def insight_build(user: User, f: InsightFilter, *, today: dt.date | None = None) -> Insight:
     """Every figure of the dashboard (and of the annual report) for what ``user`` may see."""
-    with _materialised(insight_cases(user, f)) as qs:
-        return _insight(qs, f, today=today)
+    today = today or timezone.localdate()
+    return insight_from(insight_facts(user, f, today=today), f, today=today)
 
 
-def _insight(qs: QuerySet[Case], f: InsightFilter, *, today: dt.date | None = None) -> Insight:
-    groups = case_groups(qs, today=today)
-    total = sum(groups.by("state").values())
-    decided = sum(groups.by("state", "decided").values())
-    tolerated = sum(groups.by("state", "decided", where=lambda r: r["outcome"] in TOLERATED).values())
-    overdue = sum(groups.by("state", "overdue").values())
-    period, tolerance = chart_periods(groups, f)
-    situations, exclusions = chart_clauses(qs, f)
-    charts = [chart_states(groups, f), chart_outcomes(groups, f), period, tolerance, chart_rulesets(groups, f),
-              chart_organisations(groups, f), chart_durations(qs, f), chart_overdue(groups, f), situations,
-              exclusions, chart_departures(qs, f), chart_appeals(qs, f)]
-    return Insight(f, total, decided, tolerated, overdue, charts)
+def insight_from(facts: Facts, f: InsightFilter, *, today: dt.date) -> Insight:
+    open_counts, overdue = facts.open_counts(today)
+    decided = facts.metric("decided")
+    period, tolerance = chart_periods(facts, f)
+    situations, exclusions = chart_clauses(facts, f)
+    charts = [chart_states(facts, f), chart_outcomes(facts, f), period, tolerance, chart_rulesets(facts, f),
+              chart_organisations(facts, f), chart_durations(facts, f), chart_overdue(facts, f, today), situations,
+              exclusions, chart_departures(facts, f), chart_appeals(facts, f), chart_visits(facts, f, today)]
+    return Insight(f, sum(facts.by("state").values()), sum(decided.values()),
+                   sum(n for k, n in decided.items() if k.endswith("|t")), sum(overdue.values()), charts)
 
 
 def chart_ids() -> Iterable[str]:
     return ("state", "outcome", "period", "tolerance", "ruleset", "organisation", "duration", "overdue", "situation",
-            "exclusion", "departure", "appeal")
+            "exclusion", "departure", "appeal", "visit")
 
 
 def charts_xlsx(charts: list[Chart], *, heading: str) -> bytes:

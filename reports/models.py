@@ -242,3 +242,53 @@ class AnnualReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.year} 年度报告 {self.number} v{self.version}"
+
+
+class InsightTally(models.Model):
+    """The statistics' maintained summary: how many cases (or their findings, decisions, appeals, visits,
+    stage durations) fall in each combination of the columns that scope and filter the dashboard.
+
+    Each row belongs to one cell, the month a case was started and its accountability department; a
+    change to any case of a cell marks the cell in ``InsightDirty`` in the same transaction, and the next
+    read (or the statistics task) recomputes the cell from the case table (``reports.tally``). The
+    dashboard sums these rows instead of scanning the cases, so its cost follows the number of months,
+    departments and categories, not the number of cases.
+    """
+
+    month = models.DateField("启动月份")
+    org_id = models.IntegerField("问责部门")
+    # Where the case's subject is managed: the subject's managing committee, else the subject's unit.
+    managed_id = models.IntegerField("管理单位", null=True)
+    ruleset = models.CharField("适用规则", max_length=60)
+    state = models.CharField("状态", max_length=20)
+    metric = models.CharField("指标", max_length=12)
+    key = models.CharField("分类", max_length=120, blank=True)
+    n = models.IntegerField("数量")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "统计汇总"
+        # Read by where the subject is managed (committees, organisation departments) or by department
+        # (discipline commissions): each index holds every column a read needs (index-only scans).
+        indexes = [
+            models.Index(fields=["managed_id", "metric", "month"], include=["key", "state", "ruleset", "org_id", "n"],
+                         name="insight_tally_managed_idx"),
+            models.Index(fields=["org_id", "metric", "month"], include=["key", "state", "ruleset", "managed_id", "n"],
+                         name="insight_tally_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.org_id} {self.metric} {self.key}: {self.n}"
+
+
+class InsightDirty(models.Model):
+    """A tally cell (start month, accountability department) whose cases changed since it was computed."""
+
+    month = models.DateField()
+    org_id = models.IntegerField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待重算的统计单元"
+        constraints = [models.UniqueConstraint(fields=["month", "org_id"], name="insight_dirty_cell_once")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.org_id}"

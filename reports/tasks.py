@@ -80,3 +80,19 @@ def export_build(self: Task, job_id: int) -> str:
 def annual_report_generate(report_id: int) -> None:
     """Render one annual report (statistics, PDF and XLSX); a second run changes nothing."""
     services.annual_report_generate(report_id=report_id)
+
+
+@shared_task(name="reports.tasks.insight_tally_flush", ignore_result=True)
+def insight_tally_flush() -> int:
+    """The statistics task: fold the changed cells into the summary table, so readers find little to do."""
+    from .tally import tally_flush
+
+    return tally_flush()
+
+
+@shared_task(name="reports.tasks.insight_tally_check", ignore_result=True)
+def insight_tally_check() -> int:
+    """Repair months written behind the summary table's back (cases loaded in bulk)."""
+    from .tally import tally_check
+
+    return len(tally_check())

@@ -113,7 +113,7 @@ def test_dashboard_page_shows_charts_with_tables_and_links(client, dataset):
     assert response.status_code == 200
     html = response.content.decode()
     assert re.search(r'id="total-cases">6<', html)
-    assert html.count('class="insight-chart"') == 12
+    assert html.count('class="insight-chart"') == 13
     # Data for the charts travels as JSON blocks, not as script; the charts are drawn by a static file.
     assert '<script id="chart-data-state" type="application/json">' in html
     assert "/static/js/insight.js" in html and "/static/vendor/echarts/echarts.min.js" in html
@@ -169,7 +169,7 @@ def test_xlsx_holds_the_chart_table(client, dataset):
     assert {r[0]: r[1] for r in rows[2:]} == {"已启动": 1, "已提出建议": 1, "已执行": 2, "申诉中": 1, "已办结": 1}
     everything = load_workbook(io.BytesIO(client.get(reverse("reports:insight-export", args=["all"]),
                                                      _period()).content))
-    assert len(everything.sheetnames) == 12
+    assert len(everything.sheetnames) == 13
     assert client.get(reverse("reports:insight-export", args=["nothing"]), _period()).status_code == 404
     # Exports are in the audit record.
     from audit.models import AuditEvent

@@ -92,6 +92,10 @@ def _pause_end(case: Case, actor: Actor, pause: CasePause, *, now: dt.datetime, 
         if extended:
             case.deadline = limits.add(case.deadline, extended)
             Case.objects.filter(pk=case.pk).update(deadline=case.deadline)
+            # An update() sends no signal: the statistics' summary is told here.
+            from reports.tally import cases_mark
+
+            cases_mark([case.pk])
     pause.ended_at = now
     pause.extended_days = extended
     pause.save(update_fields=["ended_at", "extended_days"])

@@ -59,14 +59,45 @@ def visit_index(request: HttpRequest) -> HttpResponse:
     visits = return_visits_assigned(request.user)
     if request.GET.get("mine", "1") == "1":
         visits = visits.filter(assignee=request.user)
+    try:
+        visits, status = _visit_filters(visits, request.GET)
+    except ValueError as exc:
+        return render(request, "400.html", {"message": str(exc)}, status=400)
     rows = list(visits[:500])
     groups = [
         ("overdue", "已超期", [v for v in rows if not v.done and v.due_on < today]),
         ("due", "待回访", [v for v in rows if not v.done and v.due_on >= today]),
         ("done", "已完成", sorted([v for v in rows if v.done], key=lambda v: v.visited_on, reverse=True)),
     ]
+    if status:
+        groups = [g for g in groups if g[0] == status]
     return render(request, "workflow/followup/visits.html", {
         "groups": groups, "mine": request.GET.get("mine", "1") == "1", "cite": CITE_VISITS, "today": today})
+
+
+VISIT_STATUSES = ("overdue", "due", "done")
+
+
+def _visit_filters(visits: Any, params: Any) -> tuple[Any, str]:
+    """The statistics' links narrow the list as their figure was counted: the case started between from and
+    to, its rule set, and one group (overdue, due, done)."""
+    import datetime as dt
+
+    status = (params.get("status") or "").strip()
+    if status and status not in VISIT_STATUSES:
+        raise ValueError("status 应为 overdue、due 或 done。")
+    for name, label, lookup in (("from", "起始日期", "case__created_at__date__gte"),
+                                ("to", "截止日期", "case__created_at__date__lte")):
+        raw = (params.get(name) or "").strip()
+        if raw:
+            try:
+                visits = visits.filter(**{lookup: dt.date.fromisoformat(raw)})
+            except ValueError:
+                raise ValueError(f"{label}格式应为 YYYY-MM-DD，收到“{raw[:20]}”。") from None
+    ruleset = (params.get("ruleset") or "").strip()
+    if ruleset:
+        visits = visits.filter(case__ruleset=ruleset)
+    return visits, status
 
 
 def _back_to_visits(case_id: int) -> HttpResponse:
