@@ -279,8 +279,11 @@ CELERY_TASK_ROUTES = {
     "workflow.tasks.cases_close_expired": {"queue": "deadlines"},
     "workflow.tasks.notices_deliver": {"queue": "deadlines"},
     "workflow.tasks.notices_digest_send": {"queue": "deadlines"},
-    # statistics: the annual report (a year of aggregates, then its PDF and XLSX).
+    # statistics: the annual report (a year of aggregates, then its PDF and XLSX), and the dashboard's
+    # summary table (changed groups recomputed every minute, checked against the cases hourly).
     "reports.tasks.annual_report_generate": {"queue": "statistics"},
+    "reports.tasks.insight_tally_flush": {"queue": "statistics"},
+    "reports.tasks.insight_tally_check": {"queue": "statistics"},
     # default: housekeeping.
     "workflow.tasks.history_anchor_write": {"queue": "default"},
     "workflow.tasks.pending_uploads_purge": {"queue": "default"},
