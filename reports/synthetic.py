@@ -25,6 +25,7 @@ import queue
 import random
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -576,6 +577,7 @@ class Batch:
     chain_to: str
     numbers: dict[tuple[int, int], int]
     max_ids: dict[type[models.Model], int]
+    case_ids: list[int] = field(default_factory=list)
 
     def count(self) -> int:
         return sum(len(r) for r in self.rows.values())
@@ -869,6 +871,85 @@ class CopyTable:
         return out
 
 
+class SearchVectors:
+    """The cases' bigram search vector (``search_bigrams``, PostgreSQL only) computed here, exactly as the
+    trigger ``cases_case_search_insert`` computes it with ``case_search_vector``: the character bigrams of
+    the title, the summary, the subject's name and the subject's unit, each bigram parsed by PostgreSQL's
+    ``simple`` configuration once (asked for in bulk, then remembered), positions counted over the whole
+    text. Each batch's written vectors are compared with the SQL function on a sample; a difference makes
+    the batch fall back to the SQL function (``check``)."""
+
+    TRIGGER = "cases_case_search_insert"
+
+    def __init__(self) -> None:
+        self.lexemes: dict[str, tuple[str, ...]] = {}
+        self.people: dict[int, tuple[str, str]] = {
+            pk: (name or "", unit or "") for pk, name, unit in Person.objects.values_list("pk", "name", "unit__name")}
+
+    @classmethod
+    def for_database(cls) -> SearchVectors | None:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = %s AND tgrelid = 'cases_case'::regclass",
+                           [cls.TRIGGER])
+            return cls() if cursor.fetchone() else None
+
+    @staticmethod
+    def bigrams(text: str | None) -> list[str]:
+        """``case_search_bigrams``: lower-cased, split on whitespace, each character with the next."""
+        out: list[str] = []
+        for word in re.split(r"\s+", (text or "").lower()):
+            out += [word[i:i + 2] for i in range(len(word) - 1)]
+        return out
+
+    def _all_bigrams(self, row: dict[str, Any]) -> list[str]:
+        name, unit = self.people.get(row["subject_id"], ("", ""))
+        return (self.bigrams(row["title"]) + self.bigrams(row["summary"]) + self.bigrams(name)
+                + self.bigrams(unit))
+
+    def prepare(self, rows: list[dict[str, Any]]) -> None:
+        """Ask PostgreSQL once for how the ``simple`` configuration parses each bigram not seen yet."""
+        for row in rows:
+            if row["subject_id"] not in self.people:
+                self.people.update({pk: (name or "", unit or "") for pk, name, unit in Person.objects.filter(
+                    pk=row["subject_id"]).values_list("pk", "name", "unit__name")})
+        unknown = {b for row in rows for b in self._all_bigrams(row) if b not in self.lexemes}
+        if not unknown:
+            return
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT b, ARRAY(SELECT u.lexeme FROM unnest(to_tsvector('simple', b)) u ORDER BY u.positions[1]) "
+                "FROM unnest(%s::text[]) AS b", [sorted(unknown)])
+            self.lexemes.update({b: tuple(lexemes) for b, lexemes in cursor.fetchall()})
+
+    def literal(self, row: dict[str, Any]) -> str:
+        """The row's vector as a ``tsvector`` literal, escaped for COPY."""
+        positions: dict[str, list[str]] = {}
+        pos = 0
+        lexemes = self.lexemes
+        for b in self._all_bigrams(row):
+            for lexeme in lexemes[b]:
+                pos += 1
+                positions.setdefault(lexeme, []).append(str(min(pos, 16383)))
+        text = " ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256])
+                        for lexeme, p in positions.items())
+        return _copy_text(text)
+
+    @staticmethod
+    def check(cursor: Any, ids: list[int]) -> int:
+        """Compare a sample of the batch with the SQL function; on any difference recompute the whole batch
+        there. Returns 1 if it had to, else 0."""
+        if not ids:
+            return 0
+        sample = ids[:: max(1, len(ids) // 25)]
+        cursor.execute("SELECT count(*) FROM cases_case WHERE id = ANY(%s) AND search_bigrams IS DISTINCT FROM "
+                       "case_search_vector(title, summary, subject_id)", [sample])
+        if cursor.fetchone()[0] == 0:
+            return 0
+        cursor.execute("UPDATE cases_case SET search_bigrams = case_search_vector(title, summary, subject_id) "
+                       "WHERE id = ANY(%s)", [ids])
+        return 1
+
+
 class CopySink:
     """PostgreSQL: every table of a batch through ``COPY FROM STDIN`` in one transaction holding the chain
     head's lock; the sequences are then moved past the ids given. Batches are encoded by the caller's thread
@@ -876,16 +957,23 @@ class CopySink:
 
     def __init__(self) -> None:
         conn = connections["default"]
-        self.tables = {m: CopyTable(m, conn) for m in ROW_MODELS}
+        self.vectors = SearchVectors.for_database()
+        extra = {"search_bigrams": self.vectors.literal} if self.vectors is not None else None
+        self.tables = {m: CopyTable(m, conn, extra=extra if m is Case else None) for m in ROW_MODELS}
+        self.vector_fallbacks = 0
         self.queue: queue.Queue[tuple[Batch, dict[type[models.Model], io.StringIO]] | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
+        self.timings: dict[str, float] = {}
         self.thread = threading.Thread(target=self._run, name="generate-copy", daemon=True)
         self.thread.start()
 
     def write(self, batch: Batch) -> None:
         if self.error is not None:
             raise self.error
+        if self.vectors is not None:
+            self.vectors.prepare(batch.rows[Case])
         encoded = {m: self.tables[m].encode(batch.rows[m]) for m in ROW_MODELS if batch.rows[m]}
+        batch.case_ids = [r["id"] for r in batch.rows[Case]]
         batch.rows = {m: [] for m in ROW_MODELS}  # the text is all the writer needs: free the dicts
         self.queue.put((batch, encoded))
 
@@ -906,19 +994,36 @@ class CopySink:
             with connections["default"].cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
                 head = _head_check(batch)
-                raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
+                raw = cursor.cursor
+                if self.vectors is not None:
+                    # The vectors come with the rows (computed as the trigger would); the trigger would
+                    # recompute each one in SQL, the slowest part of the load. Only for this transaction.
+                    cursor.execute(f"ALTER TABLE cases_case DISABLE TRIGGER {SearchVectors.TRIGGER}")
                 for model, text in encoded.items():
+                    t0 = time.monotonic()
                     raw.copy_expert(self.tables[model].sql, text)
+                    self.timings[model.__name__] = self.timings.get(model.__name__, 0) + time.monotonic() - t0
+                    if model is Case and self.vectors is not None:
+                        # The cases' deferred foreign-key checks run now: a table with pending trigger
+                        # events cannot be altered.
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        cursor.execute(f"ALTER TABLE cases_case ENABLE TRIGGER {SearchVectors.TRIGGER}")
+                        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                        self.vector_fallbacks += SearchVectors.check(cursor, batch.case_ids)
                 for model in encoded:
                     table = model._meta.db_table
                     cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, batch.max_ids[model]])
             head.last_hash = batch.chain_to
             head.save(update_fields=["last_hash"])
             _numbers_store(batch.numbers)
+            t0 = time.monotonic()
+        self.timings["commit"] = self.timings.get("commit", 0) + time.monotonic() - t0
 
     def close(self) -> None:
         self.queue.put(None)
         self.thread.join()
+        import sys
+        print(self.timings, self.vector_fallbacks, file=sys.stderr)
         if self.error is not None:
             raise self.error
         with connections["default"].cursor() as cursor:
