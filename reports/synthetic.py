@@ -964,8 +964,12 @@ class CopySink:
         self.queue: queue.Queue[tuple[Batch, dict[type[models.Model], io.StringIO]] | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.timings: dict[str, float] = {}
-        self.thread = threading.Thread(target=self._run, name="generate-copy", daemon=True)
-        self.thread.start()
+        # Called inside a transaction (a test, a caller's atomic block), the rows go into that transaction,
+        # so no thread: another connection would not see what the transaction holds.
+        self.thread: threading.Thread | None = None
+        if not conn.in_atomic_block:
+            self.thread = threading.Thread(target=self._run, name="generate-copy", daemon=True)
+            self.thread.start()
 
     def write(self, batch: Batch) -> None:
         if self.error is not None:
@@ -975,7 +979,10 @@ class CopySink:
         encoded = {m: self.tables[m].encode(batch.rows[m]) for m in ROW_MODELS if batch.rows[m]}
         batch.case_ids = [r["id"] for r in batch.rows[Case]]
         batch.rows = {m: [] for m in ROW_MODELS}  # the text is all the writer needs: free the dicts
-        self.queue.put((batch, encoded))
+        if self.thread is None:
+            self._copy(batch, encoded)
+        else:
+            self.queue.put((batch, encoded))
 
     def _run(self) -> None:
         try:
@@ -996,6 +1003,8 @@ class CopySink:
                 head = _head_check(batch)
                 raw = cursor.cursor
                 if self.vectors is not None:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending on the table to alter
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                     # The vectors come with the rows (computed as the trigger would); the trigger would
                     # recompute each one in SQL, the slowest part of the load. Only for this transaction.
                     cursor.execute(f"ALTER TABLE cases_case DISABLE TRIGGER {SearchVectors.TRIGGER}")
@@ -1020,8 +1029,9 @@ class CopySink:
         self.timings["commit"] = self.timings.get("commit", 0) + time.monotonic() - t0
 
     def close(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
         import sys
         print(self.timings, self.vector_fallbacks, file=sys.stderr)
         if self.error is not None:
@@ -1032,15 +1042,20 @@ class CopySink:
 
 
 def cases_generate(*, count: int, seed: int, end: dt.date, years: int = 5, batch: int = 2000,
-                   progress: Callable[[int, int], None] | None = None) -> int:
-    """Generate ``count`` cases; returns the number of rows written. Checks are the caller's (the command)."""
+                   progress: Callable[[int, int], None] | None = None, copy: bool | None = None) -> int:
+    """Generate ``count`` cases; returns the number of rows written. Checks are the caller's (the command).
+
+    ``copy`` chooses the COPY writer (PostgreSQL only); by default it is used whenever the database is
+    PostgreSQL, ``bulk_create`` otherwise."""
     # The tree draws from its own generator, so the cases a seed yields do not depend on whether the
     # organisations and people already existed.
     tree = tree_build(rng=random.Random(f"tree-{seed}"), people=max(100, count // 4))  # noqa: S311 - test data
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     maker = StoryMaker(tree=tree, rng=rng, seed=seed, end=end, years=years)
     builder = RowBuilder(clock=maker.clock, algorithm=settings.HISTORY_HMAC_ALGORITHM)
-    sink = CopySink() if connections["default"].vendor == "postgresql" else BulkSink()
+    if copy is None:
+        copy = connections["default"].vendor == "postgresql"
+    sink: CopySink | BulkSink = CopySink() if copy else BulkSink()
     done = rows = 0
     try:
         while done < count:
