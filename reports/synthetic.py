@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
 from cases.models import Case, CaseState, Finding, MatterCategory, Origin, Outcome
+from rules.errors import RuleError
 from rules.loader import registry
 from rules.temporal import evaluate
 from workflow.deadlines import stage_days
@@ -290,27 +291,51 @@ class _Story:
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
 
+class JSONText(dict):
+    """A JSON object that carries its own JSON text, so the COPY writer does not dump the same large
+    evaluation again for every proposal and decision that holds it."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, value: dict[str, Any], text: str) -> None:
+        super().__init__(value)
+        self.json = text
+
+
 class _Evaluations:
-    """The engine's evaluation of each findings pattern, computed once per rule set and pattern."""
+    """The engine's evaluation of each findings pattern, computed once per rule set, pattern and the rule set
+    versions in force at the conduct and at the decision (the engine chooses between those two)."""
 
     def __init__(self) -> None:
-        self.cache: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+        self.cache: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
         self.pinned: set[str] = set()
 
     def __call__(self, ruleset: str, findings: dict[str, str], conduct: dt.date, decided: dt.date) -> dict[str, Any]:
-        key = (ruleset, tuple(sorted(findings.items())))
+        key = (ruleset, tuple(sorted(findings.items())), self._version(ruleset, conduct), self._version(ruleset, decided))
         cached = self.cache.get(key)
         if cached is None:
             result = evaluate(ruleset, {k: {"status": v} for k, v in findings.items()}, conduct, facts=FACTS,
                               decision_date=decided)
-            cached = result.to_dict()
+            value = result.to_dict()
+            value.pop("conduct_date", None)
+            text = json.dumps(value, ensure_ascii=False)
+            cached = (value, text[:-1] + "," if value else "{")
             if result.version.content_hash not in self.pinned:
                 PinnedRuleSet.objects.get_or_create(content_hash=result.version.content_hash, defaults={
                     "ruleset": result.version.id, "version": result.version.version,
                     "snapshot": result.version.snapshot()})
                 self.pinned.add(result.version.content_hash)
             self.cache[key] = cached
-        return {**cached, "conduct_date": conduct.isoformat()}
+        value, head = cached
+        day = conduct.isoformat()
+        return JSONText({**value, "conduct_date": day}, f'{head}"conduct_date":"{day}"}}')
+
+    @staticmethod
+    def _version(ruleset: str, day: dt.date) -> str:
+        try:
+            return registry().version_for(ruleset, day).content_hash
+        except RuleError:  # before the first version, or in a gap: the engine decides what applies
+            return ""
 
 
 def _pattern(ruleset: str, conduct: dt.date, rng: random.Random, *, refuse: bool) -> dict[str, str]:
@@ -834,6 +859,8 @@ class CopyTable:
             def json_text(value: Any) -> str:
                 if value is None:
                     return _NULL
+                if type(value) is JSONText:
+                    return _copy_text(value.json)
                 return _copy_text(json.dumps(value, ensure_ascii=False, cls=encoder))
             return json_text
 
