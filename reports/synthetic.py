@@ -4,8 +4,13 @@
 commissions, organisation departments, units), cadres and officials, then cases spread over every
 state and rule set with what the procedure would have left behind: findings, proposals, consultations,
 decisions (with the engine's evaluation), appeals, documents, notifications, outbox events and the
-history chain, keyed exactly as ``history_append`` keys it. Rows are written with ``bulk_create`` in
-batches; the chain is computed here, in order, under the chain head's lock.
+history chain, keyed exactly as ``history_append`` keys it.
+
+Each batch of stories becomes plain rows once (``RowBuilder``: ids given from the tables' maxima, the
+case number, document numbers, the chain), then a sink writes them in one transaction holding the chain
+head's lock: on PostgreSQL ``COPY FROM STDIN`` of every table, columns taken from the models' concrete
+fields (``CopySink``, in a thread of its own so the database writes one batch while Python builds the
+next); elsewhere ``bulk_create`` (``BulkSink``). Both store exactly the same rows (a test compares them).
 
 Generated cases carry a submission key starting with ``gen-``: that is how the command knows a
 database holds only generated cases. Every date is on or before ``end`` and follows the procedure's
@@ -21,11 +26,11 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import queue
 import random
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +65,8 @@ from workflow.models import (
 )
 
 from .models import Document, DocumentKind, DocumentNumber, DocumentStatus
+
+logger = logging.getLogger(__name__)
 
 GEN_PREFIX = "gen-"
 EARLIEST = dt.date(2020, 3, 1)
@@ -990,7 +997,6 @@ class CopySink:
         self.vector_fallbacks = 0
         self.queue: queue.Queue[tuple[Batch, dict[type[models.Model], io.StringIO]] | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
-        self.timings: dict[str, float] = {}
         # Called inside a transaction (a test, a caller's atomic block), the rows go into that transaction,
         # so no thread: another connection would not see what the transaction holds.
         self.thread: threading.Thread | None = None
@@ -1036,9 +1042,7 @@ class CopySink:
                     # recompute each one in SQL, the slowest part of the load. Only for this transaction.
                     cursor.execute(f"ALTER TABLE cases_case DISABLE TRIGGER {SearchVectors.TRIGGER}")
                 for model, text in encoded.items():
-                    t0 = time.monotonic()
                     raw.copy_expert(self.tables[model].sql, text)
-                    self.timings[model.__name__] = self.timings.get(model.__name__, 0) + time.monotonic() - t0
                     if model is Case and self.vectors is not None:
                         # The cases' deferred foreign-key checks run now: a table with pending trigger
                         # events cannot be altered.
@@ -1052,15 +1056,11 @@ class CopySink:
             head.last_hash = batch.chain_to
             head.save(update_fields=["last_hash"])
             _numbers_store(batch.numbers)
-            t0 = time.monotonic()
-        self.timings["commit"] = self.timings.get("commit", 0) + time.monotonic() - t0
 
     def close(self) -> None:
         if self.thread is not None:
             self.queue.put(None)
             self.thread.join()
-        import sys
-        print(self.timings, self.vector_fallbacks, file=sys.stderr)
         if self.error is not None:
             raise self.error
         with connections["default"].cursor() as cursor:
@@ -1096,4 +1096,7 @@ def cases_generate(*, count: int, seed: int, end: dt.date, years: int = 5, batch
                 progress(done, count)
     finally:
         sink.close()
+    if isinstance(sink, CopySink) and sink.vector_fallbacks:
+        logger.warning("generate_cases: %d batches' search vectors differed from the SQL function's and were "
+                       "recomputed by it", sink.vector_fallbacks)
     return rows
