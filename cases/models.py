@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Cast, Concat, ExtractYear, LPad
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractYear, LPad
 from django.utils import timezone
 
 from accounts.models import Organisation, Person
@@ -107,6 +107,13 @@ class CaseQuerySet(models.QuerySet):
         """
         return self.filter(reference__isnull=True).update(reference=reference_expression())
 
+    def managed_by_refresh(self) -> int:
+        """Recompute ``managed_by`` for these cases from their subjects (the triggers do this on every
+        write; a bulk load that disabled them calls this once afterwards). Returns how many rows."""
+        managed = Person.objects.filter(pk=models.OuterRef("subject_id")).values(
+            where=Coalesce("managing_committee_id", "unit_id"))[:1]
+        return self.update(managed_by_id=models.Subquery(managed))
+
 
 def reference_expression() -> models.Expression:
     """容案YYYY-NNNNN computed by the database: the year the case was created (UTC) and its id.
@@ -184,6 +191,14 @@ class Case(models.Model):
         "案件编号", max_length=24, unique=True, null=True, blank=True, editable=False,
         help_text="容案YYYY-NNNNN：创建年份与案件序号",
     )
+    # Where the subject is managed (管理权限): the person's own managing committee, else their unit. A copy
+    # of ``Person`` kept by database triggers (see the migration that adds it), so the committee's and the
+    # organisation department's lists filter one indexed column of this table instead of joining persons.
+    managed_by = models.ForeignKey(
+        Organisation, verbose_name="干部管理单位", null=True, blank=True, editable=False,
+        on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+        help_text="由当事人的管理党委或所在单位自动得出",
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -200,6 +215,12 @@ class Case(models.Model):
             # Statistics (统计分析): decisions per month and outcome; cases per rule set and period.
             models.Index(fields=["decision_date", "outcome"], name="case_decision_outcome_idx"),
             models.Index(fields=["ruleset", "created_at"], name="case_ruleset_created_idx"),
+            # Lists (keyset pages, newest first): every visible case; by accountability department
+            # (inspectors); by where the subject is managed (committee, organisation department).
+            models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+            models.Index(fields=["accountability_org", "-created_at", "-id"], name="case_org_created_idx"),
+            models.Index(fields=["managed_by", "-created_at", "-id"], name="case_managed_created_idx"),
+            models.Index(fields=["subject", "-created_at", "-id"], name="case_subject_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,17 +8,17 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cases.models import Outcome
+from cases.models import Case, Outcome
 from rules.loader import registry
 from workflow.doors import actor_for
 from workflow.errors import WorkflowError
+from workflow.keyset import Keyset, bounded_count
 from workflow.selectors import case_get
 
 from . import services
@@ -67,20 +67,24 @@ def filing_register(request: HttpRequest) -> HttpResponse:
         error, start, end = exc.message, None, None
     org = organisation_from_param(request.GET.get("organisation"))
     filters = {k: request.GET.get(k, "").strip()[:100] for k in FILING_FILTERS}
-    cases: Any = []
+    cases: Any = Case.objects.none()
     if not error:
         try:
             cases = filing_list(request.user, date_from=start, date_to=end, organisation=org, **filters)
         except FilingFilterError as exc:
             error = exc.message
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    filings = current_filings([c.pk for c in page])
-    rows = [(case, filings.get(case.pk)) for case in page]
+    # Keyset pages in the register's order (decision date, newest first): no OFFSET, no full count.
+    page = Keyset("decision_date", size=PAGE_SIZE).page(
+        cases, after=request.GET.get("after", ""), before=request.GET.get("before", ""))
+    page.count, page.more = bounded_count(cases)
+    error = error or page.error
+    filings = current_filings([c.pk for c in page.rows])
+    rows = [(case, filings.get(case.pk)) for case in page.rows]
     jobs = ExportJob.objects.filter(requested_by=request.user, kind=ExportKind.FILINGS).order_by("-created_at")[:5]
     query = {"from": raw_from, "to": raw_to, **({"organisation": org.pk} if org else {}),
              **{k: v for k, v in filters.items() if v}}
     return render(request, "reports/filing_register.html", {
-        "rows": rows, "page": page, "total": page.paginator.count, "error": error, "date_from": raw_from,
+        "rows": rows, "page": page, "total": page.count, "total_more": page.more, "error": error, "date_from": raw_from,
         "date_to": raw_to, "organisation": org, "organisations": organisations_for_filter(request.user),
         "jobs": jobs, "job_json": [(job, JobStatusOutput(job).data) for job in jobs], "filters": filters,
         "outcomes": Outcome.choices, "rulesets": [(f.id, f.title) for f in registry().families()],

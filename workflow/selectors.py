@@ -14,8 +14,11 @@ from accounts.models import Organisation, OrgKind, PartyKind, Person, User
 from accounts.selectors import (
     applying_units,
     case_authority,
+    committee_of,
     people_of_applying_units,
     person_of,
+    roles_of,
+    subtree_ids,
     unit_authority,
 )
 from cases.models import Case
@@ -23,7 +26,7 @@ from rules.errors import RuleError
 from rules.loader import registry
 
 from .models import HistoryEntry, Notification
-from .permissions import visible_cases
+from .permissions import scope_of, visible_cases
 
 
 class FilterError(ValueError):
@@ -58,6 +61,26 @@ def overdue_first(qs: QuerySet[Case]) -> QuerySet[Case]:
     overdue = Case_(When(Case.objects.overdue_condition(), then=Value(0)), default=Value(1),
                     output_field=IntegerField())
     return qs.annotate(_overdue_rank=overdue).order_by("_overdue_rank", "-created_at", "-id")
+
+
+def units_for_filter(user: User) -> QuerySet[Organisation]:
+    """The units a list may be narrowed to: those within the organisations the user works for.
+
+    Bounded by the user's own part of the tree (their committee's subtree), never every unit of every
+    province, so the filter stays short and the page light.
+    """
+    units = Organisation.objects.filter(kind__in=[OrgKind.UNIT, OrgKind.FUNCTIONAL]).order_by("name")
+    scope = scope_of(user)
+    if scope.is_admin:
+        return units
+    roots: set[int] = set()
+    for membership in roles_of(user):
+        committee = committee_of(membership.organisation)
+        roots.add(committee.pk if committee is not None else membership.organisation_id)
+    ids: set[int] = set()
+    for root in Organisation.objects.filter(pk__in=roots):
+        ids |= subtree_ids(root)
+    return units.filter(pk__in=ids)
 
 
 def case_or_404(user: User, case_id: Any) -> Case:

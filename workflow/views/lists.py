@@ -6,11 +6,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.models import Organisation, OrgKind, Role
+from accounts.models import Role
 from accounts.selectors import (
     applying_units,
     orgs_with_role,
@@ -23,13 +22,14 @@ from rules.dates import cn_date
 from rules.loader import registry
 
 from .. import services
+from ..keyset import Keyset, bounded_count
 from ..models import Consultation, Notification
 from ..selectors import (
     FilterError,
     case_list,
     clarifications_of,
-    overdue_first,
     party_cases,
+    units_for_filter,
 )
 
 PAGE_SIZE = 25
@@ -47,19 +47,21 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
     except FilterError as exc:
         error = exc.message
         qs = case_list(request.user, base_filters or {})
-    page = Paginator(overdue_first(qs), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    for case in rows:
+    # Overdue cases first (across all pages), then the rest; each newest first, read from the index.
+    overdue = Case.objects.overdue_condition()
+    keyset = Keyset("created_at", size=PAGE_SIZE, segments=[overdue, ~overdue])
+    page = keyset.page(qs, after=request.GET.get("after", ""), before=request.GET.get("before", ""))
+    page.count, page.more = bounded_count(qs)
+    for case in page.rows:
         case.overdue = case.is_overdue()  # type: ignore[attr-defined]
-    units = Organisation.objects.filter(kind__in=[OrgKind.UNIT, OrgKind.FUNCTIONAL]).order_by("name")
     return {
         "page": page,
-        "rows": rows,
+        "rows": page.rows,
         "filters": filters,
-        "filter_error": error,
+        "filter_error": error or page.error or None,
         "states": CaseState.choices,
         "outcomes": Outcome.choices,
-        "units": units,
+        "units": units_for_filter(request.user),
         "rulesets": registry().ids(),
         "querystring": urlencode({k: v for k, v in filters.items() if v}),
         # What the export button sends: the list exactly as shown (a queue's own state filter included).

@@ -1,0 +1,160 @@
+"""Keyset pages for the HTML lists: no OFFSET and no exact COUNT(*) per request.
+
+A page is asked for by the position of a row (``after`` its last row for the next page, ``before`` its
+first row for the previous one), so page 1 and page 40,000 cost the same: the database reads the list's
+index from that position. Rows are ordered by one column, newest first, then by id; a list may also
+come in segments read one after another (the inbox shows overdue cases first: segment 0 is the overdue
+cases, segment 1 the rest), and the position names its segment too.
+
+How many rows match is counted up to a bound (``COUNT_BOUND``): "共 37 件" when there are fewer, and
+"1,000 件以上" when there are more, so a list never counts a province's cases to show one page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+COUNT_BOUND = 1000
+INVALID_POSITION = "翻页位置无效，已回到第一页。"
+
+
+class PositionError(ValueError):
+    """A position that is not one this module wrote: the page says so and shows the first page."""
+
+
+@dataclass(frozen=True)
+class Position:
+    segment: int
+    value: Any
+    pk: int
+
+
+@dataclass
+class KeysetPage:
+    rows: list[Any]
+    next_position: str | None = None
+    previous_position: str | None = None
+    count: int = 0
+    more: bool = False
+    error: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_position or self.previous_position)
+
+    @property
+    def count_label(self) -> str:
+        """共 37 件, or 1,000 件以上 when the bound was reached."""
+        return f"{COUNT_BOUND:,} 件以上" if self.more else f"共 {self.count} 件"
+
+
+def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND) -> tuple[int, bool]:
+    """How many rows ``qs`` has, reading at most ``bound + 1`` of them; and whether there are more."""
+    n = qs.order_by().values("pk")[: bound + 1].count()
+    return min(n, bound), n > bound
+
+
+class Keyset:
+    """Pages of ``qs`` ordered by ``column`` descending then id descending, in optional segments.
+
+    ``segments`` are conditions read in order (each row belongs to exactly one); without them the
+    whole queryset is one segment. ``column`` is a ``DateTimeField`` or a ``DateField`` of the model.
+    """
+
+    def __init__(self, column: str, *, size: int, segments: list[Q] | None = None) -> None:
+        self.column = column
+        self.size = size
+        self.segments = segments or [Q()]
+
+    # Positions travel in links: opaque, URL-safe, and checked on the way back in.
+    def encode(self, segment: int, row: Model) -> str:
+        value = getattr(row, self.column)
+        raw = json.dumps([segment, value.isoformat(), row.pk], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def decode(self, text: str) -> Position:
+        try:
+            raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+            segment, value, pk = json.loads(raw.decode())
+            if not (isinstance(segment, int) and 0 <= segment < len(self.segments)):
+                raise ValueError(segment)
+            if not (isinstance(pk, int) and 0 < pk < 2**63) or not isinstance(value, str) or len(value) > 40:
+                raise ValueError(pk)
+            parsed: Any = parse_datetime(value) if "T" in value else parse_date(value)
+            if parsed is None:
+                raise ValueError(value)
+            if isinstance(parsed, dt.datetime):
+                if timezone.is_naive(parsed):
+                    parsed = timezone.make_aware(parsed)
+                parsed.astimezone(dt.UTC)  # a date at the calendar's edge must survive the shift to UTC
+        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, OverflowError):
+            raise PositionError(INVALID_POSITION) from None
+        return Position(segment, parsed, pk)
+
+    def _beyond(self, position: Position, *, forward: bool) -> Q:
+        """Rows after (forward) or before the position, in a form the index serves (a range, then a tie)."""
+        c, v, pk = self.column, position.value, position.pk
+        if forward:
+            return Q(**{f"{c}__lte": v}) & (Q(**{f"{c}__lt": v}) | Q(**{c: v, "pk__lt": pk}))
+        return Q(**{f"{c}__gte": v}) & (Q(**{f"{c}__gt": v}) | Q(**{c: v, "pk__gt": pk}))
+
+    def page(self, qs: QuerySet, *, after: str = "", before: str = "") -> KeysetPage:
+        """One page after ``after`` or before ``before`` (positions from earlier pages' links), or the first."""
+        error = ""
+        try:
+            if before:
+                return self._backward(qs, self.decode(before))
+            position = self.decode(after) if after else None
+        except PositionError as exc:
+            error, position = str(exc), None
+        page = self._forward(qs, position)
+        page.error = error
+        return page
+
+    def _forward(self, qs: QuerySet, position: Position | None) -> KeysetPage:
+        order = (f"-{self.column}", "-pk")
+        found: list[tuple[int, Any]] = []
+        first = position.segment if position else 0
+        for segment in range(first, len(self.segments)):
+            part = qs.filter(self.segments[segment])
+            if position is not None and segment == position.segment:
+                part = part.filter(self._beyond(position, forward=True))
+            found += [(segment, row) for row in part.order_by(*order)[: self.size + 1 - len(found)]]
+            if len(found) > self.size:
+                break
+        rows = found[: self.size]
+        return KeysetPage(
+            rows=[row for _, row in rows],
+            next_position=self.encode(*rows[-1]) if len(found) > self.size else None,
+            previous_position=self.encode(*rows[0]) if position is not None and rows else None,
+        )
+
+    def _backward(self, qs: QuerySet, position: Position) -> KeysetPage:
+        order = (self.column, "pk")
+        found: list[tuple[int, Any]] = []
+        for segment in range(position.segment, -1, -1):
+            part = qs.filter(self.segments[segment])
+            if segment == position.segment:
+                part = part.filter(self._beyond(position, forward=False))
+            found += [(segment, row) for row in part.order_by(*order)[: self.size + 1 - len(found)]]
+            if len(found) > self.size:
+                break
+        rows = list(reversed(found[: self.size]))
+        if len(found) <= self.size:
+            # Fewer than a page before this position: this is the first page; show it whole.
+            return self._forward(qs, None)
+        return KeysetPage(
+            rows=[row for _, row in rows],
+            next_position=self.encode(*rows[-1]) if rows else None,
+            previous_position=self.encode(*rows[0]),
+        )
