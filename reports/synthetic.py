@@ -89,6 +89,7 @@ SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"
             "许", "傅", "沈", "曾", "彭", "吕", "欧阳", "司马", "上官", "诸葛")
 GIVEN = "建国伟强军华明平志红英芳丽敏静海涛波斌鹏辉杰峰磊洋勇毅刚健文武晓东春秋玉兰霞云飞凯旭宏宇"
 POSITIONS = ("科长", "副科长", "副局长", "站长", "主任", "副主任", "执法大队队长", "办公室主任", "项目负责人")
+LEADERS = ("副局长",)
 RANKS = ("一级主任科员", "二级主任科员", "四级调研员", "三级调研员", "二级调研员", "一级科员")
 CATEGORY_TITLES = {
     MatterCategory.ENVIRONMENT: ("大气污染防治督查", "河道排污口整治", "秸秆焚烧管控"),
@@ -257,8 +258,11 @@ def _people_ensure(tree: _Tree, *, rng: random.Random, people: int, orgs: dict[s
     new: list[Person] = []
     for u in units:
         have = len(existing.get(u.pk, []))
-        new += [Person(kind=PartyKind.CADRE, name=_person_name(rng), unit_id=u.pk, position=rng.choice(POSITIONS),
-                       rank=rng.choice(RANKS)) for _ in range(max(0, per_unit - have))]
+        for _ in range(max(0, per_unit - have)):
+            position = rng.choice(POSITIONS)
+            # A unit's leaders are managed by the committee above it (干部管理权限), the others by the unit.
+            new.append(Person(kind=PartyKind.CADRE, name=_person_name(rng), unit_id=u.pk, position=position,
+                              rank=rng.choice(RANKS), managing_committee_id=u.committee if position in LEADERS else None))
         if u.pk not in tree.unit_party_of:
             new.append(Person(kind=PartyKind.UNIT, name=u.name, unit_id=u.pk))
     Person.objects.bulk_create(new, batch_size=2000)
@@ -475,6 +479,8 @@ class StoryMaker:
             applicant_unit_id=unit.pk if application and subject.kind == PartyKind.CADRE else None,
             state=state, submission_key=f"{GEN_PREFIX}{self.seed}-{index}", created_by=unit_officer if application
             else inspector, created_at=self.clock.at(day0),
+            # Where the subject is managed; the database's trigger sets the same on insert.
+            managed_by_id=subject.managing_committee_id or subject.unit_id,
         )
         story = _Story(case=case)
         insp = (inspector, Role.INSPECTOR, dc.name)

@@ -42,6 +42,11 @@ def test_generated_cases_pass_the_record_checks_and_the_history_chain(capsys):
     assert all(c.submission_key.startswith(f"{GEN_PREFIX}11-") for c in cases)
     # Each has its stored case number, so it can be searched for.
     assert all(c.reference == f"容案{c.created_at.year}-{c.pk:05d}" for c in cases)
+    # Each records where its subject is managed: the unit, or for a unit's leader the committee above it.
+    managed = {c.managed_by_id == (c.subject.managing_committee_id or c.subject.unit_id)
+               for c in cases.select_related("subject")}
+    assert managed == {True}
+    assert cases.filter(subject__managing_committee__isnull=False).exists()
     # Every state is represented, with what the procedure leaves behind.
     assert set(cases.values_list("state", flat=True)) >= {CaseState.STARTED, CaseState.INVESTIGATING,
                                                           CaseState.PROPOSED, CaseState.EXECUTED, CaseState.CLOSED}
