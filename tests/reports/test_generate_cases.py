@@ -164,3 +164,19 @@ def test_copy_writes_exactly_what_bulk_create_writes_and_search_finds_it():
     case = Case.objects.select_related("subject").filter(subject__name__regex=r"^..").order_by("id")[7]
     assert list(case_search(Case.objects.all(), case.reference)) == [case]
     assert case in case_search(Case.objects.all(), case.subject.name[:2])
+
+
+def test_a_batch_refuses_a_chain_that_changed_since_it_was_built():
+    """Rows are built ahead of writing; if anything appended to the chain meanwhile, the batch writes nothing."""
+    from django.conf import settings
+
+    from reports.synthetic import BulkSink, GenerationRefused, RowBuilder
+
+    tree = tree_build(rng=random.Random("tree-9"), people=100)  # noqa: S311 - test data
+    maker = StoryMaker(tree=tree, rng=random.Random(9), seed=9, end=END, years=3)  # noqa: S311
+    batch = RowBuilder(clock=maker.clock, algorithm=settings.HISTORY_HMAC_ALGORITHM).build(
+        [maker.make(i) for i in range(3)])
+    ChainHead.objects.update_or_create(pk=1, defaults={"last_hash": "f" * 64})
+    with pytest.raises(GenerationRefused, match="操作记录链被其他写入改变"):
+        BulkSink().write(batch)
+    assert not Case.objects.exists() and not HistoryEntry.objects.exists()
