@@ -877,17 +877,31 @@ class CopyTable:
                 return _copy_text(json.dumps(value, ensure_ascii=False, cls=encoder))
             return json_text
 
-        def text(value: Any) -> str:
-            if value is None:
-                return _NULL
-            if isinstance(value, str):
+        special, escapes = _COPY_SPECIAL.search, _COPY_ESCAPES
+        datetime, date = dt.datetime, dt.date
+
+        def other(value: Any) -> str:
+            if isinstance(value, str):  # choices (str enums)
                 return _copy_text(str.__str__(value))
             if value is True or value is False:
                 return "t" if value else "f"
-            if isinstance(value, int | dt.date):  # datetimes are dates; isoformat keeps their offset
+            if isinstance(value, int | dt.date):
                 return value.isoformat() if isinstance(value, dt.date) else str(value)
             prepared = f.get_db_prep_value(value, connection, prepared=False)
             return _NULL if prepared is None else _copy_text(str(prepared))
+
+        def text(value: Any) -> str:
+            # The common types first, by exact type (bool is not int here); isoformat keeps the offset.
+            kind = type(value)
+            if kind is str:
+                return value.translate(escapes) if special(value) else value
+            if value is None:
+                return _NULL
+            if kind is int:
+                return str(value)
+            if kind is datetime or kind is date:
+                return value.isoformat()
+            return other(value)
         return text
 
     def encode(self, rows: list[dict[str, Any]]) -> io.StringIO:
