@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv deps dev-deps check lint bench bench-reports system-packages worker
+.PHONY: run test venv deps dev-deps check lint bench bench-reports bench-scale load-api system-packages worker
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ bench: dev-deps
 
 bench-reports: dev-deps
 	$(PY) benchmarks/bench_reports.py
+
+# Both need DATABASE_URL naming a database filled by `manage.py generate_cases --count N`.
+bench-scale: dev-deps
+	$(PY) benchmarks/bench_scale.py
+
+load-api: dev-deps
+	$(PY) benchmarks/load_api.py
 
 worker: deps
 	$(VENV)/bin/celery -A config worker -l info --concurrency 2

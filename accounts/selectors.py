@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connections
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -19,7 +20,9 @@ def roles_of(user: User) -> list[Membership]:
         return []
     cached = getattr(user, "_memberships_cache", None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("organisation"))
+        # With the parent and the managing committee: what ``committee_of`` reads, without a query per step.
+        cached = list(Membership.objects.filter(user=user).select_related(
+            "organisation__parent", "organisation__managing_committee"))
         user._memberships_cache = cached  # type: ignore[attr-defined]
     return cached
 
@@ -53,15 +56,24 @@ def person_of(user: User) -> Person | None:
         return None
 
 
-def subtree_ids(org: Organisation) -> set[int]:
-    """The organisation and every organisation below it in the tree: one recursive query in the database."""
+def subtree_sql() -> str:
+    """SQL listing the ids of an organisation (the one parameter) and every organisation below it."""
     table = Organisation._meta.db_table
     # UNION (not UNION ALL) stops at a cycle an admin might have made by accident.
-    sql = (f"WITH RECURSIVE subtree(id) AS (SELECT id FROM {table} WHERE id = %s "  # noqa: S608 - table name
-           f"UNION SELECT o.id FROM {table} o JOIN subtree s ON o.parent_id = s.id) SELECT id FROM subtree")
+    return (f"WITH RECURSIVE subtree(id) AS (SELECT id FROM {table} WHERE id = %s "  # noqa: S608 - table name
+            f"UNION SELECT o.id FROM {table} o JOIN subtree s ON o.parent_id = s.id) SELECT id FROM subtree")
+
+
+def subtree_ids(org: Organisation) -> set[int]:
+    """The organisation and every organisation below it in the tree: one recursive query in the database."""
     with connections[Organisation.objects.db].cursor() as cursor:
-        cursor.execute(sql, [org.pk])
+        cursor.execute(subtree_sql(), [org.pk])
         return {row[0] for row in cursor.fetchall()}
+
+
+def subtree(org: Organisation) -> QuerySet[Organisation]:
+    """The organisation and those below it, as a queryset (the recursive query inside it)."""
+    return Organisation.objects.filter(pk__in=RawSQL(subtree_sql(), [org.pk]))  # noqa: S611 - constant SQL
 
 
 def committee_of(org: Organisation) -> Organisation | None:
@@ -74,9 +86,13 @@ def committee_of(org: Organisation) -> Organisation | None:
         return org.managing_committee
     if org.kind == OrgKind.COMMITTEE:
         return org
-    for ancestor in org.ancestors():
-        if ancestor.kind == OrgKind.COMMITTEE:
-            return ancestor
+    # Walk up only as far as the nearest committee (each step above the loaded parent is a query).
+    node, seen = org.parent, {org.pk}
+    while node is not None and node.pk not in seen:
+        if node.kind == OrgKind.COMMITTEE:
+            return node
+        seen.add(node.pk)
+        node = node.parent
     return None
 
 

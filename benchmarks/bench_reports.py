@@ -196,6 +196,7 @@ def bench_bulk(world, case, decision, n: int, db_url: str) -> dict:
     from reports import services
     from reports.models import ExportJob
     from reports.selectors import job_progress
+    from tests.conftest import worker_queues
     from tests.reports.conftest import actor
 
     clone_cases(case, decision, n - 1)
@@ -204,9 +205,9 @@ def bench_bulk(world, case, decision, n: int, db_url: str) -> dict:
                    capture_output=True, check=False)
     log = open(ROOT / "test-artifacts" / "bench-worker.log", "w")  # noqa: SIM115
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2",
-         "--max-memory-per-child", "400000", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", worker_queues(), "--pool", "prefork",
+         "--concurrency", "2", "--max-memory-per-child", "400000", "--loglevel", "INFO", "--without-gossip",
+         "--without-mingle", "--without-heartbeat"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while not app.control.ping(timeout=1):

@@ -16,14 +16,11 @@ import re
 
 from django.db import connections
 from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
 
 # The longest text a search takes: longer input is cut (a search box, not a document).
 SEARCH_MAX_LENGTH = 100
 _NUMBER = re.compile(r"^(?:容案)?(\d{4})\s*[-－—]\s*(\d{1,12})$")
 _SEQUENCE = re.compile(r"^\d{1,12}$")
-# A self-contained subquery, so it stays right wherever Django re-aliases the outer query (subqueries, counts).
-_BIGRAMS_MATCH = ("SELECT id FROM cases_case WHERE search_bigrams @@ plainto_tsquery('simple', case_search_bigrams(%s))")
 
 
 def reference_of(text: str) -> str | None:
@@ -54,7 +51,7 @@ def case_search(qs: QuerySet, text: str) -> QuerySet:
     indexed = " ".join(w for w in words if len(w) >= 2)
     if indexed and connections[qs.db].vendor == "postgresql":
         # The SQL is a constant; what was typed goes in as a parameter.
-        condition = Q(pk__in=RawSQL(_BIGRAMS_MATCH, [indexed])) & condition  # noqa: S611
+        condition = Q(id__bigrams_match=indexed) & condition
     if _SEQUENCE.match(text):
         condition |= Q(pk=int(text))
     return qs.filter(condition)

@@ -1,4 +1,4 @@
-"""Start-up checks that turn a wrong DATABASE_URL or an unreachable Redis into one clear line."""
+"""Start-up checks that turn a wrong DATABASE_URL (or DATABASE_REPLICA_URL) or an unreachable Redis into one clear line."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def service_problems() -> list[str]:
         connections["default"].ensure_connection()
     except Exception as exc:  # noqa: BLE001 - any driver error means the same thing to the operator
         problems.append(f"无法连接数据库（请检查 DATABASE_URL）：{_first_line(exc)}")
+    if "replica" in connections.settings:
+        try:
+            connections["replica"].ensure_connection()
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"无法连接只读副本数据库（请检查 DATABASE_REPLICA_URL）：{_first_line(exc)}")
     if settings.REDIS_URL:
         import redis
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "insecure-embedded-default-key-change-me"  # noqa: S105 - refused when DEBUG=0
@@ -160,21 +161,35 @@ TEMPLATES = [
     },
 ]
 
-_db_url = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-if _db_url.split(":", 1)[0] not in {"postgres", "postgresql", "pgsql", "sqlite"}:
-    raise ImproperlyConfigured(f"DATABASE_URL 无效：{_db_url.split(':', 1)[0]!r} 不是支持的数据库（应为 postgres:// 或 sqlite:///）")
-try:
-    DATABASES = {"default": env.db_url_config(_db_url)}
-except (ImproperlyConfigured, ValueError, KeyError) as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL 无法解析：{exc}") from None
-DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Wait for a lock instead of failing at once when the worker and the server share the file.
-    # Writers take the lock when the transaction starts (not at the first write), so concurrent
-    # requests wait for each other instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+def _database(name: str, url: str) -> dict:
+    """One alias of DATABASES from a URL; a wrong URL is one line naming the variable."""
+    if url.split(":", 1)[0] not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ImproperlyConfigured(f"{name} 无效：{url.split(':', 1)[0]!r} 不是支持的数据库（应为 postgres:// 或 sqlite:///）")
+    try:
+        config = env.db_url_config(url)
+    except (ImproperlyConfigured, ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"{name} 无法解析：{exc}") from None
+    config.setdefault("ATOMIC_REQUESTS", False)
+    if config["ENGINE"].endswith("sqlite3"):
+        # Wait for a lock instead of failing at once when the worker and the server share the file.
+        # Writers take the lock when the transaction starts (not at the first write), so concurrent
+        # requests wait for each other instead of failing with "database is locked".
+        config.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    else:
+        config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    return config
+
+
+DATABASES = {"default": _database("DATABASE_URL", env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+# A read replica (PostgreSQL streaming replication) for the statistics: reads inside
+# reports.replica.replica_reads() go there (config.db_router), everything else (and every write) to the primary.
+# Unset: there is no replica alias and every query goes to the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL)
+    # Tests read the primary's test database through this alias instead of creating another.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -244,6 +259,35 @@ CELERY_BEAT_SCHEDULE.update({
                       "schedule": crontab(hour=env.int("NOTICE_DIGEST_HOUR", default=8), minute=0)},
 })
 # --- end deadlines that act ---
+
+# --- queues: heavy work never starves light work ---
+# Each kind of work has its own queue and, in the compose stack, its own worker: a bulk export or an
+# annual report may keep its worker busy for minutes, while a decision's documents and the hourly
+# deadline check wait behind nothing but their own kind. Every task is listed here (a test checks it,
+# and that some worker consumes each queue); beat's entries follow the same table. Embedded (no
+# REDIS_URL) every task still runs in-process and the queues play no part.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    # documents: the decision's documents (PDF) and the outbox dispatcher that orders them.
+    "reports.tasks.outbox_dispatch": {"queue": "documents"},
+    "reports.tasks.document_generate": {"queue": "documents"},
+    # exports: ZIP archives of the filing register and XLSX case lists (and the filings an export finds
+    # missing: reports.services.exports queues their rendering here, not on documents).
+    "reports.tasks.export_build": {"queue": "exports"},
+    # deadlines: reminders, overdue notices and escalation, appeal windows, notices by e-mail.
+    "workflow.tasks.deadlines_check": {"queue": "deadlines"},
+    "workflow.tasks.cases_close_expired": {"queue": "deadlines"},
+    "workflow.tasks.notices_deliver": {"queue": "deadlines"},
+    "workflow.tasks.notices_digest_send": {"queue": "deadlines"},
+    # statistics: the annual report (a year of aggregates, then its PDF and XLSX).
+    "reports.tasks.annual_report_generate": {"queue": "statistics"},
+    # default: housekeeping.
+    "workflow.tasks.history_anchor_write": {"queue": "default"},
+    "workflow.tasks.pending_uploads_purge": {"queue": "default"},
+}
+# Declared, so that a worker started without -Q consumes all of them and `celery purge` empties all.
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in ("default", "documents", "exports", "deadlines", "statistics"))
+# --- end queues ---
 
 REST_FRAMEWORK = {
     # Token first, so a request without credentials gets 401 with a WWW-Authenticate header.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, router, transaction
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
@@ -491,8 +491,9 @@ class Insight:
 def _materialised(qs: QuerySet[Case]) -> Iterator[QuerySet[Case]]:
     """On PostgreSQL, the visible cases of the period are selected once into a temporary table that every
     figure joins, instead of each query re-evaluating the visibility rule (an OR over joins and subqueries
-    the planner answers with a scan of the case table each time). Elsewhere the query is used as it is."""
-    if connection.vendor != "postgresql":
+    the planner answers with a scan of the case table each time). Elsewhere the query is used as it is, and
+    so on a read replica (config.db_router), where even a temporary table cannot be created."""
+    if connection.vendor != "postgresql" or router.db_for_read(Case) != DEFAULT_DB_ALIAS:
         yield qs
         return
     sql, params = qs.order_by().values("id").query.sql_with_params()

@@ -75,6 +75,10 @@ class Document(models.Model):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     queued_at = models.DateTimeField("最近排队时间", null=True, blank=True)
+    # The Celery queue that renders it when not the documents queue: the filings a bulk export asks for
+    # render on the exports queue, so that thousands of them never hold up a decision's documents.
+    # A database default too: rows written by bulk SQL (synthetic data) need not name it.
+    queue = models.CharField("生成队列", max_length=20, blank=True, default="", db_default="")
     # The task generating it now; a redelivered message (same task id) may take over, another may not.
     claim_task = models.CharField(max_length=64, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -143,6 +143,11 @@ def _test_database_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def worker_queues() -> str:
+    """Every queue of settings, as the -Q list of a worker that must do all the work (tests, benchmarks)."""
+    return ",".join(queue.name for queue in settings.CELERY_TASK_QUEUES)
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
     """A real Celery worker process over Redis, pointed at the test database."""
@@ -156,8 +161,8 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
     )
     log = open(ROOT / "test-artifacts" / "celery-worker.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", worker_queues(), "--pool", "prefork",
+         "--concurrency", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:

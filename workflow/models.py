@@ -311,6 +311,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
             models.Index(fields=["email_state", "id"], name="notification_email_idx"),
+            # The notices page: one user's notices, newest first, in keyset pages.
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import cache, cached_property
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Organisation, Person, User
@@ -221,6 +224,61 @@ class CaseOutput(serializers.Serializer):
     def get_overdue(self, case: Case) -> bool:
         return case.is_overdue()
 
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        """The declared fields' output, built directly. DRF's generic path deep-copies every declared field
+        for each serializer and walks each attribute through its checks: about a quarter of the CPU of a
+        50-row ``GET /api/cases/``. A test holds this equal to the generic output, field for field."""
+        subject = case.subject
+        org = case.accountability_org
+        handler = case.handler
+        unit = case.applicant_unit
+        return {
+            "id": case.pk,
+            "reference": _text(case.reference),
+            "title": _text(case.title),
+            "subject": {"id": subject.pk, "kind": _text(subject.kind), "name": _text(subject.name),
+                        "unit": _text(subject.unit.name), "position": _text(subject.position)},
+            "accountability_org": {"id": org.pk, "name": _text(org.name)},
+            "handler": None if handler is None else _text(handler.username),
+            "ruleset": _text(case.ruleset),
+            "conduct_date": _DATE.to_representation(case.conduct_date),
+            "matter_category": _text(case.matter_category),
+            "origin": _text(case.origin),
+            "applicant_unit": None if unit is None else {"id": unit.pk, "name": _text(unit.name)},
+            "state": _text(case.state),
+            "state_label": _text(_label("state", case.state)),
+            "outcome": self.get_outcome(case),
+            "outcome_label": _label("outcome", case.outcome) if case.outcome else None,
+            "deadline": _DATE.to_representation(case.deadline),
+            "overdue": case.is_overdue(self._today),
+            "created_at": _DATETIME.to_representation(case.created_at),
+            "revision": None if case.revision is None else int(case.revision),
+        }
+
+    @cached_property
+    def _today(self) -> dt.date:
+        # Once per list (a serializer lives for one response), not once per row.
+        return timezone.localdate()
+
+
+@cache
+def _labels(field: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in Case._meta.get_field(field).flatchoices}
+
+
+def _label(field: str, value: str) -> str:
+    """``get_<field>_display()`` without rebuilding the choices dict for every row."""
+    return _labels(field).get(value, value)
+
+
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
+def _text(value: Any) -> str | None:
+    """What a ``CharField`` outputs: the text, or None for a missing value."""
+    return None if value is None else str(value)
+
 
 class PauseOutput(serializers.Serializer):
     """One time the stage clock stood still (``CasePause``)."""
@@ -280,7 +338,8 @@ class CaseDetailOutput(CaseOutput):
         return allowed_actions(self.context["user"], case)
 
     def to_representation(self, case: Case) -> dict[str, Any]:
-        data = super().to_representation(case)
+        # One case: DRF's generic path over every declared field, the list's among them.
+        data = serializers.Serializer.to_representation(self, case)
         if sees_internal(self.context["user"], case):
             data["sent_back_reason"] = case.sent_back_reason or None
         else:

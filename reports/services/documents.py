@@ -53,8 +53,10 @@ def document_request(
     reason: str = "",
     requested_by: User | None = None,
     keep_number: bool = False,
+    queue: str = "",
 ) -> Document:
-    """Create the next version of a document as pending and queue its generation after commit."""
+    """Create the next version of a document as pending and queue its generation after commit (on ``queue``
+    instead of the documents queue when given)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("document_request must run inside a transaction")
     # One version at a time per case: lock the case row while the version and number are taken.
@@ -78,18 +80,20 @@ def document_request(
         reason=reason[:200],
         requested_by=requested_by,
         token=secrets.token_urlsafe(16),
+        queue=queue,
     )
-    transaction.on_commit(partial(document_queue, document.pk))
+    transaction.on_commit(partial(document_queue, document.pk, queue=queue))
     return document
 
 
-def document_queue(document_id: int) -> bool:
-    """Hand a pending document to Celery; if the broker is down the dispatcher queues it again later."""
+def document_queue(document_id: int, *, queue: str = "") -> bool:
+    """Hand a pending document to Celery (the routing table's queue unless ``queue`` is given); if the broker
+    is down the dispatcher queues it again later."""
     from ..tasks import document_generate  # the tasks module imports these services
 
     Document.objects.filter(pk=document_id, status=DocumentStatus.PENDING).update(queued_at=timezone.now())
     try:
-        document_generate.apply_async(args=[document_id], retry=False)
+        document_generate.apply_async(args=[document_id], retry=False, **({"queue": queue} if queue else {}))
     except Exception as exc:  # noqa: BLE001 - any broker failure: the row stays pending and is re-queued
         logger.warning("document %s not queued (%s); the dispatcher will retry", document_id, exc)
         return False
@@ -103,11 +107,11 @@ def documents_requeue_stale(*, now: dt.datetime | None = None, limit: int = 500)
         Document.objects.filter(status=DocumentStatus.PENDING)
         .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER))
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
-        .order_by("id").values_list("pk", flat=True)[:limit]
+        .order_by("id").values_list("pk", "queue")[:limit]
     )
     count = 0
-    for document_id in list(stale):
-        count += document_queue(document_id)
+    for document_id, queue in list(stale):
+        count += document_queue(document_id, queue=queue)
     return count
 
 

@@ -104,7 +104,7 @@ def export_build(*, job_id: int) -> str:
         for case in need:
             with transaction.atomic():
                 document_request(case=case, kind=DocumentKind.FILING, reason=f"备案导出 #{job.pk}",
-                                 requested_by=job.requested_by, keep_number=True)
+                                 requested_by=job.requested_by, keep_number=True, queue="exports")
         if need:
             docs = current_filings(ids)
         ExportJob.objects.filter(pk=job.pk).update(case_ids=ids, total=len(ids))

@@ -124,18 +124,20 @@ def copy_artifact(path: str | Path, name: str) -> Path:
     return target
 
 
-def start_worker(extra_env: dict[str, str], log_name: str):
-    """A Celery worker process (prefork, 2 children) on the test database with the given environment."""
+def start_worker(extra_env: dict[str, str], log_name: str, *, queues: str | None = None, node: str | None = None):
+    """A Celery worker process (prefork, 2 children) on the test database with the given environment,
+    consuming ``queues`` (every queue of settings unless given), named ``node`` if given."""
     import os
     import sys
 
-    from tests.conftest import _test_database_url
+    from tests.conftest import _test_database_url, worker_queues
 
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "DJANGO_SETTINGS_MODULE": "config.settings",
            **extra_env}
     log = open(ARTIFACTS / log_name, "w")  # noqa: SIM115 - closed by stop_worker
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues or worker_queues(),
+         *(["-n", node] if node else []), "--pool", "prefork", "--concurrency", "2",
          "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

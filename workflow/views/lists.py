@@ -33,6 +33,7 @@ from ..selectors import (
 )
 
 PAGE_SIZE = 25
+NOTICES_PAGE_SIZE = 50
 
 
 def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -177,11 +178,14 @@ def notifications(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         services.notifications_mark_read(user=request.user)
         return redirect("notifications")
-    items = Notification.objects.filter(user=request.user).select_related("case")[:100]
+    page = Keyset("created_at", size=NOTICES_PAGE_SIZE).page(
+        Notification.objects.filter(user=request.user).select_related("case"),
+        after=request.GET.get("after", ""), before=request.GET.get("before", ""))
     from workflow.services.notices import mail_enabled
 
     return render(request, "workflow/notifications.html", {
-        "items": items, "mail_enabled": mail_enabled(), "preference_error": preference_error},
+        "items": page.rows, "page": page, "page_error": page.error, "mail_enabled": mail_enabled(),
+        "preference_error": preference_error},
         status=400 if preference_error else 200)
 
 

@@ -1,0 +1,40 @@
+"""Two lookups the case lists need, written so they survive Django aliasing the case table in a subquery.
+
+``any_of``: ``column = ANY(ARRAY(subquery))`` on PostgreSQL. The planner evaluates the subquery once (an
+InitPlan) and reads the column's index for the ids it returned, so the condition can sit in an OR with
+the other branches of a visibility rule and still be one bitmap among several; the plain
+``IN (subquery)`` inside an OR becomes a per-row filter that reads the whole table. Elsewhere it is
+the plain ``IN``.
+
+``bigrams_match`` (registered on ``Case.id``): the case's stored bigram vector (PostgreSQL only, see
+``cases.search``) matches the bigrams of the given text, read from its GIN index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Lookup
+
+
+class AnyOf(Lookup):
+    lookup_name = "any_of"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+
+class BigramsMatch(Lookup):
+    lookup_name = "bigrams_match"
+    prepare_rhs = False  # the text searched for, not an id
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # The column beside the id, under whatever alias the query gave the table.
+        table = lhs.rsplit(".", 1)[0]
+        return (f"{table}.search_bigrams @@ plainto_tsquery('simple', case_search_bigrams(%s))",
+                [*lhs_params, self.rhs])
