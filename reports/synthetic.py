@@ -4,8 +4,13 @@
 commissions, organisation departments, units), cadres and officials, then cases spread over every
 state and rule set with what the procedure would have left behind: findings, proposals, consultations,
 decisions (with the engine's evaluation), appeals, documents, notifications, outbox events and the
-history chain, keyed exactly as ``history_append`` keys it. Rows are written with ``bulk_create`` in
-batches; the chain is computed here, in order, under the chain head's lock.
+history chain, keyed exactly as ``history_append`` keys it.
+
+Each batch of stories becomes plain rows once (``RowBuilder``: ids given from the tables' maxima, the
+case number, document numbers, the chain), then a sink writes them in one transaction holding the chain
+head's lock: on PostgreSQL ``COPY FROM STDIN`` of every table, columns taken from the models' concrete
+fields (``CopySink``, in a thread of its own so the database writes one batch while Python builds the
+next); elsewhere ``bulk_create`` (``BulkSink``). Both store exactly the same rows (a test compares them).
 
 Generated cases carry a submission key starting with ``gen-``: that is how the command knows a
 database holds only generated cases. Every date is on or before ``end`` and follows the procedure's
@@ -18,21 +23,30 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
+import io
+import json
+import logging
+import queue
 import random
+import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import models, reset_queries, transaction
+from django.db import connections, models, reset_queries, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, OrgKind, OrgLevel, PartyKind, Person, Role, User
 from cases.models import Case, CaseState, Finding, MatterCategory, Origin, Outcome
+from rules.errors import RuleError
 from rules.loader import registry
 from rules.temporal import evaluate
 from workflow.deadlines import stage_days
-from workflow.history import GENESIS, entry_digest
+from workflow.history import GENESIS, KEYED_ALGORITHMS, entry_digest
 from workflow.models import (
     Appeal,
     AppealResult,
@@ -51,6 +65,8 @@ from workflow.models import (
 )
 
 from .models import Document, DocumentKind, DocumentNumber, DocumentStatus
+
+logger = logging.getLogger(__name__)
 
 GEN_PREFIX = "gen-"
 EARLIEST = dt.date(2020, 3, 1)
@@ -73,6 +89,7 @@ SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"
             "许", "傅", "沈", "曾", "彭", "吕", "欧阳", "司马", "上官", "诸葛")
 GIVEN = "建国伟强军华明平志红英芳丽敏静海涛波斌鹏辉杰峰磊洋勇毅刚健文武晓东春秋玉兰霞云飞凯旭宏宇"
 POSITIONS = ("科长", "副科长", "副局长", "站长", "主任", "副主任", "执法大队队长", "办公室主任", "项目负责人")
+LEADERS = ("副局长",)
 RANKS = ("一级主任科员", "二级主任科员", "四级调研员", "三级调研员", "二级调研员", "一级科员")
 CATEGORY_TITLES = {
     MatterCategory.ENVIRONMENT: ("大气污染防治督查", "河道排污口整治", "秸秆焚烧管控"),
@@ -241,8 +258,11 @@ def _people_ensure(tree: _Tree, *, rng: random.Random, people: int, orgs: dict[s
     new: list[Person] = []
     for u in units:
         have = len(existing.get(u.pk, []))
-        new += [Person(kind=PartyKind.CADRE, name=_person_name(rng), unit_id=u.pk, position=rng.choice(POSITIONS),
-                       rank=rng.choice(RANKS)) for _ in range(max(0, per_unit - have))]
+        for _ in range(max(0, per_unit - have)):
+            position = rng.choice(POSITIONS)
+            # A unit's leaders are managed by the committee above it (干部管理权限), the others by the unit.
+            new.append(Person(kind=PartyKind.CADRE, name=_person_name(rng), unit_id=u.pk, position=position,
+                              rank=rng.choice(RANKS), managing_committee_id=u.committee if position in LEADERS else None))
         if u.pk not in tree.unit_party_of:
             new.append(Person(kind=PartyKind.UNIT, name=u.name, unit_id=u.pk))
     Person.objects.bulk_create(new, batch_size=2000)
@@ -282,27 +302,51 @@ class _Story:
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
 
+class JSONText(dict):
+    """A JSON object that carries its own JSON text, so the COPY writer does not dump the same large
+    evaluation again for every proposal and decision that holds it."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, value: dict[str, Any], text: str) -> None:
+        super().__init__(value)
+        self.json = text
+
+
 class _Evaluations:
-    """The engine's evaluation of each findings pattern, computed once per rule set and pattern."""
+    """The engine's evaluation of each findings pattern, computed once per rule set, pattern and the rule set
+    versions in force at the conduct and at the decision (the engine chooses between those two)."""
 
     def __init__(self) -> None:
-        self.cache: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+        self.cache: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
         self.pinned: set[str] = set()
 
     def __call__(self, ruleset: str, findings: dict[str, str], conduct: dt.date, decided: dt.date) -> dict[str, Any]:
-        key = (ruleset, tuple(sorted(findings.items())))
+        key = (ruleset, tuple(sorted(findings.items())), self._version(ruleset, conduct), self._version(ruleset, decided))
         cached = self.cache.get(key)
         if cached is None:
             result = evaluate(ruleset, {k: {"status": v} for k, v in findings.items()}, conduct, facts=FACTS,
                               decision_date=decided)
-            cached = result.to_dict()
+            value = result.to_dict()
+            value.pop("conduct_date", None)
+            text = json.dumps(value, ensure_ascii=False)
+            cached = (value, text[:-1] + "," if value else "{")
             if result.version.content_hash not in self.pinned:
                 PinnedRuleSet.objects.get_or_create(content_hash=result.version.content_hash, defaults={
                     "ruleset": result.version.id, "version": result.version.version,
                     "snapshot": result.version.snapshot()})
                 self.pinned.add(result.version.content_hash)
             self.cache[key] = cached
-        return {**cached, "conduct_date": conduct.isoformat()}
+        value, head = cached
+        day = conduct.isoformat()
+        return JSONText({**value, "conduct_date": day}, f'{head}"conduct_date":"{day}"}}')
+
+    @staticmethod
+    def _version(ruleset: str, day: dt.date) -> str:
+        try:
+            return registry().version_for(ruleset, day).content_hash
+        except RuleError:  # before the first version, or in a gap: the engine decides what applies
+            return ""
 
 
 def _pattern(ruleset: str, conduct: dt.date, rng: random.Random, *, refuse: bool) -> dict[str, str]:
@@ -435,6 +479,8 @@ class StoryMaker:
             applicant_unit_id=unit.pk if application and subject.kind == PartyKind.CADRE else None,
             state=state, submission_key=f"{GEN_PREFIX}{self.seed}-{index}", created_by=unit_officer if application
             else inspector, created_at=self.clock.at(day0),
+            # Where the subject is managed; the database's trigger sets the same on insert.
+            managed_by_id=subject.managing_committee_id or subject.unit_id,
         )
         story = _Story(case=case)
         insp = (inspector, Role.INSPECTOR, dc.name)
@@ -548,163 +594,529 @@ class StoryMaker:
         return story
 
 
-# --- writing a batch ----------------------------------------------------------------------------------
+# --- rows of a batch ------------------------------------------------------------------------------------
+#
+# A batch is turned into plain rows (one dict of attribute name -> value per row, ids included) once; a sink
+# then writes them: with COPY on PostgreSQL, with bulk_create elsewhere. Ids are given here, from the
+# tables' maxima when the run starts (the generator must be the only writer of these tables while it runs;
+# the sequences are moved past the ids at the end of every batch).
 
-class Writer:
-    """Writes stories in bulk, each batch in one transaction holding the chain head's lock."""
+ROW_MODELS: tuple[type[models.Model], ...] = (
+    Case, Finding, Proposal, Consultation, Decision, Notification, Appeal, Document, OutboxEvent, HistoryEntry)
+REASONING = "经调查核实，相关证据材料在卷。"
+
+
+@dataclass
+class Batch:
+    """The rows of one batch, the chain it continues and ends with, and the document counters after it."""
+
+    rows: dict[type[models.Model], list[dict[str, Any]]]
+    chain_from: str
+    chain_to: str
+    numbers: dict[tuple[int, int], int]
+    max_ids: dict[type[models.Model], int]
+    case_ids: list[int] = field(default_factory=list)
+
+    def count(self) -> int:
+        return sum(len(r) for r in self.rows.values())
+
+
+class _Chain:
+    """The history chain keyed exactly as ``workflow.history.entry_digest`` keys an entry, built without
+    model instances: the JSON body is assembled from cached pieces (the keys in sorted order), and the
+    HMAC is copied from one keyed with the key (a test checks the result against ``entry_digest``)."""
+
+    def __init__(self, algorithm: str, prev: str) -> None:
+        self.algorithm = algorithm
+        self.prev = prev
+        digest = KEYED_ALGORITHMS.get(algorithm)
+        self.keyed = hmac.new(settings.HISTORY_HMAC_KEY.encode(), digestmod=digest) if digest else None
+        self.strings: dict[str, str] = {}
+
+    def _js(self, text: str) -> str:
+        found = self.strings.get(text)
+        if found is None:
+            found = json.dumps(text, ensure_ascii=False)
+            if len(self.strings) < 100_000:
+                self.strings[text] = found
+        return found
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Set ``prev_hash`` and ``hash`` of the next entry (a dict of HistoryEntry attribute names)."""
+        row["prev_hash"] = self.prev
+        row["algorithm"] = self.algorithm
+        if self.keyed is None:
+            row["hash"] = entry_digest(HistoryEntry(**row))
+        else:
+            js = self._js
+            actor = row["actor_id"]
+            payload = (
+                f'{{"action":{js(row["action"])},"actor":{"null" if actor is None else actor},'
+                f'"actor_name":{js(row["actor_name"])},"algorithm":{js(self.algorithm)},'
+                f'"at":"{row["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")}","case":{row["case_id"]},'
+                f'"changes":{json.dumps(row["changes"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))},'
+                f'"from":{js(row["from_state"])},"ip":null,"organisation":{js(row["organisation"])},'
+                f'"prev":"{self.prev}","reason":{js(row["reason"])},"role":{js(row["role"])},'
+                f'"to":{js(row["to_state"])},"via":{js(row["via"])}}}')
+            mac = self.keyed.copy()
+            mac.update(payload.encode())
+            row["hash"] = mac.hexdigest()
+        self.prev = row["hash"]
+
+
+class RowBuilder:
+    """Turns stories into rows with ids, document numbers and the chain (in generation order)."""
 
     def __init__(self, *, clock: _Clock, algorithm: str) -> None:
         self.clock = clock
-        self.algorithm = algorithm
         self.numbers: dict[tuple[int, int], int] = {
             (o, y): last for o, y, last in DocumentNumber.objects.values_list("organisation_id", "year", "last")}
-        self.used_numbers: set[tuple[int, int]] = set()
         self.names: dict[int, str] = dict(Organisation.objects.values_list("pk", "short_name"))
         self.full_names: dict[int, str] = dict(Organisation.objects.values_list("pk", "name"))
-        self.rows = 0
+        self.next_id = {m: (m.objects.aggregate(top=models.Max("pk"))["top"] or 0) + 1 for m in ROW_MODELS}
+        head = ChainHead.objects.filter(pk=1).values_list("last_hash", flat=True).first()
+        self.chain = _Chain(algorithm, head or GENESIS)
+        self.display: dict[int, str] = {}
+        self.case_fields = [f.attname for f in Case._meta.concrete_fields]
+
+    def _id(self, model: type[models.Model]) -> int:
+        n = self.next_id[model]
+        self.next_id[model] = n + 1
+        return n
 
     def _number(self, org_id: int, year: int) -> str:
         n = self.numbers.get((org_id, year), 0) + 1
         self.numbers[(org_id, year)] = n
-        self.used_numbers.add((org_id, year))
         return f"{self.names.get(org_id) or self.full_names[org_id]}〔{year}〕{n}号"
 
-    def write(self, stories: list[_Story]) -> None:
+    def _name(self, user: User | None) -> str:
+        if user is None:
+            return "系统"
+        found = self.display.get(user.pk)
+        if found is None:
+            found = self.display[user.pk] = user.display_name()
+        return found
+
+    def build(self, stories: list[_Story]) -> Batch:
+        rows: dict[type[models.Model], list[dict[str, Any]]] = {m: [] for m in ROW_MODELS}
+        chain_from = self.chain.prev
+        at = self.clock.at
+        for s in stories:
+            c = s.case
+            case_id = self._id(Case)
+            decision = next((d for d in s.decisions if d["kind"] == DecisionKind.DECISION), None)
+            if decision is not None:
+                c.decided_at = at(decision["day"], 17)
+            row = {name: c.__dict__.get(name) for name in self.case_fields}
+            row["id"] = case_id
+            # The stored case number, as ``reference_expression`` computes it: creation year (UTC) and id.
+            row["reference"] = f"容案{c.created_at.astimezone(dt.UTC).year}-{case_id:05d}"
+            rows[Case].append(row)
+            rows[Finding] += [{"id": self._id(Finding), "case_id": case_id, "clause_id": clause, "status": status,
+                               "reasoning": REASONING, "recorded_by_id": c.handler_id, "recorded_at": at(day)}
+                              for clause, status, day in s.findings]
+            proposal_id = None
+            if s.proposal:
+                p = s.proposal
+                proposal_id = self._id(Proposal)
+                rows[Proposal].append({
+                    "id": proposal_id, "case_id": case_id, "round": 1, "recommended_outcome": p["outcome"],
+                    "opinion": "经调查核实，提出初步意见如下，请党委（党组）集体研究。", "evaluation": p["evaluation"],
+                    "proposed_by_id": p["by"].pk, "proposed_at": at(p["day"], 9)})
+            if s.consultation:
+                r = s.consultation["replied"]
+                rows[Consultation].append({
+                    "id": self._id(Consultation), "proposal_id": proposal_id, "organisation_id": s.consultation["org"],
+                    "opinion": ConsultationOpinion.AGREE if r else "",
+                    "replied_by_id": s.consultation["by"].pk if r else None, "replied_at": at(r, 16) if r else None})
+            review_id = None
+            for seq, d in enumerate(s.decisions, start=1):
+                ev = d["evaluation"]
+                decision_id = self._id(Decision)
+                decided_at = at(d["day"], 17)
+                rows[Decision].append({
+                    "id": decision_id, "case_id": case_id, "kind": d["kind"], "sequence": seq, "outcome": d["outcome"],
+                    "meeting_kind": "standing", "meeting_date": d["day"], "members_present": 9, "members_total": 11,
+                    "resolution": "经党委（党组）会议集体研究，作出如下决定。", "override_reason": d["override"],
+                    "appeal_result": d["result"], "evaluation": ev,
+                    "inputs": {"findings": {k: {"status": v, "reasoning": REASONING} for k, v in d["findings"].items()},
+                               "facts": FACTS},
+                    "ruleset_version": str(ev.get("version", "")), "ruleset_hash": str(ev.get("content_hash", "")),
+                    "engine_version": str(ev.get("engine_version", "")), "recorded_by_id": d["by"].pk,
+                    "decided_at": decided_at})
+                is_decision = d["kind"] == DecisionKind.DECISION
+                if not is_decision:
+                    review_id = decision_id
+                for kind in ((DocumentKind.FEEDBACK, DocumentKind.FILING) if is_decision else (DocumentKind.APPEAL_REVIEW,)):
+                    rows[Document].append({
+                        "id": self._id(Document), "case_id": case_id, "kind": kind, "version": 1,
+                        "number": self._number(c.accountability_org_id, d["day"].year),
+                        "issuing_org_id": c.accountability_org_id, "decision_id": decision_id,
+                        "status": DocumentStatus.FAILED, "error": DOCUMENT_NOTE,
+                        "reason": "作出决定" if is_decision else "申诉复核",
+                        "token": hashlib.sha256(f"{c.submission_key}-{kind}".encode()).hexdigest()[:22],
+                        "created_at": decided_at})
+                rows[OutboxEvent].append({
+                    "id": self._id(OutboxEvent), "kind": OutboxKind.CASE_DECIDED if is_decision else OutboxKind.APPEAL_REVIEWED,
+                    "case_id": case_id, "payload": {"decision": decision_id}, "created_at": decided_at,
+                    "dispatched_at": decided_at + dt.timedelta(seconds=30), "attempts": 1})
+            if s.appeal:
+                rows[Appeal].append({
+                    "id": self._id(Appeal), "case_id": case_id, "reasons": "申诉人认为原决定对客观原因考虑不足，请求复核。",
+                    "filed_by_id": s.appeal["by"].pk, "filed_at": at(s.appeal["day"], 10), "result": s.appeal["result"],
+                    "review_decision_id": review_id})
+            for n in s.notifications:
+                done = at(n["done"], 18) if n["done"] else None
+                rows[Notification].append({
+                    "id": self._id(Notification), "user_id": n["user"].pk, "case_id": case_id, "text": n["text"][:300],
+                    "task": n["task"], "created_at": at(n["day"], 8), "done_at": done, "read_at": done})
+            history = rows[HistoryEntry]
+            for order, e in enumerate(sorted(s.events, key=lambda e: e.day)):
+                hour = min(8 + order, 17) if e.action != HistoryAction.DECIDE else 17
+                entry = {
+                    "id": self._id(HistoryEntry), "case_id": case_id, "actor_id": e.actor.pk if e.actor else None,
+                    "actor_name": self._name(e.actor), "role": e.role, "organisation": e.org, "at": at(e.day, hour),
+                    "action": e.action, "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason,
+                    "changes": e.changes, "ip": None, "via": "generated"}
+                self.chain.append(entry)
+                history.append(entry)
+        return Batch(rows=rows, chain_from=chain_from, chain_to=self.chain.prev, numbers=dict(self.numbers),
+                     max_ids={m: n - 1 for m, n in self.next_id.items()})
+
+
+# --- writing a batch ----------------------------------------------------------------------------------
+
+def _head_check(batch: Batch) -> ChainHead:
+    """The chain head, locked; refuses if anything else appended to the chain since the batch was built."""
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        ChainHead.objects.create(pk=1, last_hash=GENESIS)
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    if head.last_hash != batch.chain_from:
+        raise GenerationRefused("生成期间操作记录链被其他写入改变，已停止；请在没有其他写入时重新生成。")
+    return head
+
+
+def _numbers_store(numbers: dict[tuple[int, int], int]) -> None:
+    have = {(o, y): last for o, y, last in DocumentNumber.objects.values_list("organisation_id", "year", "last")}
+    new = []
+    for (org_id, year), last in sorted(numbers.items()):
+        if (org_id, year) not in have:
+            new.append(DocumentNumber(organisation_id=org_id, year=year, last=last))
+        elif have[(org_id, year)] < last:
+            DocumentNumber.objects.filter(organisation_id=org_id, year=year, last__lt=last).update(last=last)
+    DocumentNumber.objects.bulk_create(new)
+
+
+class BulkSink:
+    """Any database: ``bulk_create`` of model instances made from the rows, one transaction per batch."""
+
+    def write(self, batch: Batch) -> None:
         with transaction.atomic(), _stored_timestamps(
             (Case, "created_at"), (Case, "updated_at"), (Finding, "recorded_at"), (Proposal, "proposed_at"),
             (Decision, "decided_at"), (Appeal, "filed_at"), (Notification, "created_at"),
             (Document, "created_at"), (OutboxEvent, "created_at"),
         ):
-            head = ChainHead.objects.select_for_update().filter(pk=1).first()
-            if head is None:
-                head = ChainHead.objects.create(pk=1, last_hash=GENESIS)
-                head = ChainHead.objects.select_for_update().get(pk=1)
-            for s in stories:
-                decision = next((d for d in s.decisions if d["kind"] == DecisionKind.DECISION), None)
-                if decision is not None:
-                    s.case.decided_at = self.clock.at(decision["day"], 17)
-            Case.objects.bulk_create([s.case for s in stories], batch_size=1000)
-            # The stored case number (容案YYYY-NNNNN) comes from the id, known only after the insert.
-            Case.objects.filter(pk__in=[s.case.pk for s in stories]).reference_fill()
-            self._dependents(stories)
-            head.last_hash = self._history(stories, head.last_hash)
+            head = _head_check(batch)
+            for model in ROW_MODELS:
+                model.objects.bulk_create([model(**r) for r in batch.rows[model]], batch_size=1000)
+            head.last_hash = batch.chain_to
             head.save(update_fields=["last_hash"])
-            self._numbers_store()
+            _numbers_store(batch.numbers)
 
-    def _dependents(self, stories: list[_Story]) -> None:
-        findings, proposals, decisions, notes = [], [], [], []
-        for s in stories:
-            c = s.case
-            findings += [Finding(case=c, clause_id=clause, status=status, reasoning="经调查核实，相关证据材料在卷。",
-                                 recorded_by_id=c.handler_id, recorded_at=self.clock.at(day)) for clause, status, day in s.findings]
-            if s.proposal:
-                p = s.proposal
-                proposals.append(Proposal(case=c, round=1, recommended_outcome=p["outcome"],
-                                          opinion="经调查核实，提出初步意见如下，请党委（党组）集体研究。",
-                                          evaluation=p["evaluation"], proposed_by=p["by"],
-                                          proposed_at=self.clock.at(p["day"], 9)))
-            for seq, d in enumerate(s.decisions, start=1):
-                ev = d["evaluation"]
-                decisions.append(Decision(
-                    case=c, kind=d["kind"], sequence=seq, outcome=d["outcome"], meeting_kind="standing",
-                    meeting_date=d["day"], members_present=9, members_total=11,
-                    resolution="经党委（党组）会议集体研究，作出如下决定。", override_reason=d["override"],
-                    appeal_result=d["result"], evaluation=ev,
-                    inputs={"findings": {k: {"status": v, "reasoning": "经调查核实，相关证据材料在卷。"}
-                                         for k, v in d["findings"].items()}, "facts": FACTS},
-                    ruleset_version=str(ev.get("version", "")), ruleset_hash=str(ev.get("content_hash", "")),
-                    engine_version=str(ev.get("engine_version", "")), recorded_by=d["by"],
-                    decided_at=self.clock.at(d["day"], 17)))
-            for n in s.notifications:
-                notes.append(Notification(user=n["user"], case=c, text=n["text"][:300], task=n["task"],
-                                          created_at=self.clock.at(n["day"], 8),
-                                          done_at=self.clock.at(n["done"], 18) if n["done"] else None,
-                                          read_at=self.clock.at(n["done"], 18) if n["done"] else None))
-        Finding.objects.bulk_create(findings, batch_size=2000)
-        Proposal.objects.bulk_create(proposals, batch_size=1000)
-        Decision.objects.bulk_create(decisions, batch_size=500)
-        Notification.objects.bulk_create(notes, batch_size=2000)
-        by_case_proposal = {p.case_id: p for p in proposals}
-        consultations, appeals, documents, events = [], [], [], []
-        decisions_of: dict[int, list[Decision]] = {}
-        for d in decisions:
-            decisions_of.setdefault(d.case_id, []).append(d)
-        for s in stories:
-            c = s.case
-            if s.consultation:
-                r = s.consultation["replied"]
-                consultations.append(Consultation(
-                    proposal=by_case_proposal[c.pk], organisation_id=s.consultation["org"],
-                    opinion=ConsultationOpinion.AGREE if r else "", replied_by=s.consultation["by"] if r else None,
-                    replied_at=self.clock.at(r, 16) if r else None))
-            for d in decisions_of.get(c.pk, []):
-                kinds = [DocumentKind.FEEDBACK, DocumentKind.FILING] if d.kind == DecisionKind.DECISION \
-                    else [DocumentKind.APPEAL_REVIEW]
-                for kind in kinds:
-                    documents.append(Document(
-                        case=c, kind=kind, version=1, number=self._number(c.accountability_org_id, d.meeting_date.year),
-                        issuing_org_id=c.accountability_org_id, decision=d, status=DocumentStatus.FAILED,
-                        error=DOCUMENT_NOTE, reason="作出决定" if d.kind == DecisionKind.DECISION else "申诉复核",
-                        token=hashlib.sha256(f"{c.submission_key}-{kind}".encode()).hexdigest()[:22],
-                        created_at=d.decided_at))
-                kind = OutboxKind.CASE_DECIDED if d.kind == DecisionKind.DECISION else OutboxKind.APPEAL_REVIEWED
-                events.append(OutboxEvent(kind=kind, case=c, payload={"decision": d.pk}, created_at=d.decided_at,
-                                          dispatched_at=d.decided_at + dt.timedelta(seconds=30), attempts=1))
-            if s.appeal:
-                review = next((d for d in decisions_of.get(c.pk, []) if d.kind == DecisionKind.APPEAL_REVIEW), None)
-                appeals.append(Appeal(case=c, reasons="申诉人认为原决定对客观原因考虑不足，请求复核。", filed_by=s.appeal["by"],
-                                      filed_at=self.clock.at(s.appeal["day"], 10), result=s.appeal["result"],
-                                      review_decision=review))
-        Consultation.objects.bulk_create(consultations, batch_size=2000)
-        Appeal.objects.bulk_create(appeals, batch_size=1000)
-        Document.objects.bulk_create(documents, batch_size=2000)
-        OutboxEvent.objects.bulk_create(events, batch_size=2000)
-        self.rows += len(findings) + len(proposals) + len(decisions) + len(notes) + len(consultations) \
-            + len(appeals) + len(documents) + len(events) + len(stories)
+    def close(self) -> None:
+        pass
 
-    def _history(self, stories: list[_Story], prev: str) -> str:
-        entries = []
-        for s in stories:
-            for order, e in enumerate(sorted(s.events, key=lambda e: e.day)):
-                hour = min(8 + order, 17) if e.action != HistoryAction.DECIDE else 17
-                entry = HistoryEntry(
-                    case_id=s.case.pk, actor=e.actor, actor_name=e.actor.display_name() if e.actor else "系统",
-                    role=e.role, organisation=e.org, at=self.clock.at(e.day, hour), action=e.action,
-                    from_state=e.from_state, to_state=e.to_state, reason=e.reason, changes=e.changes,
-                    ip=None, via="generated", prev_hash=prev, algorithm=self.algorithm)
-                entry.hash = entry_digest(entry)
-                prev = entry.hash
-                entries.append(entry)
-        HistoryEntry.objects.bulk_create(entries, batch_size=2000)
-        self.rows += len(entries)
-        return prev
 
-    def _numbers_store(self) -> None:
-        for org_id, year in sorted(self.used_numbers):
-            last = self.numbers[(org_id, year)]
-            updated = DocumentNumber.objects.filter(organisation_id=org_id, year=year, last__lt=last).update(last=last)
-            if not updated and not DocumentNumber.objects.filter(organisation_id=org_id, year=year).exists():
-                DocumentNumber.objects.create(organisation_id=org_id, year=year, last=last)
-        self.used_numbers.clear()
+_NULL = r"\N"
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(text: str) -> str:
+    return text.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(text) else text
+
+
+class CopyTable:
+    """How one model's rows go into ``COPY ... FROM STDIN`` (text format): every concrete field of the
+    model in order, so a field added later is written too (its default when a row does not give it).
+    Each value goes through the field's ``get_db_prep_value`` unless it is a plain str, int, bool, date,
+    datetime or None, whose text form is known; JSON fields are dumped with the field's encoder."""
+
+    def __init__(self, model: type[models.Model], connection: Any, *, extra: dict[str, Callable[[dict[str, Any]], str]]
+                 | None = None) -> None:
+        self.model = model
+        fields = list(model._meta.concrete_fields)
+        self.columns = [connection.ops.quote_name(f.column) for f in fields]
+        self.spec: list[tuple[str, Callable[[Any], str], Callable[[], Any]]] = []
+        for f in fields:
+            self.spec.append((f.attname, self._converter(f, connection), self._default(f)))
+        self.extra = extra or {}
+        self.columns += [connection.ops.quote_name(c) for c in self.extra]
+        self.sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({', '.join(self.columns)}) FROM STDIN"
+
+    @staticmethod
+    def _default(f: models.Field) -> Callable[[], Any]:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            return timezone.now
+        if f.has_default() and callable(f.default) and f.default not in (dict, list):
+            return f.get_default
+        value = f.get_default()
+        return lambda: value
+
+    @staticmethod
+    def _converter(f: models.Field, connection: Any) -> Callable[[Any], str]:
+        if isinstance(f, models.JSONField):
+            encoder = f.encoder
+
+            def json_text(value: Any) -> str:
+                if value is None:
+                    return _NULL
+                if type(value) is JSONText:
+                    return _copy_text(value.json)
+                return _copy_text(json.dumps(value, ensure_ascii=False, cls=encoder))
+            return json_text
+
+        special, escapes = _COPY_SPECIAL.search, _COPY_ESCAPES
+        datetime, date = dt.datetime, dt.date
+
+        def other(value: Any) -> str:
+            if isinstance(value, str):  # choices (str enums)
+                return _copy_text(str.__str__(value))
+            if value is True or value is False:
+                return "t" if value else "f"
+            if isinstance(value, int | dt.date):
+                return value.isoformat() if isinstance(value, dt.date) else str(value)
+            prepared = f.get_db_prep_value(value, connection, prepared=False)
+            return _NULL if prepared is None else _copy_text(str(prepared))
+
+        def text(value: Any) -> str:
+            # The common types first, by exact type (bool is not int here); isoformat keeps the offset.
+            kind = type(value)
+            if kind is str:
+                return value.translate(escapes) if special(value) else value
+            if value is None:
+                return _NULL
+            if kind is int:
+                return str(value)
+            if kind is datetime or kind is date:
+                return value.isoformat()
+            return other(value)
+        return text
+
+    def encode(self, rows: list[dict[str, Any]]) -> io.StringIO:
+        out = io.StringIO()
+        spec = self.spec
+        extra = list(self.extra.values())
+        lines = []
+        for row in rows:
+            values = [conv(row[name]) if name in row else conv(default()) for name, conv, default in spec]
+            if extra:
+                values += [fn(row) for fn in extra]
+            lines.append("\t".join(values))
+            if len(lines) >= 5000:
+                out.write("\n".join(lines))
+                out.write("\n")
+                lines = []
+        if lines:
+            out.write("\n".join(lines))
+            out.write("\n")
+        out.seek(0)
+        return out
+
+
+class SearchVectors:
+    """The cases' bigram search vector (``search_bigrams``, PostgreSQL only) computed here, exactly as the
+    trigger ``cases_case_search_insert`` computes it with ``case_search_vector``: the character bigrams of
+    the title, the summary, the subject's name and the subject's unit, each bigram parsed by PostgreSQL's
+    ``simple`` configuration once (asked for in bulk, then remembered), positions counted over the whole
+    text. Each batch's written vectors are compared with the SQL function on a sample; a difference makes
+    the batch fall back to the SQL function (``check``)."""
+
+    TRIGGER = "cases_case_search_insert"
+
+    def __init__(self) -> None:
+        self.lexemes: dict[str, tuple[str, ...]] = {}
+        self.people: dict[int, tuple[str, str]] = {
+            pk: (name or "", unit or "") for pk, name, unit in Person.objects.values_list("pk", "name", "unit__name")}
+
+    @classmethod
+    def for_database(cls) -> SearchVectors | None:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = %s AND tgrelid = 'cases_case'::regclass",
+                           [cls.TRIGGER])
+            return cls() if cursor.fetchone() else None
+
+    @staticmethod
+    def bigrams(text: str | None) -> list[str]:
+        """``case_search_bigrams``: lower-cased, split on whitespace, each character with the next."""
+        out: list[str] = []
+        for word in re.split(r"\s+", (text or "").lower()):
+            out += [word[i:i + 2] for i in range(len(word) - 1)]
+        return out
+
+    def _all_bigrams(self, row: dict[str, Any]) -> list[str]:
+        name, unit = self.people.get(row["subject_id"], ("", ""))
+        return (self.bigrams(row["title"]) + self.bigrams(row["summary"]) + self.bigrams(name)
+                + self.bigrams(unit))
+
+    def prepare(self, rows: list[dict[str, Any]]) -> None:
+        """Ask PostgreSQL once for how the ``simple`` configuration parses each bigram not seen yet."""
+        for row in rows:
+            if row["subject_id"] not in self.people:
+                self.people.update({pk: (name or "", unit or "") for pk, name, unit in Person.objects.filter(
+                    pk=row["subject_id"]).values_list("pk", "name", "unit__name")})
+        unknown = {b for row in rows for b in self._all_bigrams(row) if b not in self.lexemes}
+        if not unknown:
+            return
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT b, ARRAY(SELECT u.lexeme FROM unnest(to_tsvector('simple', b)) u ORDER BY u.positions[1]) "
+                "FROM unnest(%s::text[]) AS b", [sorted(unknown)])
+            self.lexemes.update({b: tuple(lexemes) for b, lexemes in cursor.fetchall()})
+
+    def literal(self, row: dict[str, Any]) -> str:
+        """The row's vector as a ``tsvector`` literal, escaped for COPY."""
+        positions: dict[str, list[str]] = {}
+        pos = 0
+        lexemes = self.lexemes
+        for b in self._all_bigrams(row):
+            for lexeme in lexemes[b]:
+                pos += 1
+                positions.setdefault(lexeme, []).append(str(min(pos, 16383)))
+        text = " ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256])
+                        for lexeme, p in positions.items())
+        return _copy_text(text)
+
+    @staticmethod
+    def check(cursor: Any, ids: list[int]) -> int:
+        """Compare a sample of the batch with the SQL function; on any difference recompute the whole batch
+        there. Returns 1 if it had to, else 0."""
+        if not ids:
+            return 0
+        sample = ids[:: max(1, len(ids) // 25)]
+        cursor.execute("SELECT count(*) FROM cases_case WHERE id = ANY(%s) AND search_bigrams IS DISTINCT FROM "
+                       "case_search_vector(title, summary, subject_id)", [sample])
+        if cursor.fetchone()[0] == 0:
+            return 0
+        cursor.execute("UPDATE cases_case SET search_bigrams = case_search_vector(title, summary, subject_id) "
+                       "WHERE id = ANY(%s)", [ids])
+        return 1
+
+
+class CopySink:
+    """PostgreSQL: every table of a batch through ``COPY FROM STDIN`` in one transaction holding the chain
+    head's lock; the sequences are then moved past the ids given. Batches are encoded by the caller's thread
+    and written by a thread of their own, so PostgreSQL works on one batch while Python builds the next."""
+
+    def __init__(self) -> None:
+        conn = connections["default"]
+        self.vectors = SearchVectors.for_database()
+        extra = {"search_bigrams": self.vectors.literal} if self.vectors is not None else None
+        self.tables = {m: CopyTable(m, conn, extra=extra if m is Case else None) for m in ROW_MODELS}
+        self.vector_fallbacks = 0
+        self.queue: queue.Queue[tuple[Batch, dict[type[models.Model], io.StringIO]] | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        # Called inside a transaction (a test, a caller's atomic block), the rows go into that transaction,
+        # so no thread: another connection would not see what the transaction holds.
+        self.thread: threading.Thread | None = None
+        if not conn.in_atomic_block:
+            self.thread = threading.Thread(target=self._run, name="generate-copy", daemon=True)
+            self.thread.start()
+
+    def write(self, batch: Batch) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.vectors is not None:
+            self.vectors.prepare(batch.rows[Case])
+        encoded = {m: self.tables[m].encode(batch.rows[m]) for m in ROW_MODELS if batch.rows[m]}
+        batch.case_ids = [r["id"] for r in batch.rows[Case]]
+        batch.rows = {m: [] for m in ROW_MODELS}  # the text is all the writer needs: free the dicts
+        if self.thread is None:
+            self._copy(batch, encoded)
+        else:
+            self.queue.put((batch, encoded))
+
+    def _run(self) -> None:
+        try:
+            while (item := self.queue.get()) is not None:
+                if self.error is None:
+                    self._copy(*item)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            self.error = exc
+            while self.queue.get() is not None:
+                pass
+        finally:
+            connections.close_all()
+
+    def _copy(self, batch: Batch, encoded: dict[type[models.Model], io.StringIO]) -> None:
+        with transaction.atomic():
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                head = _head_check(batch)
+                raw = cursor.cursor
+                if self.vectors is not None:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending on the table to alter
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                    # The vectors come with the rows (computed as the trigger would); the trigger would
+                    # recompute each one in SQL, the slowest part of the load. Only for this transaction.
+                    cursor.execute(f"ALTER TABLE cases_case DISABLE TRIGGER {SearchVectors.TRIGGER}")
+                for model, text in encoded.items():
+                    raw.copy_expert(self.tables[model].sql, text)
+                    if model is Case and self.vectors is not None:
+                        # The cases' deferred foreign-key checks run now: a table with pending trigger
+                        # events cannot be altered.
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        cursor.execute(f"ALTER TABLE cases_case ENABLE TRIGGER {SearchVectors.TRIGGER}")
+                        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                        self.vector_fallbacks += SearchVectors.check(cursor, batch.case_ids)
+                for model in encoded:
+                    table = model._meta.db_table
+                    cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, batch.max_ids[model]])
+            head.last_hash = batch.chain_to
+            head.save(update_fields=["last_hash"])
+            _numbers_store(batch.numbers)
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+        with connections["default"].cursor() as cursor:
+            for model in ROW_MODELS:
+                cursor.execute(f"ANALYZE {connections['default'].ops.quote_name(model._meta.db_table)}")
 
 
 def cases_generate(*, count: int, seed: int, end: dt.date, years: int = 5, batch: int = 2000,
-                   progress: Callable[[int, int], None] | None = None) -> int:
-    """Generate ``count`` cases; returns the number of rows written. Checks are the caller's (the command)."""
-    from django.conf import settings
+                   progress: Callable[[int, int], None] | None = None, copy: bool | None = None) -> int:
+    """Generate ``count`` cases; returns the number of rows written. Checks are the caller's (the command).
 
+    ``copy`` chooses the COPY writer (PostgreSQL only); by default it is used whenever the database is
+    PostgreSQL, ``bulk_create`` otherwise."""
     # The tree draws from its own generator, so the cases a seed yields do not depend on whether the
     # organisations and people already existed.
     tree = tree_build(rng=random.Random(f"tree-{seed}"), people=max(100, count // 4))  # noqa: S311 - test data
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     maker = StoryMaker(tree=tree, rng=rng, seed=seed, end=end, years=years)
-    writer = Writer(clock=maker.clock, algorithm=settings.HISTORY_HMAC_ALGORITHM)
-    done = 0
-    while done < count:
-        n = min(batch, count - done)
-        writer.write([maker.make(done + i) for i in range(n)])
-        done += n
-        reset_queries()  # with DEBUG on, Django keeps every (huge) INSERT it ran: gigabytes by 100,000 cases
-        if progress is not None:
-            progress(done, count)
-    return writer.rows
+    builder = RowBuilder(clock=maker.clock, algorithm=settings.HISTORY_HMAC_ALGORITHM)
+    if copy is None:
+        copy = connections["default"].vendor == "postgresql"
+    sink: CopySink | BulkSink = CopySink() if copy else BulkSink()
+    done = rows = 0
+    try:
+        while done < count:
+            n = min(batch, count - done)
+            built = builder.build([maker.make(done + i) for i in range(n)])
+            rows += built.count()
+            sink.write(built)
+            done += n
+            reset_queries()  # with DEBUG on, Django keeps every query it ran
+            if progress is not None:
+                progress(done, count)
+    finally:
+        sink.close()
+    if isinstance(sink, CopySink) and sink.vector_fallbacks:
+        logger.warning("generate_cases: %d batches' search vectors differed from the SQL function's and were "
+                       "recomputed by it", sink.vector_fallbacks)
+    return rows

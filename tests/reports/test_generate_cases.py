@@ -12,6 +12,7 @@ from django.core.management import call_command
 from cases.models import Case, CaseState, Finding
 from reports.models import Document, DocumentNumber
 from reports.synthetic import GEN_PREFIX, StoryMaker, tree_build
+from tests.conftest import needs_postgresql
 from tests.factories import case_in_state
 from workflow.history import history_verify
 from workflow.models import Appeal, ChainHead, Decision, HistoryEntry, Notification
@@ -41,6 +42,11 @@ def test_generated_cases_pass_the_record_checks_and_the_history_chain(capsys):
     assert all(c.submission_key.startswith(f"{GEN_PREFIX}11-") for c in cases)
     # Each has its stored case number, so it can be searched for.
     assert all(c.reference == f"容案{c.created_at.year}-{c.pk:05d}" for c in cases)
+    # Each records where its subject is managed: the unit, or for a unit's leader the committee above it.
+    managed = {c.managed_by_id == (c.subject.managing_committee_id or c.subject.unit_id)
+               for c in cases.select_related("subject")}
+    assert managed == {True}
+    assert cases.filter(subject__managing_committee__isnull=False).exists()
     # Every state is represented, with what the procedure leaves behind.
     assert set(cases.values_list("state", flat=True)) >= {CaseState.STARTED, CaseState.INVESTIGATING,
                                                           CaseState.PROPOSED, CaseState.EXECUTED, CaseState.CLOSED}
@@ -60,6 +66,13 @@ def test_generated_cases_pass_the_record_checks_and_the_history_chain(capsys):
     counters = {(n.organisation_id, n.year): n.last for n in DocumentNumber.objects.all()}
     for doc in Document.objects.all():
         assert int(doc.number.rsplit("〕", 1)[1].rstrip("号")) <= counters[(doc.issuing_org_id, doc.decision.meeting_date.year)]
+    # The dashboard's summary table was rebuilt over the generated cases: it counts every one of them.
+    from reports.models import InsightTally
+    from reports.tally import tally_check
+
+    assert "统计汇总表已重算" in out
+    assert InsightTally.objects.filter(metric="case").exists()
+    assert tally_check() == []
 
 
 def test_the_same_seed_draws_the_same_cases():
@@ -102,3 +115,75 @@ def test_a_seed_is_used_once():
     code, _, err = _run("--count", "5", "--seed", "3", "--end", END.isoformat())
     assert code == 1 and "种子 3 的案件已经生成过" in err
     assert Case.objects.count() == 5
+
+
+def _snapshot() -> dict[str, list[tuple]]:
+    """Every generated row of every table, in id order (and on PostgreSQL each case's search vector)."""
+    from django.db import connection
+
+    from reports.synthetic import ROW_MODELS
+
+    rows = {m.__name__: list(m.objects.order_by("id").values_list(*[f.attname for f in m._meta.concrete_fields]))
+            for m in ROW_MODELS}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, search_bigrams::text FROM cases_case ORDER BY id")
+        rows["search_bigrams"] = cursor.fetchall()
+    rows["numbers"] = list(DocumentNumber.objects.order_by("organisation_id", "year").values_list(
+        "organisation_id", "year", "last"))
+    rows["head"] = list(ChainHead.objects.values_list("last_hash", flat=True))
+    return rows
+
+
+@needs_postgresql()
+@pytest.mark.django_db(transaction=True)
+def test_copy_writes_exactly_what_bulk_create_writes_and_search_finds_it():
+    """On PostgreSQL the COPY writer (its own connection, in a thread) stores the same rows as
+    ``bulk_create`` with the triggers: same counts per table, same values, the same chain, the same
+    search vectors; and the search box finds a generated case by its number and by a 2-character name."""
+    from django.db import connection
+
+    from cases.search import case_search
+    from reports.synthetic import ROW_MODELS, cases_generate
+
+    cases_generate(count=150, seed=21, end=END, years=3, batch=40, copy=False)
+    bulk = _snapshot()
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute("SET LOCAL session_replication_role = replica")  # the history refuses TRUNCATE
+        tables = [m._meta.db_table for m in ROW_MODELS] + [ChainHead._meta.db_table, DocumentNumber._meta.db_table]
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+        cursor.execute("COMMIT")
+    assert not Case.objects.exists()
+    rows = cases_generate(count=150, seed=21, end=END, years=3, batch=40, copy=True)
+    copied = _snapshot()
+    assert {k: len(v) for k, v in copied.items()} == {k: len(v) for k, v in bulk.items()}
+    assert rows == sum(len(copied[m.__name__]) for m in ROW_MODELS)
+    for name in bulk:
+        assert copied[name] == bulk[name], name
+    assert all(v for _, v in copied["search_bigrams"])
+    # The sequences moved past the ids given: the next case the application creates gets a new id.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('cases_case', 'id'))")
+        assert cursor.fetchone()[0] > Case.objects.order_by("-id").values_list("id", flat=True).first()
+    report = history_verify()
+    assert report.ok, report.problem
+    assert list(record_problems(today=END + dt.timedelta(days=1))) == []
+    case = Case.objects.select_related("subject").filter(subject__name__regex=r"^..").order_by("id")[7]
+    assert list(case_search(Case.objects.all(), case.reference)) == [case]
+    assert case in case_search(Case.objects.all(), case.subject.name[:2])
+
+
+def test_a_batch_refuses_a_chain_that_changed_since_it_was_built():
+    """Rows are built ahead of writing; if anything appended to the chain meanwhile, the batch writes nothing."""
+    from django.conf import settings
+
+    from reports.synthetic import BulkSink, GenerationRefused, RowBuilder
+
+    tree = tree_build(rng=random.Random("tree-9"), people=100)  # noqa: S311 - test data
+    maker = StoryMaker(tree=tree, rng=random.Random(9), seed=9, end=END, years=3)  # noqa: S311
+    batch = RowBuilder(clock=maker.clock, algorithm=settings.HISTORY_HMAC_ALGORITHM).build(
+        [maker.make(i) for i in range(3)])
+    ChainHead.objects.update_or_create(pk=1, defaults={"last_hash": "f" * 64})
+    with pytest.raises(GenerationRefused, match="操作记录链被其他写入改变"):
+        BulkSink().write(batch)
+    assert not Case.objects.exists() and not HistoryEntry.objects.exists()
