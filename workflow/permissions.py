@@ -130,8 +130,10 @@ def visible_cases(user: User) -> QuerySet[Case]:
         consultation, proposal = Consultation._meta.db_table, Proposal._meta.db_table
         marks = ", ".join(["%s"] * len(scope.consult_org_ids))
         q |= _ids_from(
-            "id", f"SELECT p.case_id FROM {consultation} c JOIN {proposal} p ON p.id = c.proposal_id "  # noqa: S608
-            f"WHERE c.organisation_id IN ({marks})", sorted(scope.consult_org_ids))
+            # A scalar subquery per consultation: the planner reads each proposal by its key (a join
+            # would hash the whole proposal table, one row per decided case, on every list).
+            "id", f"SELECT (SELECT p.case_id FROM {proposal} p WHERE p.id = c.proposal_id) "  # noqa: S608
+            f"FROM {consultation} c WHERE c.organisation_id IN ({marks})", sorted(scope.consult_org_ids))
     if scope.person_id is not None:
         q |= Q(subject_id=scope.person_id)
     if scope.unit_org_ids:
