@@ -277,7 +277,7 @@ class InsightTally(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.org_id} {self.metric} {self.key}: {self.n}"
+        return f"{self.month.year}年{self.month.month}月 {self.org_id} {self.metric} {self.key}: {self.n}"
 
 
 class InsightDirty(models.Model):
@@ -291,4 +291,4 @@ class InsightDirty(models.Model):
         constraints = [models.UniqueConstraint(fields=["month", "org_id"], name="insight_dirty_cell_once")]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.org_id}"
+        return f"{self.month.year}年{self.month.month}月 {self.org_id}"

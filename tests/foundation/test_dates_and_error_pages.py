@@ -57,6 +57,8 @@ ALLOWED = {
     ("reports/downloads.py", "{stamp:%Y%m%d-%H%M}.xlsx"),
     ("reports/services/caselist.py", 'strftime("%Y%m%d-%H%M%S")'),
     ("reports/insight_views.py", "{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.xlsx"),
+    # A key of the dashboard's summary table (month of decision), never shown as a date.
+    ("reports/tally.py", "{month_of(r['t_dm']):%Y-%m}|"),
 }
 
 
