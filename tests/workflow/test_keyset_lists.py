@@ -144,3 +144,13 @@ def test_keyset_refuses_a_segment_it_does_not_have():
     keyset = Keyset("created_at", size=10)
     with pytest.raises(ValueError):
         keyset.decode("WzUsIjIwMjYtMDEtMDFUMDA6MDA6MDArMDA6MDAiLDFd")  # segment 5 of 1
+
+
+@pytest.mark.parametrize("url_name,user", [("notifications", "inspector"), ("reports:filing-register", "orgdept")])
+def test_other_keyset_lists_refuse_a_broken_position_in_words(world, url_name, user):
+    client = Client()
+    client.force_login(world.users[user])
+    for key in ("after", "before"):
+        response = client.get(reverse(url_name), {key: "bm90LWEtcG9zaXRpb24"})
+        assert response.status_code == 200, (url_name, key)
+        assert "翻页位置无效" in response.content.decode()
