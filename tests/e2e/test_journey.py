@@ -125,6 +125,8 @@ def inspector_investigates(site: Site, case: Case) -> Page:
     page.get_by_text("预览 现场照片.png").click()
     preview = page.get_by_role("img", name="现场照片.png")
     expect(preview).to_be_visible()
+    # The preview loads after it is shown: wait for the image itself (a 1×1 PNG), then check it.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
     assert preview.evaluate("img => img.naturalWidth") == 1
     assert Evidence.objects.filter(case=case, original_name="现场照片.png", uploaded_by=site.world.users["inspector"]).exists()
 
