@@ -239,6 +239,33 @@ def return_visits_assigned(user: User) -> QuerySet:
             .select_related("case__subject", "assignee").order_by("completed_at", "due_on", "id"))
 
 
+VISIT_STATUSES = ("overdue", "due", "done")
+
+
+def return_visits_filter(visits: QuerySet, params: Any) -> tuple[QuerySet, str]:
+    """The 回访 list narrowed as the statistics counted a figure: cases started between ``from`` and ``to``,
+    one rule set, and one group (overdue, due, done; returned for the page to pick). Bad values raise
+    ValueError with a Chinese message naming the parameter."""
+    from rules.dates import to_date
+    from rules.errors import InvalidDateError
+
+    status = (params.get("status") or "").strip()
+    if status and status not in VISIT_STATUSES:
+        raise ValueError("status 应为 overdue、due 或 done。")
+    for name, label, lookup in (("from", "起始日期", "case__created_at__date__gte"),
+                                ("to", "截止日期", "case__created_at__date__lte")):
+        raw = (params.get(name) or "").strip()
+        if raw:
+            try:
+                visits = visits.filter(**{lookup: to_date(raw, label)})
+            except InvalidDateError:
+                raise ValueError(f"{label}格式应为 YYYY-MM-DD，收到“{raw[:20]}”。") from None
+    ruleset = (params.get("ruleset") or "").strip()
+    if ruleset:
+        visits = visits.filter(case__ruleset=ruleset)
+    return visits, status
+
+
 def dated_tasks_open(*, due_by: Any = None) -> list[dict[str, Any]]:
     """Open follow-up tasks with a due date (return visits not yet done), for the reminder check.
 

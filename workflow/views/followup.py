@@ -35,6 +35,7 @@ from ..selectors import (
     clarifications_visible,
     failures_visible,
     return_visits_assigned,
+    return_visits_filter,
 )
 from ..services.followup import clarifying_orgs
 
@@ -60,7 +61,7 @@ def visit_index(request: HttpRequest) -> HttpResponse:
     if request.GET.get("mine", "1") == "1":
         visits = visits.filter(assignee=request.user)
     try:
-        visits, status = _visit_filters(visits, request.GET)
+        visits, status = return_visits_filter(visits, request.GET)
     except ValueError as exc:
         return render(request, "400.html", {"message": str(exc)}, status=400)
     rows = list(visits[:500])
@@ -73,31 +74,6 @@ def visit_index(request: HttpRequest) -> HttpResponse:
         groups = [g for g in groups if g[0] == status]
     return render(request, "workflow/followup/visits.html", {
         "groups": groups, "mine": request.GET.get("mine", "1") == "1", "cite": CITE_VISITS, "today": today})
-
-
-VISIT_STATUSES = ("overdue", "due", "done")
-
-
-def _visit_filters(visits: Any, params: Any) -> tuple[Any, str]:
-    """The statistics' links narrow the list as their figure was counted: the case started between from and
-    to, its rule set, and one group (overdue, due, done)."""
-    import datetime as dt
-
-    status = (params.get("status") or "").strip()
-    if status and status not in VISIT_STATUSES:
-        raise ValueError("status 应为 overdue、due 或 done。")
-    for name, label, lookup in (("from", "起始日期", "case__created_at__date__gte"),
-                                ("to", "截止日期", "case__created_at__date__lte")):
-        raw = (params.get(name) or "").strip()
-        if raw:
-            try:
-                visits = visits.filter(**{lookup: dt.date.fromisoformat(raw)})
-            except ValueError:
-                raise ValueError(f"{label}格式应为 YYYY-MM-DD，收到“{raw[:20]}”。") from None
-    ruleset = (params.get("ruleset") or "").strip()
-    if ruleset:
-        visits = visits.filter(case__ruleset=ruleset)
-    return visits, status
 
 
 def _back_to_visits(case_id: int) -> HttpResponse:
