@@ -90,10 +90,6 @@ def test_a_broken_position_shows_the_first_page_with_a_message(world, position):
 
 
 def test_the_count_stops_at_its_bound():
-    class Fake:
-        def __init__(self, n: int) -> None:
-            self.n = n
-
     made = Organisation.objects.create(name="计数单位", kind=OrgKind.UNIT, level="city", jurisdiction="zhangjiakou")
     Person.objects.bulk_create([Person(name=f"计数{i}", unit=made) for i in range(COUNT_BOUND + 5)])
     assert bounded_count(Person.objects.filter(unit=made)) == (COUNT_BOUND, True)
