@@ -228,8 +228,12 @@ class Case(models.Model):
 
     def is_overdue(self, today: dt.date | None = None) -> bool:
         """``CaseQuerySet.overdue_condition`` for one case already loaded."""
-        today = today or timezone.localdate()
-        return bool(self.deadline and self.state in CaseState.in_progress() and self.deadline < today)
+        return overdue_at(self.state, self.deadline, today or timezone.localdate())
+
+
+def overdue_at(state: str, deadline: dt.date | None, today: dt.date) -> bool:
+    """``Case.is_overdue`` for a case's state and deadline read as values (a list row)."""
+    return bool(deadline and state in CaseState.in_progress() and deadline < today)
 
 
 class Finding(models.Model):

@@ -27,10 +27,9 @@ from .actions import ACTIONS, action_run
 from .doors import actor_for
 from .errors import NotAllowed
 from .filters import CaseFilter
-from .keyset import rows_in_order
 from .pagination import TimeCursorPagination
 from .permissions import action_check, evidence_visible, sees_evaluation
-from .selectors import case_history_for, case_list_base, case_or_404
+from .selectors import case_history_for, case_list_base, case_or_404, case_rows
 
 
 class CasePagination(TimeCursorPagination):
@@ -60,8 +59,8 @@ class CaseListCreateApi(GenericAPIView):
         listed = self.filter_queryset(self.get_queryset())
         # The page's ids from the list's index (no joins to plan), then its rows with what they show.
         found = self.paginate_queryset(listed.select_related(None).only("id", "created_at"))
-        page = rows_in_order(listed, [case.pk for case in found])
-        return self.get_paginated_response(s.CaseOutput(page, many=True, context={"user": request.user}).data)
+        rows = case_rows([case.pk for case in found])
+        return self.get_paginated_response(s.case_rows_output(rows))
 
     @extend_schema(summary="启动案件或提交容错申请", request=s.CaseCreateInput, responses={201: s.CaseDetailOutput})
     def post(self, request: Request) -> Response:

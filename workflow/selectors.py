@@ -44,6 +44,26 @@ def case_list_base(user: User) -> QuerySet[Case]:
             .order_by("-created_at", "-id"))
 
 
+# What a list row shows (``CaseOutput``), read as plain values: a page of 50 rows read into model
+# instances (a case, its subject, the subject's unit, two organisations and a handler each) cost three
+# times as much Python as the same columns read as values.
+CASE_ROW_FIELDS = (
+    "id", "reference", "title", "ruleset", "conduct_date", "matter_category", "origin", "state", "outcome",
+    "deadline", "created_at", "revision",
+    "subject_id", "subject__kind", "subject__name", "subject__position", "subject__unit__name",
+    "accountability_org_id", "accountability_org__name", "handler__username",
+    "applicant_unit_id", "applicant_unit__name",
+)
+
+
+def case_rows(ids: list[int]) -> list[dict[str, Any]]:
+    """The list rows of these cases (``CASE_ROW_FIELDS``), in this order; ids already checked visible."""
+    if not ids:
+        return []
+    found = {row["id"]: row for row in Case.objects.filter(pk__in=ids).values(*CASE_ROW_FIELDS)}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def case_list(user: User, filters: Any = None) -> QuerySet[Case]:
     """Visible cases with the list's filters (``CaseFilter``) applied, newest first."""
     from .filters import CaseFilter

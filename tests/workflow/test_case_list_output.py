@@ -11,8 +11,8 @@ from rest_framework.renderers import JSONRenderer
 
 from cases.models import Case
 from reports.synthetic import cases_generate
-from workflow.selectors import case_list_base
-from workflow.serializers import CaseDetailOutput, CaseOutput
+from workflow.selectors import case_list_base, case_rows
+from workflow.serializers import CaseDetailOutput, CaseOutput, case_rows_output
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,11 @@ def test_list_rows_equal_the_generic_output_for_every_kind_of_case(admin_user):
     # The list as the API renders it, keys in DRF's order.
     rendered = JSONRenderer().render(CaseOutput(rows, many=True, context={"user": admin_user}).data)
     assert json.loads(rendered)[0].keys() == serializers.Serializer.to_representation(serializer, rows[0]).keys()
+    # The API list reads its rows as plain values (``case_rows``), in the order asked: the same output.
+    ids = [c.pk for c in reversed(rows)]
+    as_values = JSONRenderer().render(case_rows_output(case_rows(ids)))
+    assert as_values == JSONRenderer().render(CaseOutput(list(reversed(rows)), many=True, context={"user": admin_user}).data)
+    assert case_rows([]) == [] and [r["id"] for r in case_rows(ids[:3])] == ids[:3]
 
 
 def test_detail_keeps_the_list_fields_and_adds_its_own(admin_user):
