@@ -104,7 +104,7 @@ def clone_cases(case, decision, n: int) -> list[int]:
         Proposal(case=c, round=1, recommended_outcome=proposal.recommended_outcome, opinion=proposal.opinion,
                  evaluation=proposal.evaluation, proposed_by_id=proposal.proposed_by_id) for c in clones], batch_size=200)
     Consultation.objects.bulk_create([
-        Consultation(proposal=p, organisation_id=consultation.organisation_id, opinion=consultation.opinion,
+        Consultation(proposal=p, case_id=p.case_id, organisation_id=consultation.organisation_id, opinion=consultation.opinion,
                      comment=consultation.comment, replied_by_id=consultation.replied_by_id,
                      replied_at=consultation.replied_at) for p in proposals], batch_size=200)
     fields = {f.name: getattr(decision, f.attname) for f in Decision._meta.concrete_fields

@@ -135,14 +135,15 @@ def filing_list(
 
     The decision date is the meeting date of the first decision (``Case.decision_date``), the date the
     feedback letter and the filing report print; an appeal review later does not move it. Newest first,
-    then by id, so the order is total and served by the ``case_decision_date_idx`` index. ``outcome`` and
+    then by id, so the order is total and served by the ``case_decision_date_idx`` index, which the page
+    walks testing each row's visibility from the index alone. ``outcome`` and
     ``ruleset`` narrow to one conclusion or rule set (``filing_filters_check`` first); ``q`` is the same
     search box as the case lists: case number, cadre's or unit's name, title, summary.
     """
     if not may_use_filing_register(user):
         return Case.objects.none()
     filing_filters_check(outcome=outcome, ruleset=ruleset)
-    qs = visible_cases(user).filter(state__in=CaseState.decided(), decision_date__isnull=False)
+    qs = visible_cases(user, walking=True).filter(state__in=CaseState.decided(), decision_date__isnull=False)
     if date_from:
         qs = qs.filter(decision_date__gte=date_from)
     if date_to:

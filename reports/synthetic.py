@@ -726,7 +726,8 @@ class RowBuilder:
             if s.consultation:
                 r = s.consultation["replied"]
                 rows[Consultation].append({
-                    "id": self._id(Consultation), "proposal_id": proposal_id, "organisation_id": s.consultation["org"],
+                    "id": self._id(Consultation), "proposal_id": proposal_id, "case_id": case_id,
+                    "organisation_id": s.consultation["org"],
                     "opinion": ConsultationOpinion.AGREE if r else "",
                     "replied_by_id": s.consultation["by"].pk if r else None, "replied_at": at(r, 16) if r else None})
             review_id = None

@@ -40,6 +40,9 @@ class Consultation(models.Model):
     """A consultation (会商) request to a department on a proposal, and its reply."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="consultations")
+    # The proposal's case, copied (a proposal never changes case): who was consulted on which case is one
+    # index read (``consultation_org_case_idx``) when visibility asks it, not a lookup per consultation.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+", editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="consultations")
     opinion = models.CharField("意见", max_length=10, choices=ConsultationOpinion.choices, blank=True)
     comment = models.TextField("说明", blank=True)
@@ -60,6 +63,9 @@ class Consultation(models.Model):
         verbose_name_plural = "会商"
         constraints = [
             models.UniqueConstraint(fields=["proposal", "organisation"], name="consultation_one_per_org"),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "case"], name="consultation_org_case_idx"),
         ]
 
     def __str__(self) -> str:

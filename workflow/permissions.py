@@ -106,11 +106,16 @@ def _ids_from(column: str, sql: str, params: list) -> Q:
     return Q(**{f"{column}__any_of": RawSQL(sql, params)})  # noqa: S611 - constant SQL, values as parameters
 
 
-def visible_cases(user: User) -> QuerySet[Case]:
+def visible_cases(user: User, *, walking: bool = False) -> QuerySet[Case]:
     """Every case the user may see; start every lookup here.
 
     Each branch of the rule is one indexed column of the case table (or a small id list computed once
     per query), so a list reads indexes, never the whole table: see ``tests/workflow/test_list_plans.py``.
+
+    ``walking``: the list reads one ordered index and tests each row it meets (the filing register walks
+    decision dates). The consulted cases are then a subquery the database hashes once, so each row is
+    tested in constant time; as an id list (the default, which combines with the other branches' indexes)
+    each row would be compared with every id.
     """
     if not user.is_authenticated:
         return Case.objects.none()
@@ -125,15 +130,11 @@ def visible_cases(user: User) -> QuerySet[Case]:
     if scope.orgdept_subtree_ids:
         q |= _managed_within(scope.orgdept_subtree_ids) & Q(state__in=CaseState.decided())
     if scope.consult_org_ids:
-        from .models import Consultation, Proposal
+        from .models import Consultation
 
-        consultation, proposal = Consultation._meta.db_table, Proposal._meta.db_table
-        marks = ", ".join(["%s"] * len(scope.consult_org_ids))
-        q |= _ids_from(
-            # A scalar subquery per consultation: the planner reads each proposal by its key (a join
-            # would hash the whole proposal table, one row per decided case, on every list).
-            "id", f"SELECT (SELECT p.case_id FROM {proposal} p WHERE p.id = c.proposal_id) "  # noqa: S608
-            f"FROM {consultation} c WHERE c.organisation_id IN ({marks})", sorted(scope.consult_org_ids))
+        # The cases the user's department was consulted on: read from ``consultation_org_case_idx`` alone.
+        consulted = Consultation.objects.filter(organisation_id__in=sorted(scope.consult_org_ids)).values("case_id")
+        q |= Q(id__in=consulted) if walking else Q(id__any_of=consulted)
     if scope.person_id is not None:
         q |= Q(subject_id=scope.person_id)
     if scope.unit_org_ids:
@@ -174,9 +175,7 @@ def sees_internal(user: User, case: Case) -> bool:
     if scope.consult_org_ids:
         from .models import Consultation
 
-        return Consultation.objects.filter(
-            proposal__case_id=case.pk, organisation_id__in=scope.consult_org_ids
-        ).exists()
+        return Consultation.objects.filter(case_id=case.pk, organisation_id__in=scope.consult_org_ids).exists()
     return False
 
 

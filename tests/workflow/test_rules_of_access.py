@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from cases.models import Case
-from workflow.models import Decision, HistoryEntry
+from workflow.models import Consultation, Decision, HistoryEntry, Proposal
+from workflow.permissions import visible_cases
 
 from .helpers import act, create_case, drive_to_proposed, meeting
 
@@ -91,6 +92,31 @@ def test_orgdept_sees_decided_cases_only(api, world):
     upper_client = api("hebei_orgdept")
     assert upper_client.get(f"/api/cases/{investigating['id']}/").status_code == 404
     assert upper_client.get(f"/api/cases/{decided['id']}/").status_code == 200
+
+
+def test_a_department_consulted_across_jurisdictions_sees_that_case_in_every_list(api, world):
+    # Zhengzhou's organisation department manages none of Zhangjiakou's cadres: only the consultation
+    # opens this case to it, in the lists that collect consulted cases as ids (the case list) and in the
+    # filing register, which tests each row it walks against them.
+    other = User.objects.create(username="zz_orgdept", full_name="郑州市委组织部干部")
+    Membership.objects.create(user=other, organisation=world.orgs["zz_od"], role="orgdept")
+    world.users["zz_orgdept"] = other
+    decided, unseen = drive_to_proposed(api, world), drive_to_proposed(api, world)
+    proposal = Proposal.objects.get(case_id=decided["id"])
+    Consultation.objects.create(proposal=proposal, case_id=proposal.case_id, organisation=world.orgs["zz_od"],
+                                opinion="agree", replied_by=other, replied_at=timezone.now())
+    for case in (decided, unseen):
+        ok = act(api("committee"), case["id"], "decide", {"outcome": "exempt", "resolution": "免责。", **meeting()})
+        assert ok.status_code == 200, ok.json()
+
+    client = api("zz_orgdept")
+    assert [c["id"] for c in client.get("/api/cases/").json()["results"]] == [decided["id"]]
+    assert [r["case"] for r in client.get("/api/filings/").json()["results"]] == [decided["id"]]
+    assert client.get(f"/api/cases/{unseen['id']}/").status_code == 404
+    # Both forms of the rule give every user the same cases.
+    for user in world.users.values():
+        ids = set(visible_cases(user).values_list("id", flat=True))
+        assert ids == set(visible_cases(user, walking=True).values_list("id", flat=True)), user.username
 
 
 def test_investigator_who_is_also_committee_member_cannot_vote(api, world):

@@ -87,7 +87,7 @@ def case_propose(
         case=case, round=round_no, recommended_outcome=outcome, opinion=opinion, evaluation=evaluation,
         proposed_by=actor.user,
     )
-    Consultation.objects.bulk_create([Consultation(proposal=proposal, organisation=o) for o in targets])
+    Consultation.objects.bulk_create([Consultation(proposal=proposal, case_id=proposal.case_id, organisation=o) for o in targets])
     case.sent_back_reason = ""
     save(case, actor, HistoryAction.PROPOSE, to_state=CaseState.PROPOSED, fields=["sent_back_reason"],
          changes={"recommended_outcome": outcome, "round": round_no, "verdict": evaluation.get("verdict"),
