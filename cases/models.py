@@ -223,6 +223,8 @@ class Case(models.Model):
             models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
             models.Index(fields=["accountability_org", "-created_at", "-id"], name="case_org_created_idx"),
             models.Index(fields=["managed_by", "-created_at", "-id"], name="case_managed_created_idx"),
+            # An organisation department sees the decided cases of the cadres its committee manages.
+            models.Index(fields=["managed_by", "state"], name="case_managed_state_idx"),
             models.Index(fields=["subject", "-created_at", "-id"], name="case_subject_created_idx"),
         ]
 

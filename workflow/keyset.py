@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -76,12 +77,27 @@ def rows_in_order(qs: QuerySet, ids: list[int]) -> list[Any]:
     return [found[pk] for pk in ids if pk in found]
 
 
-def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND) -> tuple[int, bool]:
+def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND, *, parts: list[QuerySet] | None = None) -> tuple[int, bool]:
     """How many rows ``qs`` has, reading at most ``bound + 1`` of them; and whether there are more.
 
-    The rows are taken in the list's own order, so the count reads the list's index like the page did.
+    Without ``parts`` the rows are taken in the list's own order, so the count reads the list's index like
+    the page did. ``parts``: querysets whose union is ``qs``, each ordered as an index serves it (the list
+    once per branch of the visibility rule, ``workflow.selectors.case_list_parts``). Each is read on its own
+    up to the bound and the union of those ids is counted: if any part reaches the bound so does the union,
+    and otherwise every part was read whole, so the figure is exact.
     """
-    n = qs.values("pk")[: bound + 1].count()
+    limit = bound + 1
+    if parts is None:
+        n = qs.values("pk")[:limit].count()
+    elif not parts:
+        n = 0
+    elif len(parts) == 1:
+        n = parts[0].values("pk")[:limit].count()
+    elif connections[qs.db].features.supports_slicing_ordering_in_compound:
+        limited = [part.values("pk")[:limit] for part in parts]
+        n = limited[0].union(*limited[1:]).count()
+    else:
+        n = len(set().union(*(part.values_list("pk", flat=True)[:limit] for part in parts)))
     return min(n, bound), n > bound
 
 

@@ -66,6 +66,9 @@ class Consultation(models.Model):
         ]
         indexes = [
             models.Index(fields=["organisation", "case"], name="consultation_org_case_idx"),
+            # A department's requests still awaiting its reply (its to-do list), however many it answered.
+            models.Index(fields=["organisation"], condition=models.Q(replied_at__isnull=True, closed_at__isnull=True),
+                         name="consultation_waiting_idx"),
         ]
 
     def __str__(self) -> str:

@@ -94,6 +94,25 @@ def test_the_count_stops_at_its_bound():
     Person.objects.bulk_create([Person(name=f"计数{i}", unit=made) for i in range(COUNT_BOUND + 5)])
     assert bounded_count(Person.objects.filter(unit=made)) == (COUNT_BOUND, True)
     assert bounded_count(Person.objects.filter(unit=made, name="计数3")) == (1, False)
+    # Counted in parts (a list's visibility branches): overlaps count once, and one part at the bound is enough.
+    people = Person.objects.filter(unit=made)
+    few = people.filter(name__in=["计数1", "计数2", "计数3"]).order_by("id")
+    overlapping = people.filter(name__in=["计数3", "计数4"]).order_by("id")
+    assert bounded_count(few | overlapping, parts=[few, overlapping]) == (4, False)
+    assert bounded_count(people, parts=[few, people.order_by("id")]) == (COUNT_BOUND, True)
+    assert bounded_count(people, parts=[few]) == (3, False)
+    assert bounded_count(people, parts=[]) == (0, False)
+
+
+def test_the_inbox_counts_each_branch_of_what_the_user_sees_once(world):
+    # An inspector of the discipline commission who is also the subject of a case: two branches, one case in both.
+    cases = _cases(world, 3)
+    inspector = world.users["inspector"]
+    Person.objects.filter(pk=cases[0].subject_id).update(user=inspector)
+    client = Client()
+    client.force_login(inspector)
+    page = client.get(reverse("case-index")).context["page"]
+    assert page.count == 3 and not page.more
 
 
 def test_notices_page_in_fifties_newest_first(world):

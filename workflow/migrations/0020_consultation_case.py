@@ -37,4 +37,9 @@ class Migration(migrations.Migration):
             model_name="consultation",
             index=models.Index(fields=["organisation", "case"], name="consultation_org_case_idx"),
         ),
+        migrations.AddIndex(
+            model_name="consultation",
+            index=models.Index(condition=models.Q(("closed_at__isnull", True), ("replied_at__isnull", True)),
+                               fields=["organisation"], name="consultation_waiting_idx"),
+        ),
     ]

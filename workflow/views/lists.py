@@ -27,6 +27,7 @@ from ..models import Consultation, Notification
 from ..selectors import (
     FilterError,
     case_list,
+    case_list_parts,
     clarifications_of,
     party_cases,
     units_for_filter,
@@ -47,12 +48,13 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
         qs = case_list(request.user, merged)
     except FilterError as exc:
         error = exc.message
-        qs = case_list(request.user, base_filters or {})
+        merged = base_filters or {}
+        qs = case_list(request.user, merged)
     # Overdue cases first (across all pages), then the rest; each newest first, read from the index.
     overdue = Case.objects.overdue_condition()
     keyset = Keyset("created_at", size=PAGE_SIZE, segments=[overdue, ~overdue])
     page = keyset.page(qs, after=request.GET.get("after", ""), before=request.GET.get("before", ""))
-    page.count, page.more = bounded_count(qs)
+    page.count, page.more = bounded_count(qs, parts=case_list_parts(request.user, merged))
     for case in page.rows:
         case.overdue = case.is_overdue()  # type: ignore[attr-defined]
     return {
@@ -66,7 +68,7 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
         "rulesets": registry().ids(),
         "querystring": urlencode({k: v for k, v in filters.items() if v}),
         # What the export button sends: the list exactly as shown (a queue's own state filter included).
-        "export_filters": merged if error is None else (base_filters or {}),
+        "export_filters": merged,
     }
 
 
