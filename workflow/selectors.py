@@ -38,13 +38,9 @@ class FilterError(ValueError):
         self.message = message
 
 
-def case_list_base(user: User, *, within: Q | None = None) -> QuerySet[Case]:
-    """Visible cases with what a list row shows, newest first.
-
-    ``within``: one branch of the user's visibility rule (``visibility_branches``) instead of the whole rule.
-    """
-    cases = visible_cases(user) if within is None else Case.objects.filter(within)
-    return (cases.select_related("subject__unit", "accountability_org", "handler", "applicant_unit")
+def case_list_base(user: User) -> QuerySet[Case]:
+    """Visible cases with what a list row shows, newest first."""
+    return (visible_cases(user).select_related("subject__unit", "accountability_org", "handler", "applicant_unit")
             .order_by("-created_at", "-id"))
 
 
@@ -68,16 +64,21 @@ def case_rows(ids: list[int]) -> list[dict[str, Any]]:
     return [found[pk] for pk in ids if pk in found]
 
 
-def case_list(user: User, filters: Any = None, *, within: Q | None = None) -> QuerySet[Case]:
-    """Visible cases with the list's filters (``CaseFilter``) applied, newest first (``within``: see above)."""
+def _filtered(cases: QuerySet[Case], filters: Any) -> QuerySet[Case]:
+    """``cases`` with the list's filters (``CaseFilter``) applied; ``FilterError`` names a bad value."""
     from .filters import CaseFilter
 
     data = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-    filterset = CaseFilter(data, queryset=case_list_base(user, within=within))
+    filterset = CaseFilter(data, queryset=cases)
     if not filterset.is_valid():
         field, errors = next(iter(filterset.errors.items()))
         raise FilterError(field, str(errors[0]))
     return filterset.qs
+
+
+def case_list(user: User, filters: Any = None) -> QuerySet[Case]:
+    """Visible cases with the list's filters (``CaseFilter``) applied, newest first."""
+    return _filtered(case_list_base(user), filters)
 
 
 def case_list_parts(user: User, filters: Any = None) -> list[QuerySet[Case]] | None:
@@ -86,7 +87,8 @@ def case_list_parts(user: User, filters: Any = None) -> list[QuerySet[Case]] | N
     branches = visibility_branches(user)
     if branches is None:
         return None
-    return [case_list(user, filters, within=b.q).order_by(*b.index_order) for b in branches]
+    filtered = _filtered(Case.objects.all(), filters)
+    return [filtered.filter(b.q).order_by(*b.index_order) for b in branches]
 
 
 def overdue_first(qs: QuerySet[Case]) -> QuerySet[Case]:
