@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.models import Organisation
 from cases.models import Case, Outcome
 from workflow.doors import actor_for
+from workflow.keyset import rows_in_order
 from workflow.permissions import sees_internal
 from workflow.selectors import case_get
 
@@ -159,10 +160,11 @@ class FilingPagination(CursorPagination):
                 queryset = queryset.filter(Q(decision_date__gte=day), Q(decision_date__gt=day) | Q(id__gt=pk))
             else:
                 queryset = queryset.filter(Q(decision_date__lte=day), Q(decision_date__lt=day) | Q(id__lt=pk))
-        results = list(queryset[:self.page_size + 1])
-        self.page = results[:self.page_size]
-        following = self._get_position_from_instance(results[-1], self.ordering) if len(results) > self.page_size \
-            else None
+        # The page's keys from the index alone (each row's visibility is tested from the index), then its
+        # rows with what they show, by id: joined into the walk, every row passed over would be read whole.
+        keys = list(queryset.values_list("decision_date", "pk")[:self.page_size + 1])
+        self.page = rows_in_order(queryset, [pk for _, pk in keys[:self.page_size]])
+        following = f"{keys[-1][0].isoformat()}_{keys[-1][1]}" if len(keys) > self.page_size else None
         if reverse:
             self.page.reverse()
             self.has_next, self.has_previous = position is not None, following is not None
