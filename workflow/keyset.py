@@ -62,7 +62,8 @@ class KeysetPage:
 
 
 def rows_in_order(qs: QuerySet, ids: list[int]) -> list[Any]:
-    """The rows with these ids, in this order, with ``qs``'s related rows (``select_related``, prefetches).
+    """The rows with these ids, in this order, with ``qs``'s related rows (``select_related``, prefetches)
+    and only the columns it loads (``only``).
 
     A page is found in two steps: the ids, in order, from the list's index alone (a query the planner
     settles quickly: no joins), then these rows and what each row shows, by primary key. Joining the
@@ -72,6 +73,7 @@ def rows_in_order(qs: QuerySet, ids: list[int]) -> list[Any]:
         return []
     fetch = qs.model._default_manager.filter(pk__in=ids)
     fetch.query.select_related = qs.query.select_related
+    fetch.query.deferred_loading = qs.query.deferred_loading  # what ``only()`` / ``defer()`` asked for
     fetch = fetch.prefetch_related(*qs._prefetch_related_lookups)
     found = {row.pk: row for row in fetch}
     return [found[pk] for pk in ids if pk in found]

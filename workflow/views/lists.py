@@ -34,6 +34,12 @@ from ..selectors import (
 )
 
 PAGE_SIZE = 25
+# The columns a list row shows (``workflow/inbox.html``): a case row also holds its long texts.
+ROW_FIELDS = (
+    "id", "reference", "title", "ruleset", "state", "outcome", "deadline", "created_at",
+    "subject__name", "subject__kind", "subject__unit__name", "accountability_org__name",
+    "handler__username", "applicant_unit__name",
+)
 NOTICES_PAGE_SIZE = 50
 
 
@@ -53,7 +59,7 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
     # Overdue cases first (across all pages), then the rest; each newest first, read from the index.
     overdue = Case.objects.overdue_condition()
     keyset = Keyset("created_at", size=PAGE_SIZE, segments=[overdue, ~overdue])
-    page = keyset.page(qs, after=request.GET.get("after", ""), before=request.GET.get("before", ""))
+    page = keyset.page(qs.only(*ROW_FIELDS), after=request.GET.get("after", ""), before=request.GET.get("before", ""))
     page.count, page.more = bounded_count(qs, parts=case_list_parts(request.user, merged))
     for case in page.rows:
         case.overdue = case.is_overdue()  # type: ignore[attr-defined]
