@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Person
@@ -34,6 +35,20 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(d, initial) for d in data]
         return [single(data, initial)] if data else []
+
+
+class ReadOnceChoices(ModelChoiceIterator):
+    """The few choices of an action form (handlers, departments) in one plain query, kept for the form.
+
+    Django's iterator reads them through a server-side cursor (DECLARE ... WITH HOLD on PostgreSQL),
+    three round trips for a handful of rows, and again each time the choices are drawn.
+    """
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:  # evaluated once; the queryset keeps the rows
+            yield self.choice(obj)
 
 
 class TextField(forms.CharField):
@@ -182,6 +197,7 @@ class ProposeForm(_RevisionForm):
 
     def __init__(self, *args: object, consult_orgs: object = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["consult"].iterator = ReadOnceChoices
         if consult_orgs is not None:
             self.fields["consult"].queryset = consult_orgs
         else:
@@ -203,6 +219,7 @@ class ConsultWithdrawForm(forms.Form):
 
     def __init__(self, *args: object, pending_orgs: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["organisation"].iterator = ReadOnceChoices
         self.fields["organisation"].queryset = pending_orgs
 
 
@@ -260,5 +277,6 @@ class ReassignForm(_RevisionForm):
 
     def __init__(self, *args: object, handlers: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["handler"].iterator = ReadOnceChoices
         self.fields["handler"].queryset = handlers
         self.fields["handler"].label_from_instance = lambda u: u.display_name()

@@ -118,10 +118,11 @@ def _case_page(
     internal = sees_internal(user, case)
     evaluation = None
     evaluation_error = None
-    findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
+    finding_rows = list(case.findings.select_related("recorded_by"))
+    findings = {x.clause_id: x for x in finding_rows}
     if sees_evaluation(user, case):
         try:
-            evaluation = for_people(case_evaluation(case).to_dict())
+            evaluation = for_people(case_evaluation(case, findings=finding_rows).to_dict())
         except RuleError as exc:
             evaluation_error = str(exc)
     proposals = []
@@ -235,8 +236,9 @@ def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_or_404(request.user, case_id)
     if not sees_evaluation(request.user, case):
         raise Http404
-    findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
-    evaluation = for_people(case_evaluation(case).to_dict())
+    finding_rows = list(case.findings.select_related("recorded_by"))
+    findings = {x.clause_id: x for x in finding_rows}
+    evaluation = for_people(case_evaluation(case, findings=finding_rows).to_dict())
     evidence = list(evidence_visible(request.user, case))
     return render(
         request,
