@@ -83,26 +83,28 @@ def units_for_filter(user: User) -> QuerySet[Organisation]:
     return units.filter(pk__in=ids)
 
 
-def case_or_404(user: User, case_id: Any) -> Case:
+# What the doors read of a case beside the case itself.
+CASE_RELATED = ("subject__unit", "subject__user", "accountability_org", "handler", "applicant", "applicant_unit")
+# What the case page shows: every join costs the planner time on each request, so only these.
+CASE_PAGE_RELATED = ("subject__unit", "accountability_org", "handler", "applicant_unit")
+
+
+def case_or_404(user: User, case_id: Any, *, related: tuple[str, ...] = CASE_RELATED) -> Case:
     """One visible case, or 404 for every door: an id outside what the user sees is simply not found."""
-    case = case_get(user, case_id)
+    case = case_get(user, case_id, related=related)
     if case is None:
         raise Http404("未找到该案件，或您无权查看。")
     return case
 
 
-def case_get(user: User, case_id: Any) -> Case | None:
+def case_get(user: User, case_id: Any, *, related: tuple[str, ...] = CASE_RELATED) -> Case | None:
     """One visible case, or None (the door answers 404)."""
     try:
         pk = int(case_id)
     except (TypeError, ValueError):
         return None
-    return (
-        visible_cases(user)
-        .select_related("subject__unit", "subject__user", "accountability_org", "handler", "applicant", "applicant_unit")
-        .filter(pk=pk)
-        .first()
-    )
+    # One row by its key: no ordering to sort by.
+    return visible_cases(user).select_related(*related).filter(pk=pk).order_by().first()
 
 
 # What the cadre who is the subject may see of the history: the steps, not the internal reasoning.

@@ -30,11 +30,13 @@ from ..permissions import (
     can,
     can_decide_but_for_consultations,
     evidence_visible,
+    scope_of,
     sees_evaluation,
     sees_internal,
     sees_party_material,
 )
 from ..selectors import (
+    CASE_PAGE_RELATED,
     case_get,
     case_history_for,
     case_or_404,
@@ -86,6 +88,8 @@ def _action_forms(
     """The form of each offered action: a form the user just submitted, else drafts over defaults."""
     from django.utils import timezone
 
+    if not actions:
+        return {}
     drafts = {d.form: d.data for d in Draft.objects.filter(case=case, user=request.user)}
     today = timezone.localdate().isoformat()
     defaults = {
@@ -161,7 +165,7 @@ def _case_page(
         "clause_labels": clause_labels,
         "claimed_labels": [clause_labels.get(c, "（本规则集无此条款）") for c in case.claimed_situations or []],
         "statements": list(case.statements.select_related("author")) if party_material else [],
-        "participants": list(case.participants.all()),
+        "participants": list(case.participants.all()) if internal else [],  # shown to officials only
         "proposals": proposals,
         "decisions": decisions,
         "appeals": list(appeals_visible(user, case).select_related("filed_by")),
@@ -205,26 +209,34 @@ def _visits_context(user: Any, case: Case, internal: bool, extra: dict[str, Any]
         "visits_internal": internal,
         "visit_add_form": (extra.get("visit_add_form") or VisitAddForm(prefix="visit_add"))
         if can(user, "schedule_visit", case) else None,
-        "can_clarify": internal and bool(_clarifying(user, case)),
+        "can_clarify": internal and _may_clarify(user, case),
         "visits_cite": "；".join(str(c) for c in followup_policy.VISITS),
     }
 
 
-def _clarifying(user: Any, case: Case) -> list[int]:
+def _may_clarify(user: Any, case: Case) -> bool:
+    """Whether ``clarifying_orgs`` names any organisation, asking the tree only when the answer depends on it."""
     from ..services.followup import clarifying_orgs
 
-    return [] if case.subject.is_unit else clarifying_orgs(user, case.subject, case)
+    if case.subject.is_unit:
+        return False
+    inspector_orgs = scope_of(user).inspector_org_ids
+    if case.accountability_org_id in inspector_orgs:  # the handling department is always a candidate
+        return True
+    if not inspector_orgs and not user.is_superuser:  # no candidate can be one of the user's departments
+        return False
+    return bool(clarifying_orgs(user, case.subject, case))
 
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    return _case_page(request, case_or_404(request.user, case_id))
+    return _case_page(request, case_or_404(request.user, case_id, related=CASE_PAGE_RELATED))
 
 
 @login_required
 def case_review(request: HttpRequest, case_id: int) -> HttpResponse:
     """The committee's decision page: proposal, evaluation trace and opinions beside the decision form."""
-    case = case_or_404(request.user, case_id)
+    case = case_or_404(request.user, case_id, related=CASE_PAGE_RELATED)
     if not sees_internal(request.user, case):
         raise Http404
     return _case_page(request, case, review=True)
