@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -36,12 +37,14 @@ from ..permissions import (
     sees_party_material,
 )
 from ..selectors import (
-    CASE_PAGE_RELATED,
     case_get,
     case_history_for,
     case_or_404,
+    case_page_or_404,
+    case_part_present,
     pending_consultations,
 )
+from ..services.reminders import case_deadline_info
 
 KIND_ORDER = [
     ("P", "前置条件（须全部符合）"),
@@ -90,7 +93,8 @@ def _action_forms(
 
     if not actions:
         return {}
-    drafts = {d.form: d.data for d in Draft.objects.filter(case=case, user=request.user)}
+    drafts = ({d.form: d.data for d in Draft.objects.filter(case=case, user=request.user)}
+              if case_part_present(case, "drafts") else {})
     today = timezone.localdate().isoformat()
     defaults = {
         "decide": {"meeting_date": today},
@@ -122,7 +126,9 @@ def _case_page(
     internal = sees_internal(user, case)
     evaluation = None
     evaluation_error = None
-    finding_rows = list(case.findings.select_related("recorded_by"))
+    # A part of the record without rows is not read (``case_page_or_404`` asked which have any).
+    has = partial(case_part_present, case)
+    finding_rows = list(case.findings.select_related("recorded_by")) if has("findings") else []
     findings = {x.clause_id: x for x in finding_rows}
     if sees_evaluation(user, case):
         try:
@@ -130,7 +136,7 @@ def _case_page(
         except RuleError as exc:
             evaluation_error = str(exc)
     proposals = []
-    if internal:
+    if internal and has("proposals"):
         proposals = list(
             case.proposals.prefetch_related(
                 Prefetch(
@@ -139,9 +145,9 @@ def _case_page(
                 )
             ).select_related("proposed_by")
         )
-    decisions = list(case.decisions.select_related("recorded_by"))
+    decisions = list(case.decisions.select_related("recorded_by")) if has("decisions") else []
     party_material = sees_party_material(user, case)
-    evidence = list(evidence_visible(user, case).select_related("uploaded_by"))
+    evidence = list(evidence_visible(user, case).select_related("uploaded_by")) if has("evidence") else []
     clause_choices = []
     if evaluation:
         clause_choices = [(t["clause"], t["label"]) for t in evaluation.get("trace", [])]
@@ -164,13 +170,15 @@ def _case_page(
         "evidence": evidence,
         "clause_labels": clause_labels,
         "claimed_labels": [clause_labels.get(c, "（本规则集无此条款）") for c in case.claimed_situations or []],
-        "statements": list(case.statements.select_related("author")) if party_material else [],
-        "participants": list(case.participants.all()) if internal else [],  # shown to officials only
+        "statements": list(case.statements.select_related("author")) if party_material and has("statements") else [],
+        # Shown to officials only.
+        "participants": list(case.participants.all()) if internal and has("participants") else [],
         "proposals": proposals,
         "decisions": decisions,
-        "appeals": list(appeals_visible(user, case).select_related("filed_by")),
+        "appeals": list(appeals_visible(user, case).select_related("filed_by")) if has("appeals") else [],
         "party_material": party_material,
-        "recusals": list(case.recusals.select_related("member")) if party_material else [],
+        "recusals": list(case.recusals.select_related("member")) if party_material and has("recusals") else [],
+        "clock": _clock(case) if internal else {},
         "history": case_history_for(user, case)[0],
         "evidence_form": f.EvidenceForm(clauses=clause_choices),
         "statement_form": f.StatementForm(auto_id="id_statement_%s"),
@@ -197,7 +205,7 @@ def _visits_context(user: Any, case: Case, internal: bool, extra: dict[str, Any]
     from ..followup_forms import VisitAddForm, VisitCompleteForm
     from ..selectors import return_visits_for
 
-    visits = list(return_visits_for(user, case))
+    visits = list(return_visits_for(user, case)) if case_part_present(case, "return_visits") else []
     may_complete = can(user, "complete_visit", case)
     bound = extra.get("visit_forms", {})
     for visit in visits:
@@ -228,15 +236,22 @@ def _may_clarify(user: Any, case: Case) -> bool:
     return bool(clarifying_orgs(user, case.subject, case))
 
 
+def _clock(case: Case) -> dict[str, Any]:
+    """The stage clock's pauses and how far they moved the deadline (officials see it)."""
+    if not case_part_present(case, "pauses"):
+        return {"pauses": [], "paused": False, "extended_days": 0}
+    return case_deadline_info(case)
+
+
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    return _case_page(request, case_or_404(request.user, case_id, related=CASE_PAGE_RELATED))
+    return _case_page(request, case_page_or_404(request.user, case_id))
 
 
 @login_required
 def case_review(request: HttpRequest, case_id: int) -> HttpResponse:
     """The committee's decision page: proposal, evaluation trace and opinions beside the decision form."""
-    case = case_or_404(request.user, case_id, related=CASE_PAGE_RELATED)
+    case = case_page_or_404(request.user, case_id)
     if not sees_internal(request.user, case):
         raise Http404
     return _case_page(request, case, review=True)
