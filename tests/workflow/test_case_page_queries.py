@@ -116,3 +116,20 @@ def test_documents_on_the_case_page_are_drawn_without_running_the_context_proces
     # The regenerate form inside the documents fragment still carries the page's CSRF token.
     fragment = html[html.index('data-panel="documents"'):]
     assert 'name="csrfmiddlewaretoken"' in fragment[:fragment.index("</section>")]
+
+
+def test_technical_details_on_the_case_page_are_for_the_administrator_only(client, world, tmp_path, settings):
+    case = _executed_case_with_everything(world, tmp_path, settings)
+    evidence = case.evidence.first()
+
+    client.force_login(world.users["admin"])
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    client.force_login(world.users["inspector"])
+    plain = client.get(f"/cases/{case.pk}/").content.decode()
+
+    first_clause = case.findings.order_by("id").first().clause_id
+    history = case.history.order_by("id").first()
+    for detail in (f'<code class="tech-id muted">{first_clause}</code>', f"哈希 <code>{history.hash}</code>",
+                   f"SHA-256 <code>{evidence.sha256}</code>"):
+        assert detail in html
+        assert detail not in plain

@@ -152,6 +152,8 @@ def _case_page(
     if evaluation:
         clause_choices = [(t["clause"], t["label"]) for t in evaluation.get("trace", [])]
     clause_labels = _clause_labels(case, evaluation)
+    for e in evidence:  # the evidence table names each item's clause (empty: a clause this rule set lacks)
+        e.clause_label = clause_labels.get(e.clause_id, "") if e.clause_id else ""
     ctx = {
         "case": case,
         "overdue": case.is_overdue(),
