@@ -132,30 +132,78 @@ def case_authority(person: Person) -> CaseAuthority:
     and organisation department handle and consult at the same level; the discipline commission
     and organisation department one level up receive the filing (备案).
     """
-    return _authority_of(managing_committee(person))
+    if person.managing_committee_id:
+        return _authority_of(org_chain(person.managing_committee_id))
+    return unit_authority(person.unit)
 
 
 def unit_authority(unit: Organisation) -> CaseAuthority:
     """The authority over the cadres of a unit who have no explicit managing committee."""
-    return _authority_of(committee_of(unit))
+    if unit.managing_committee_id:
+        return _authority_of(org_chain(unit.managing_committee_id))
+    # ``committee_of`` over the chain already read: the unit itself if a committee, else the nearest above.
+    chain = org_chain(unit.pk)
+    at = next((i for i, org in enumerate(chain) if org.kind == OrgKind.COMMITTEE), len(chain))
+    return _authority_of(chain[at:])
 
 
-def _authority_of(committee: Organisation | None) -> CaseAuthority:
-    upper_committee = None
+# Deeper than any real tree (province to village); only bounds the walk round an accidental cycle.
+_CHAIN_LIMIT = 64
+
+
+def org_chain(org_id: int) -> list[Organisation]:
+    """An organisation and its parents, nearest first, in one recursive query.
+
+    Stops where the chain meets an organisation already in it (a cycle an admin made by accident),
+    as ``Organisation.ancestors`` does; each one's ``parent`` is the next, so reading it is no query.
+    """
+    table = Organisation._meta.db_table
+    sql = (f"WITH RECURSIVE chain(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM {table} "  # noqa: S608
+           f"WHERE id = %s UNION ALL SELECT o.id, o.parent_id, c.depth + 1 FROM {table} o "
+           f"JOIN chain c ON o.id = c.parent_id WHERE c.depth < %s) "
+           f"SELECT o.* FROM {table} o JOIN chain c ON o.id = c.id ORDER BY c.depth")
+    chain: list[Organisation] = []
+    seen: set[int] = set()
+    for org in Organisation.objects.raw(sql, [org_id, _CHAIN_LIMIT]):
+        if org.pk in seen:
+            break
+        seen.add(org.pk)
+        chain.append(org)
+    parent_field = Organisation._meta.get_field("parent")
+    for child, parent in zip(chain, chain[1:], strict=False):
+        parent_field.set_cached_value(child, parent)
+    return chain
+
+
+def _authority_of(chain: list[Organisation]) -> CaseAuthority:
+    """The authority of the committee heading ``chain`` (followed by its parents, nearest first)."""
+    committee = chain[0] if chain else None
+    upper_committee = next((a for a in chain[1:] if a.kind == OrgKind.COMMITTEE), None)
+    # Both committees' organs in one query; functional departments under the same committee may hold
+    # accountability (谁问责、谁容错).
+    wanted = Q(pk__in=[])
     if committee is not None:
-        upper_committee = next((a for a in committee.ancestors() if a.kind == OrgKind.COMMITTEE), None)
-    discipline = organ_of(committee, OrgKind.DISCIPLINE)
-    orgdept = organ_of(committee, OrgKind.ORGDEPT)
+        wanted |= Q(parent=committee, kind__in=[OrgKind.DISCIPLINE, OrgKind.ORGDEPT, OrgKind.FUNCTIONAL])
+    if upper_committee is not None:
+        wanted |= Q(parent=upper_committee, kind__in=[OrgKind.DISCIPLINE, OrgKind.ORGDEPT])
+    organs = list(Organisation.objects.filter(wanted).order_by("id")) if committee is not None else []
+
+    def organ(parent: Organisation | None, kind: str) -> Organisation | None:
+        if parent is None:
+            return None
+        return next((o for o in organs if o.parent_id == parent.pk and o.kind == kind), None)
+
+    discipline = organ(committee, OrgKind.DISCIPLINE)
+    orgdept = organ(committee, OrgKind.ORGDEPT)
     acting = {o.pk for o in (committee, discipline, orgdept) if o is not None}
-    # Functional departments under the same committee may hold accountability (谁问责、谁容错).
     if committee is not None:
-        acting |= set(committee.children.filter(kind=OrgKind.FUNCTIONAL).values_list("pk", flat=True))
+        acting |= {o.pk for o in organs if o.parent_id == committee.pk and o.kind == OrgKind.FUNCTIONAL}
     return CaseAuthority(
         committee=committee,
         discipline=discipline,
         orgdept=orgdept,
-        upper_discipline=organ_of(upper_committee, OrgKind.DISCIPLINE),
-        upper_orgdept=organ_of(upper_committee, OrgKind.ORGDEPT),
+        upper_discipline=organ(upper_committee, OrgKind.DISCIPLINE),
+        upper_orgdept=organ(upper_committee, OrgKind.ORGDEPT),
         acting_ids=frozenset(acting),
     )
 

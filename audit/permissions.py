@@ -12,7 +12,11 @@ from django.conf import settings
 
 
 def is_auditor(user: Any) -> bool:
-    return bool(
-        user is not None and user.is_authenticated and user.is_active and not user.is_superuser
-        and user.groups.filter(name=settings.AUDIT_AUDITOR_GROUP).exists()
-    )
+    if not (user is not None and user.is_authenticated and user.is_active and not user.is_superuser):
+        return False
+    # Asked by the navigation and by the audit pages in the same request: one query per user object.
+    cached = getattr(user, "_is_auditor", None)
+    if cached is None:
+        cached = user.groups.filter(name=settings.AUDIT_AUDITOR_GROUP).exists()
+        user._is_auditor = cached
+    return bool(cached)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils import timezone
@@ -11,7 +12,7 @@ from rules.definitions import RuleSetVersion
 from rules.engine import Evaluation, evaluate
 from rules.loader import registry
 
-from .models import Case, CaseState
+from .models import Case, CaseState, Finding
 
 # States in which a case means the person has already been held to account for the matter.
 _ACCOUNTED_STATES = (CaseState.DECIDED, CaseState.EXECUTED, CaseState.APPEALED, CaseState.CLOSED)
@@ -57,18 +58,23 @@ def case_rule_version(case: Case) -> RuleSetVersion:
     return registry().version_applying(case.ruleset, case.conduct_date, decision)[0]
 
 
-def case_findings(case: Case) -> dict[str, dict[str, str]]:
+def case_findings(case: Case, findings: Iterable[Finding] | None = None) -> dict[str, dict[str, str]]:
+    """The findings as the engine takes them; ``findings``: the case's rows already loaded (with
+    ``recorded_by``) by a caller that shows them too, so they are not read twice."""
+    rows = case.findings.select_related("recorded_by") if findings is None else findings
     return {
         f.clause_id: {"status": f.status, "reasoning": f.reasoning, "by": f.recorded_by.display_name()}
-        for f in case.findings.select_related("recorded_by")
+        for f in rows
     }
 
 
-def case_evaluation(case: Case, *, on: dt.date | None = None) -> Evaluation:
+def case_evaluation(
+    case: Case, *, on: dt.date | None = None, findings: Iterable[Finding] | None = None
+) -> Evaluation:
     """The live rule evaluation of a case from its findings and recorded facts."""
     return evaluate(
         case.ruleset,
-        case_findings(case),
+        case_findings(case, findings),
         case.conduct_date,
         facts=case_facts(case),
         decision_date=on or timezone.localdate(),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import BooleanField, IntegerField, Q, QuerySet, Value, When
 from django.db.models import Case as Case_
-from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -118,26 +119,70 @@ def units_for_filter(user: User) -> QuerySet[Organisation]:
     return units.filter(pk__in=ids)
 
 
-def case_or_404(user: User, case_id: Any) -> Case:
-    """One visible case, or 404 for every door: an id outside what the user sees is simply not found."""
-    case = case_get(user, case_id)
+def case_page_or_404(user: User, case_id: Any) -> Case:
+    """One visible case for its page: with what the page shows beside it, and whether each part of the
+    record has any rows (``case_part_present``), asked in the same query so the page reads only the
+    parts that exist (a new case has few)."""
+    case = case_get(user, case_id, related=CASE_PAGE_RELATED, parts=_case_parts(user))
     if case is None:
         raise Http404("未找到该案件，或您无权查看。")
     return case
 
 
-def case_get(user: User, case_id: Any) -> Case | None:
+def _case_parts(user: User) -> dict[str, RawSQL]:
+    from cases.models import Evidence, Finding, Participant, Statement
+
+    from .models import Appeal, CasePause, Decision, Draft, Proposal, Recusal, ReturnVisit
+
+    tables = {"findings": Finding, "evidence": Evidence, "statements": Statement, "participants": Participant,
+              "proposals": Proposal, "decisions": Decision, "appeals": Appeal, "recusals": Recusal,
+              "return_visits": ReturnVisit, "pauses": CasePause, "drafts": Draft}
+    case = Case._meta.db_table  # the outer query's own table names its row
+    parts = {}
+    for name, model in tables.items():
+        # Written as SQL: ``Exists`` subqueries cost more to compile in Python than the database takes to answer.
+        sql = f"EXISTS (SELECT 1 FROM {model._meta.db_table} p WHERE p.case_id = {case}.id"  # noqa: S608
+        params = []
+        if model is Draft:  # drafts are the user's own
+            sql += " AND p.user_id = %s"
+            params.append(user.pk)
+        parts[f"present_{name}"] = RawSQL(sql + ")", params, output_field=BooleanField())  # noqa: S611
+    return parts
+
+
+def case_part_present(case: Case, part: str) -> bool:
+    """Whether the case has rows of a part (its findings, evidence, drafts of this user...); True when
+    the case was read without asking, so the caller reads the part as usual."""
+    return getattr(case, f"present_{part}", True)
+
+
+# What the doors read of a case beside the case itself.
+CASE_RELATED = ("subject__unit", "subject__user", "accountability_org", "handler", "applicant", "applicant_unit")
+# What the case page shows: every join costs the planner time on each request, so only these.
+CASE_PAGE_RELATED = ("subject__unit", "accountability_org", "handler", "applicant_unit")
+
+
+def case_or_404(user: User, case_id: Any, *, related: tuple[str, ...] = CASE_RELATED) -> Case:
+    """One visible case, or 404 for every door: an id outside what the user sees is simply not found."""
+    case = case_get(user, case_id, related=related)
+    if case is None:
+        raise Http404("未找到该案件，或您无权查看。")
+    return case
+
+
+def case_get(
+    user: User, case_id: Any, *, related: tuple[str, ...] = CASE_RELATED, parts: dict[str, RawSQL] | None = None
+) -> Case | None:
     """One visible case, or None (the door answers 404)."""
     try:
         pk = int(case_id)
     except (TypeError, ValueError):
         return None
-    return (
-        visible_cases(user)
-        .select_related("subject__unit", "subject__user", "accountability_org", "handler", "applicant", "applicant_unit")
-        .filter(pk=pk)
-        .first()
-    )
+    qs = visible_cases(user).select_related(*related)
+    if parts:
+        qs = qs.annotate(**parts)
+    # One row by its key: no ordering to sort by.
+    return qs.filter(pk=pk).order_by().first()
 
 
 # What the cadre who is the subject may see of the history: the steps, not the internal reasoning.

@@ -40,11 +40,18 @@ def case_documents(context: template.Context, case: Any) -> SafeString:
             "url": _url("reports:document-download", doc.pk) if doc.status == "ready" else "",
             "verify": _url("reports:verify", doc.token) if doc.status == "ready" else "",
         })
-    return render_to_string("reports/_case_documents.html", {
+    values = {
         "rows": rows,
         "case": case,
         "internal": sees_internal(user, case),
         "can_regenerate": may_regenerate(user, case),
         "regenerate_url": _url("reports:document-regenerate", case.pk),
         "kinds": [(k, label) for k, label in DocumentKind.choices if any(d.kind == k for d in docs)],
-    }, request=request)
+    }
+    if context.template is None:  # called outside a template render (no page context to reuse)
+        return render_to_string("reports/_case_documents.html", values, request=request)
+    # Rendered inside the page's own context, as an include would be: the context processors
+    # (roles, the auditor check, the unread count) have already run for this request.
+    fragment = context.template.engine.get_template("reports/_case_documents.html")
+    with context.push(values):
+        return fragment.render(context)

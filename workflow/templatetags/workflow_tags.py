@@ -53,6 +53,13 @@ def field_anchor(field: BoundField) -> str:
     return field.id_for_label or (f"{field.auto_id}_0" if field.auto_id else "")
 
 @register.filter
+def sees_tech_info(user: object) -> bool:
+    """Staff and the administrator see technical details (clause ids, hashes). Asked once before a long
+    loop: the lazy ``user`` looked up on every row costs more than the row's own fields."""
+    return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
+
+@register.filter
 def action_label(code: str) -> str:
     """A history entry's action in words (提交书面申请), never its code."""
     from workflow.models import HistoryAction

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -30,6 +31,7 @@ from ..permissions import (
     can,
     can_decide_but_for_consultations,
     evidence_visible,
+    scope_of,
     sees_evaluation,
     sees_internal,
     sees_party_material,
@@ -38,8 +40,11 @@ from ..selectors import (
     case_get,
     case_history_for,
     case_or_404,
+    case_page_or_404,
+    case_part_present,
     pending_consultations,
 )
+from ..services.reminders import case_deadline_info
 
 KIND_ORDER = [
     ("P", "前置条件（须全部符合）"),
@@ -86,7 +91,10 @@ def _action_forms(
     """The form of each offered action: a form the user just submitted, else drafts over defaults."""
     from django.utils import timezone
 
-    drafts = {d.form: d.data for d in Draft.objects.filter(case=case, user=request.user)}
+    if not actions:
+        return {}
+    drafts = ({d.form: d.data for d in Draft.objects.filter(case=case, user=request.user)}
+              if case_part_present(case, "drafts") else {})
     today = timezone.localdate().isoformat()
     defaults = {
         "decide": {"meeting_date": today},
@@ -118,14 +126,17 @@ def _case_page(
     internal = sees_internal(user, case)
     evaluation = None
     evaluation_error = None
-    findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
+    # A part of the record without rows is not read (``case_page_or_404`` asked which have any).
+    has = partial(case_part_present, case)
+    finding_rows = list(case.findings.select_related("recorded_by")) if has("findings") else []
+    findings = {x.clause_id: x for x in finding_rows}
     if sees_evaluation(user, case):
         try:
-            evaluation = for_people(case_evaluation(case).to_dict())
+            evaluation = for_people(case_evaluation(case, findings=finding_rows).to_dict())
         except RuleError as exc:
             evaluation_error = str(exc)
     proposals = []
-    if internal:
+    if internal and has("proposals"):
         proposals = list(
             case.proposals.prefetch_related(
                 Prefetch(
@@ -134,13 +145,15 @@ def _case_page(
                 )
             ).select_related("proposed_by")
         )
-    decisions = list(case.decisions.select_related("recorded_by"))
+    decisions = list(case.decisions.select_related("recorded_by")) if has("decisions") else []
     party_material = sees_party_material(user, case)
-    evidence = list(evidence_visible(user, case).select_related("uploaded_by"))
+    evidence = list(evidence_visible(user, case).select_related("uploaded_by")) if has("evidence") else []
     clause_choices = []
     if evaluation:
         clause_choices = [(t["clause"], t["label"]) for t in evaluation.get("trace", [])]
     clause_labels = _clause_labels(case, evaluation)
+    for e in evidence:  # the evidence table names each item's clause (empty: a clause this rule set lacks)
+        e.clause_label = clause_labels.get(e.clause_id, "") if e.clause_id else ""
     ctx = {
         "case": case,
         "overdue": case.is_overdue(),
@@ -159,13 +172,15 @@ def _case_page(
         "evidence": evidence,
         "clause_labels": clause_labels,
         "claimed_labels": [clause_labels.get(c, "（本规则集无此条款）") for c in case.claimed_situations or []],
-        "statements": list(case.statements.select_related("author")) if party_material else [],
-        "participants": list(case.participants.all()),
+        "statements": list(case.statements.select_related("author")) if party_material and has("statements") else [],
+        # Shown to officials only.
+        "participants": list(case.participants.all()) if internal and has("participants") else [],
         "proposals": proposals,
         "decisions": decisions,
-        "appeals": list(appeals_visible(user, case).select_related("filed_by")),
+        "appeals": list(appeals_visible(user, case).select_related("filed_by")) if has("appeals") else [],
         "party_material": party_material,
-        "recusals": list(case.recusals.select_related("member")) if party_material else [],
+        "recusals": list(case.recusals.select_related("member")) if party_material and has("recusals") else [],
+        "clock": _clock(case) if internal else {},
         "history": case_history_for(user, case)[0],
         "evidence_form": f.EvidenceForm(clauses=clause_choices),
         "statement_form": f.StatementForm(auto_id="id_statement_%s"),
@@ -192,7 +207,7 @@ def _visits_context(user: Any, case: Case, internal: bool, extra: dict[str, Any]
     from ..followup_forms import VisitAddForm, VisitCompleteForm
     from ..selectors import return_visits_for
 
-    visits = list(return_visits_for(user, case))
+    visits = list(return_visits_for(user, case)) if case_part_present(case, "return_visits") else []
     may_complete = can(user, "complete_visit", case)
     bound = extra.get("visit_forms", {})
     for visit in visits:
@@ -204,26 +219,41 @@ def _visits_context(user: Any, case: Case, internal: bool, extra: dict[str, Any]
         "visits_internal": internal,
         "visit_add_form": (extra.get("visit_add_form") or VisitAddForm(prefix="visit_add"))
         if can(user, "schedule_visit", case) else None,
-        "can_clarify": internal and bool(_clarifying(user, case)),
+        "can_clarify": internal and _may_clarify(user, case),
         "visits_cite": "；".join(str(c) for c in followup_policy.VISITS),
     }
 
 
-def _clarifying(user: Any, case: Case) -> list[int]:
+def _may_clarify(user: Any, case: Case) -> bool:
+    """Whether ``clarifying_orgs`` names any organisation, asking the tree only when the answer depends on it."""
     from ..services.followup import clarifying_orgs
 
-    return [] if case.subject.is_unit else clarifying_orgs(user, case.subject, case)
+    if case.subject.is_unit:
+        return False
+    inspector_orgs = scope_of(user).inspector_org_ids
+    if case.accountability_org_id in inspector_orgs:  # the handling department is always a candidate
+        return True
+    if not inspector_orgs and not user.is_superuser:  # no candidate can be one of the user's departments
+        return False
+    return bool(clarifying_orgs(user, case.subject, case))
+
+
+def _clock(case: Case) -> dict[str, Any]:
+    """The stage clock's pauses and how far they moved the deadline (officials see it)."""
+    if not case_part_present(case, "pauses"):
+        return {"pauses": [], "paused": False, "extended_days": 0}
+    return case_deadline_info(case)
 
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    return _case_page(request, case_or_404(request.user, case_id))
+    return _case_page(request, case_page_or_404(request.user, case_id))
 
 
 @login_required
 def case_review(request: HttpRequest, case_id: int) -> HttpResponse:
     """The committee's decision page: proposal, evaluation trace and opinions beside the decision form."""
-    case = case_or_404(request.user, case_id)
+    case = case_page_or_404(request.user, case_id)
     if not sees_internal(request.user, case):
         raise Http404
     return _case_page(request, case, review=True)
@@ -235,8 +265,9 @@ def evaluation_fragment(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_or_404(request.user, case_id)
     if not sees_evaluation(request.user, case):
         raise Http404
-    findings = {x.clause_id: x for x in case.findings.select_related("recorded_by")}
-    evaluation = for_people(case_evaluation(case).to_dict())
+    finding_rows = list(case.findings.select_related("recorded_by"))
+    findings = {x.clause_id: x for x in finding_rows}
+    evaluation = for_people(case_evaluation(case, findings=finding_rows).to_dict())
     evidence = list(evidence_visible(request.user, case))
     return render(
         request,
