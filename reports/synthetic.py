@@ -306,11 +306,12 @@ class JSONText(dict):
     """A JSON object that carries its own JSON text, so the COPY writer does not dump the same large
     evaluation again for every proposal and decision that holds it."""
 
-    __slots__ = ("json",)
+    __slots__ = ("copy", "json")
 
-    def __init__(self, value: dict[str, Any], text: str) -> None:
+    def __init__(self, value: dict[str, Any], text: str, copy: str | None = None) -> None:
         super().__init__(value)
         self.json = text
+        self.copy = _copy_text(text) if copy is None else copy  # as COPY's text format reads it
 
 
 class _Evaluations:
@@ -848,6 +849,8 @@ class CopyTable:
         self.model = model
         fields = list(model._meta.concrete_fields)
         self.columns = [connection.ops.quote_name(f.column) for f in fields]
+        self.fields = fields
+        self.compiled: dict[tuple[str, ...], Callable[[list[dict[str, Any]]], list[str]]] = {}
         self.spec: list[tuple[str, Callable[[Any], str], Callable[[], Any]]] = []
         for f in fields:
             self.spec.append((f.attname, self._converter(f, connection), self._default(f)))
@@ -873,7 +876,7 @@ class CopyTable:
                 if value is None:
                     return _NULL
                 if type(value) is JSONText:
-                    return _copy_text(value.json)
+                    return value.copy
                 return _copy_text(json.dumps(value, ensure_ascii=False, cls=encoder))
             return json_text
 
@@ -906,23 +909,79 @@ class CopyTable:
 
     def encode(self, rows: list[dict[str, Any]]) -> io.StringIO:
         out = io.StringIO()
-        spec = self.spec
-        extra = list(self.extra.values())
-        lines = []
-        for row in rows:
-            values = [conv(row[name]) if name in row else conv(default()) for name, conv, default in spec]
-            if extra:
-                values += [fn(row) for fn in extra]
-            lines.append("\t".join(values))
-            if len(lines) >= 5000:
-                out.write("\n".join(lines))
+        if rows:
+            encode = self._compiled(tuple(rows[0]))
+            for start in range(0, len(rows), 5000):
+                out.write("\n".join(encode(rows[start:start + 5000])))
                 out.write("\n")
-                lines = []
-        if lines:
-            out.write("\n".join(lines))
-            out.write("\n")
         out.seek(0)
         return out
+
+    def _compiled(self, keys: tuple[str, ...]) -> Callable[[list[dict[str, Any]]], list[str]]:
+        """A function turning rows with these keys into COPY lines, compiled once per key set: one f-string
+        per row, each value written by an expression chosen for its field (a plain int, date or datetime
+        as is, a text escaped only when it holds a special character, JSON as its own text); the rest through
+        the field's general converter, and a column the rows do not give as its default."""
+        found = self.compiled.get(keys)
+        if found is not None:
+            return found
+        given = set(keys)
+        env: dict[str, Any] = {"T": _text_value, "J": _json_value, "N": _NULL}
+        parts = []
+        for i, (name, conv, default) in enumerate(self.spec):
+            f = self.fields[i]
+            value = f"r[{name!r}]"
+            if name not in given:
+                env[f"c{i}"], env[f"d{i}"] = conv, default
+                parts.append(f"{{c{i}(d{i}())}}")
+            elif isinstance(f, models.JSONField) and f.encoder is None:
+                parts.append(f"{{J({value})}}")
+            elif isinstance(f, models.BooleanField):
+                parts.append(f"{{N if {value} is None else 't' if {value} else 'f'}}")
+            elif isinstance(f, models.IntegerField | models.AutoField | models.ForeignKey | models.DateField) \
+                    and not isinstance(f, models.DateTimeField) and (
+                        not isinstance(f, models.ForeignKey)
+                        or isinstance(f.target_field, models.IntegerField | models.AutoField)):
+                # ints and dates: their str() is what COPY reads (exact types are checked below)
+                env[f"c{i}"] = conv
+                env[f"K{i}"] = dt.date if isinstance(f, models.DateField) else int
+                parts.append(f"{{N if (v := {value}) is None else v if type(v) is K{i} else c{i}(v)}}")
+            elif isinstance(f, models.DateTimeField):
+                env[f"c{i}"] = conv
+                parts.append(f"{{N if (v := {value}) is None else c{i}(v) if type(v) is not D else v.isoformat()}}")
+            elif isinstance(f, models.CharField | models.TextField) and not isinstance(
+                    f, models.GenericIPAddressField):
+                parts.append(f"{{T({value})}}")
+            else:
+                env[f"c{i}"] = conv
+                parts.append(f"{{c{i}({value})}}")
+        env["D"] = dt.datetime
+        for j, fn in enumerate(self.extra.values()):
+            env[f"x{j}"] = fn
+            parts.append(f"{{x{j}(r)}}")
+        source = "def encode(rows):\n    return [f\"" + "\\t".join(parts) + "\" for r in rows]\n"
+        exec(compile(source, f"<copy {self.model._meta.db_table}>", "exec"), env)  # noqa: S102 - our own source
+        self.compiled[keys] = env["encode"]
+        return env["encode"]
+
+
+def _text_value(value: Any) -> str:
+    """A char or text value for COPY: a plain str as is unless it holds a character COPY escapes."""
+    if value.__class__ is not str:
+        if value is None:
+            return _NULL
+        value = str.__str__(value) if isinstance(value, str) else str(value)  # choices (str enums)
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return _NULL
+    if value.__class__ is JSONText:
+        return value.copy
+    return _copy_text(json.dumps(value, ensure_ascii=False))
 
 
 class SearchVectors:
