@@ -292,7 +292,7 @@ class _Event:
 class _Story:
     """Everything one case will hold, before ids exist."""
 
-    case: Case
+    case: _CaseDraft
     events: list[_Event] = field(default_factory=list)
     findings: list[tuple[str, str, dt.date]] = field(default_factory=list)
     proposal: dict[str, Any] | None = None
@@ -369,14 +369,34 @@ def _pattern(ruleset: str, conduct: dt.date, rng: random.Random, *, refuse: bool
     return findings
 
 
+def _randint(rng: random.Random, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi] from one ``random()`` draw (``randint`` costs several calls each)."""
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+class _CaseDraft:
+    """A case's values before it has an id: its fields' defaults, then what the story gives (a model
+    instance costs more to make than everything else about a row)."""
+
+    defaults: dict[str, Any] | None = None
+
+    def __init__(self, **values: Any) -> None:
+        if _CaseDraft.defaults is None:
+            _CaseDraft.defaults = {f.attname: f.get_default() for f in Case._meta.concrete_fields}
+        self.__dict__.update(_CaseDraft.defaults)
+        self.claimed_situations = []
+        self.__dict__.update(values)
+
+
 class _Clock:
     def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+        self.random = rng.random
         self.tz = timezone.get_current_timezone()
 
     def at(self, day: dt.date, hour: int | None = None) -> dt.datetime:
-        h = hour if hour is not None else self.rng.randint(8, 17)
-        return dt.datetime.combine(day, dt.time(h, self.rng.randint(0, 59), self.rng.randint(0, 59)), self.tz)
+        r = self.random
+        h = hour if hour is not None else 8 + int(r() * 10)
+        return dt.datetime(day.year, day.month, day.day, h, int(r() * 60), int(r() * 60), tzinfo=self.tz)
 
 
 def _path(state: str, rng: random.Random, refused: bool) -> tuple[list[str], str]:
@@ -449,37 +469,38 @@ class StoryMaker:
         for step in path[1:]:
             lo, hi = GAPS.get(step, (1, 1))
             if step == "decide":
-                offsets.append(offsets[-1] + rng.randint(*GAPS["consult"]) + rng.randint(lo, hi))
+                offsets.append(offsets[-1] + _randint(rng, *GAPS["consult"]) + _randint(rng, lo, hi))
             elif step == "close":
-                offsets.append(offsets[-1] + 31 + rng.randint(0, 20))
+                offsets.append(offsets[-1] + 31 + _randint(rng, 0, 20))
             else:
-                offsets.append(offsets[-1] + rng.randint(lo, hi))
+                offsets.append(offsets[-1] + _randint(rng, lo, hi))
         latest_start = self.end - dt.timedelta(days=offsets[-1])
         earliest = self._earliest(ruleset) + dt.timedelta(days=30)
         if state in CaseState.in_progress() or state == CaseState.EXECUTED:
             # Open cases are recent: the last step within about a stage's time of the end (some overdue).
-            slack = rng.randint(0, int(self.days.get(state, 30) * 1.4) if state != CaseState.EXECUTED else 25)
+            slack = _randint(rng, 0, int(self.days.get(state, 30) * 1.4) if state != CaseState.EXECUTED else 25)
             day0 = max(earliest, latest_start - dt.timedelta(days=slack))
         else:
             span = max(0, (latest_start - earliest).days)
             day0 = earliest + dt.timedelta(days=int(span * rng.random() ** 0.7))
         day0 = min(day0, latest_start) if latest_start >= earliest else latest_start
         when = {step: day0 + dt.timedelta(days=off) for step, off in zip(path, offsets, strict=True)}
-        conduct = day0 - dt.timedelta(days=rng.randint(5, 200))
+        conduct = day0 - dt.timedelta(days=_randint(rng, 5, 200))
         category = rng.choice(list(CATEGORY_TITLES))
         title = f"{unit.name.split('市')[-1] or unit.name}{rng.choice(CATEGORY_TITLES[category])}问责事项"
         application = rng.random() < 0.25
-        case = Case(
-            title=title[:200], subject=subject, accountability_org_id=dc.pk, handler=inspector, ruleset=ruleset,
+        case = _CaseDraft(
+            title=title[:200], subject_id=subject.pk, accountability_org_id=dc.pk, handler_id=inspector.pk,
+            ruleset=ruleset,
             conduct_date=conduct, matter_category=category,
             summary=f"{subject.name}在{rng.choice(CATEGORY_TITLES[category])}工作中，因先行先试、政策界限不明确等原因出现失误，"
                     f"被{dc.name}问责。当事人已配合调查并说明情况。",
             remedial_measures="已主动采取补救措施，及时挽回损失、消除影响。" if rng.random() < 0.7 else "",
             origin=Origin.APPLICATION if application else Origin.ACCOUNTABILITY,
-            applicant=unit_officer if application else None,
+            applicant_id=unit_officer.pk if application else None,
             applicant_unit_id=unit.pk if application and subject.kind == PartyKind.CADRE else None,
-            state=state, submission_key=f"{GEN_PREFIX}{self.seed}-{index}", created_by=unit_officer if application
-            else inspector, created_at=self.clock.at(day0),
+            state=state, submission_key=f"{GEN_PREFIX}{self.seed}-{index}",
+            created_by_id=unit_officer.pk if application else inspector.pk, created_at=self.clock.at(day0),
             # Where the subject is managed; the database's trigger sets the same on insert.
             managed_by_id=subject.managing_committee_id or subject.unit_id,
         )
@@ -510,11 +531,11 @@ class StoryMaker:
             event("investigate", HistoryAction.INVESTIGATE, insp, CaseState.INVESTIGATING)
             items = list(findings.items())
             if "propose" not in path:
-                items = items[: rng.randint(0, len(items))]
+                items = items[: _randint(rng, 0, len(items))]
             last = when.get("propose") or when.get("withdraw") or self.end
             for clause, status in items:
                 span = max(0, (last - when["investigate"]).days)
-                day = when["investigate"] + dt.timedelta(days=rng.randint(0, span))
+                day = when["investigate"] + dt.timedelta(days=_randint(rng, 0, span))
                 story.findings.append((clause, status, day))
             story.findings.sort(key=lambda f: f[2])
             for clause, status, day in story.findings:
@@ -540,7 +561,7 @@ class StoryMaker:
             reply_day = None
             if answered:
                 hi = (when["decide"] - when["propose"]).days - 1 if "decide" in path else (self.end - when["propose"]).days
-                reply_day = when["propose"] + dt.timedelta(days=rng.randint(0, max(0, hi)))
+                reply_day = when["propose"] + dt.timedelta(days=_randint(rng, 0, max(0, hi)))
                 story.events.append(_Event(reply_day, HistoryAction.CONSULT_REPLY, orgdept_user, Role.ORGDEPT, od.name,
                                            CaseState.PROPOSED, CaseState.PROPOSED, changes={
                                                "organisation": od.name, "opinion": ConsultationOpinion.AGREE,
@@ -622,6 +643,9 @@ class Batch:
         return sum(len(r) for r in self.rows.values())
 
 
+_sorted_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 class _Chain:
     """The history chain keyed exactly as ``workflow.history.entry_digest`` keys an entry, built without
     model instances: the JSON body is assembled from cached pieces (the keys in sorted order), and the
@@ -651,11 +675,14 @@ class _Chain:
         else:
             js = self._js
             actor = row["actor_id"]
+            changes = _sorted_json(row["changes"])
+            # The stored value is the same JSON (jsonb keeps no key order): COPY writes this text as is.
+            row["changes"] = JSONText(row["changes"], changes)
             payload = (
                 f'{{"action":{js(row["action"])},"actor":{"null" if actor is None else actor},'
                 f'"actor_name":{js(row["actor_name"])},"algorithm":{js(self.algorithm)},'
                 f'"at":"{row["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")}","case":{row["case_id"]},'
-                f'"changes":{json.dumps(row["changes"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))},'
+                f'"changes":{changes},'
                 f'"from":{js(row["from_state"])},"ip":null,"organisation":{js(row["organisation"])},'
                 f'"prev":"{self.prev}","reason":{js(row["reason"])},"role":{js(row["role"])},'
                 f'"to":{js(row["to_state"])},"via":{js(row["via"])}}}')
@@ -679,6 +706,17 @@ class RowBuilder:
         self.chain = _Chain(algorithm, head or GENESIS)
         self.display: dict[int, str] = {}
         self.case_fields = [f.attname for f in Case._meta.concrete_fields]
+        self.inputs: dict[tuple[tuple[str, str], ...], JSONText] = {}
+
+    def _inputs(self, findings: dict[str, str]) -> JSONText:
+        """A decision's inputs: the findings (with the reasoning every generated finding carries) and the facts;
+        one value per findings pattern."""
+        key = tuple(findings.items())
+        found = self.inputs.get(key)
+        if found is None:
+            value = {"findings": {k: {"status": v, "reasoning": REASONING} for k, v in findings.items()}, "facts": FACTS}
+            found = self.inputs[key] = JSONText(value, json.dumps(value, ensure_ascii=False))
+        return JSONText(found, found.json, found.copy)
 
     def _id(self, model: type[models.Model]) -> int:
         n = self.next_id[model]
@@ -740,8 +778,7 @@ class RowBuilder:
                     "meeting_kind": "standing", "meeting_date": d["day"], "members_present": 9, "members_total": 11,
                     "resolution": "经党委（党组）会议集体研究，作出如下决定。", "override_reason": d["override"],
                     "appeal_result": d["result"], "evaluation": ev,
-                    "inputs": {"findings": {k: {"status": v, "reasoning": REASONING} for k, v in d["findings"].items()},
-                               "facts": FACTS},
+                    "inputs": self._inputs(d["findings"]),
                     "ruleset_version": str(ev.get("version", "")), "ruleset_hash": str(ev.get("content_hash", "")),
                     "engine_version": str(ev.get("engine_version", "")), "recorded_by_id": d["by"].pk,
                     "decided_at": decided_at})
@@ -759,7 +796,8 @@ class RowBuilder:
                         "created_at": decided_at})
                 rows[OutboxEvent].append({
                     "id": self._id(OutboxEvent), "kind": OutboxKind.CASE_DECIDED if is_decision else OutboxKind.APPEAL_REVIEWED,
-                    "case_id": case_id, "payload": {"decision": decision_id}, "created_at": decided_at,
+                    "case_id": case_id, "created_at": decided_at,
+                    "payload": JSONText({"decision": decision_id}, f'{{"decision": {decision_id}}}'),
                     "dispatched_at": decided_at + dt.timedelta(seconds=30), "attempts": 1})
             if s.appeal:
                 rows[Appeal].append({
@@ -981,6 +1019,8 @@ def _json_value(value: Any) -> str:
         return _NULL
     if value.__class__ is JSONText:
         return value.copy
+    if not value and value.__class__ in (list, dict):
+        return "[]" if value.__class__ is list else "{}"
     return _copy_text(json.dumps(value, ensure_ascii=False))
 
 
