@@ -964,14 +964,20 @@ class CopyTable:
         if found is not None:
             return found
         given = set(keys)
-        env: dict[str, Any] = {"T": _text_value, "J": _json_value, "N": _NULL}
+        env: dict[str, Any] = {"T": _text_value, "J": _json_value, "N": _NULL, "BS": "\\", "TAB": "\t", "NL": "\n",
+                               "CR": "\r"}
         parts = []
         for i, (name, conv, default) in enumerate(self.spec):
             f = self.fields[i]
             value = f"r[{name!r}]"
             if name not in given:
-                env[f"c{i}"], env[f"d{i}"] = conv, default
-                parts.append(f"{{c{i}(d{i}())}}")
+                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) or (
+                        f.has_default() and callable(f.default) and f.default not in (dict, list)):
+                    env[f"c{i}"], env[f"d{i}"] = conv, default
+                    parts.append(f"{{c{i}(d{i}())}}")
+                else:  # the same default for every row
+                    env[f"k{i}"] = conv(default())
+                    parts.append(f"{{k{i}}}")
             elif isinstance(f, models.JSONField) and f.encoder is None:
                 parts.append(f"{{J({value})}}")
             elif isinstance(f, models.BooleanField):
@@ -989,7 +995,9 @@ class CopyTable:
                 parts.append(f"{{N if (v := {value}) is None else c{i}(v) if type(v) is not D else v.isoformat()}}")
             elif isinstance(f, models.CharField | models.TextField) and not isinstance(
                     f, models.GenericIPAddressField):
-                parts.append(f"{{T({value})}}")
+                # a plain str without a character COPY escapes, as is (the common case, without a call)
+                parts.append(f"{{v if (v := {value}).__class__ is str and BS not in v and TAB not in v "
+                             f"and NL not in v and CR not in v else T(v)}}")
             else:
                 env[f"c{i}"] = conv
                 parts.append(f"{{c{i}({value})}}")
@@ -1036,6 +1044,8 @@ class SearchVectors:
 
     def __init__(self) -> None:
         self.lexemes: dict[str, tuple[str, ...]] = {}
+        self.sequences: dict[str, list[str]] = {}
+        self.quoted: dict[str, str] = {}
         self.people: dict[int, tuple[str, str]] = {
             pk: (name or "", unit or "") for pk, name, unit in Person.objects.values_list("pk", "name", "unit__name")}
 
@@ -1074,18 +1084,36 @@ class SearchVectors:
                 "FROM unnest(%s::text[]) AS b", [sorted(unknown)])
             self.lexemes.update({b: tuple(lexemes) for b, lexemes in cursor.fetchall()})
 
+    def _sequence(self, text: str) -> list[str]:
+        """The lexemes of one text's bigrams in order (remembered for texts that recur: titles, names, units)."""
+        found = self.sequences.get(text)
+        if found is None:
+            lexemes = self.lexemes
+            found = [lexeme for b in self.bigrams(text) for lexeme in lexemes[b]]
+            if len(self.sequences) < 200_000:
+                self.sequences[text] = found
+        return found
+
     def literal(self, row: dict[str, Any]) -> str:
         """The row's vector as a ``tsvector`` literal, escaped for COPY."""
-        positions: dict[str, list[str]] = {}
-        pos = 0
-        lexemes = self.lexemes
-        for b in self._all_bigrams(row):
-            for lexeme in lexemes[b]:
-                pos += 1
-                positions.setdefault(lexeme, []).append(str(min(pos, 16383)))
-        text = " ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256])
+        name, unit = self.people.get(row["subject_id"], ("", ""))
+        sequence = (self._sequence(row["title"] or "") + self._sequence(row["summary"] or "") + self._sequence(name)
+                    + self._sequence(unit))
+        positions: dict[str, list[int]] = {}
+        for pos, lexeme in enumerate(sequence, 1):
+            found = positions.get(lexeme)
+            if found is None:
+                positions[lexeme] = [min(pos, 16383)]
+            else:
+                found.append(min(pos, 16383))
+        quoted = self.quoted
+        text = " ".join((quoted.get(lexeme) or self._quote(lexeme)) + ",".join(map(str, p[:256]))
                         for lexeme, p in positions.items())
         return _copy_text(text)
+
+    def _quote(self, lexeme: str) -> str:
+        quoted = self.quoted[lexeme] = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':"
+        return quoted
 
     @staticmethod
     def check(cursor: Any, ids: list[int]) -> int:
