@@ -26,6 +26,7 @@ import gc
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import logging
 import queue
@@ -351,22 +352,36 @@ class _Evaluations:
             return ""
 
 
+_SHAPES: dict[int, tuple[Any, tuple[str, ...], list[Any], dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
+
+
+def _shape(version: Any) -> tuple[tuple[str, ...], list[Any], dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """A rule set version's clause ids by kind, read once per version (the version is kept with them, so
+    its id is not reused while remembered)."""
+    found = _SHAPES.get(id(version))
+    if found is None or found[0] is not version:
+        situations = version.situations()
+        found = _SHAPES[id(version)] = (
+            version, tuple(c.id for c in version.prerequisites()), situations,
+            {s.id: tuple(r.id for r in version.requirements_for(s.id)) for s in situations},
+            tuple(c.id for c in version.exclusions()))
+    return found[1:]
+
+
 def _pattern(ruleset: str, conduct: dt.date, rng: random.Random, *, refuse: bool) -> dict[str, str]:
     """A complete set of findings: tolerable (every prerequisite, one situation and its requirements met,
     no exclusion), or refused (one exclusion met, or for a rule set without exclusions a prerequisite not met)."""
-    version = registry().version_for(ruleset, conduct)
-    findings = {c.id: "met" for c in version.prerequisites()}
-    situations = version.situations()
+    prerequisites, situations, requirements, exclusions = _shape(registry().version_for(ruleset, conduct))
+    findings = dict.fromkeys(prerequisites, "met")
     s = situations[min(int(rng.paretovariate(1.3)) - 1, len(situations) - 1)]
     findings[s.id] = "met"
-    findings.update({r.id: "met" for r in version.requirements_for(s.id)})
-    exclusions = version.exclusions()
-    findings.update({c.id: "not_met" for c in exclusions})
+    findings.update(dict.fromkeys(requirements[s.id], "met"))
+    findings.update(dict.fromkeys(exclusions, "not_met"))
     if refuse:
         if exclusions:
-            findings[exclusions[min(int(rng.paretovariate(1.1)) - 1, len(exclusions) - 1)].id] = "met"
-        elif version.prerequisites():
-            findings[rng.choice(version.prerequisites()).id] = "not_met"
+            findings[exclusions[min(int(rng.paretovariate(1.1)) - 1, len(exclusions) - 1)]] = "met"
+        elif prerequisites:
+            findings[rng.choice(prerequisites)] = "not_met"
     return findings
 
 
@@ -443,12 +458,17 @@ class StoryMaker:
         self.clock = _Clock(rng)
         self.evaluations = _Evaluations()
         self.states = list(STATE_WEIGHTS)
-        self.weights = list(STATE_WEIGHTS.values())
+        self.cum_weights = list(itertools.accumulate(STATE_WEIGHTS.values()))
+        self.categories = list(CATEGORY_TITLES)
+        self.earliest: dict[str, dt.date] = {}
         self.days = stage_days()
         self.window = {r: registry().family(r) for r in registry().ids()}
 
     def _earliest(self, ruleset: str) -> dt.date:
-        return max(self.start, min(v.effective_from for v in self.window[ruleset].versions))
+        found = self.earliest.get(ruleset)
+        if found is None:
+            found = self.earliest[ruleset] = max(self.start, min(v.effective_from for v in self.window[ruleset].versions))
+        return found
 
     def make(self, index: int) -> _Story:
         rng = self.rng
@@ -462,7 +482,7 @@ class StoryMaker:
         od = self.tree.orgdept_of[cid]
         orgdept_user = self.tree.users_of[(od.pk, Role.ORGDEPT)][0]
         unit_officer = self.tree.users_of[(unit.pk, Role.UNIT)][0]
-        state = rng.choices(self.states, self.weights)[0]
+        state = rng.choices(self.states, cum_weights=self.cum_weights)[0]
         refused = rng.random() < 0.3 or state == CaseState.APPEALED
         path, appeal_end = _path(state, rng, refused)
         # Offsets of each milestone from the start, then place the whole story inside the window.
@@ -487,7 +507,7 @@ class StoryMaker:
         day0 = min(day0, latest_start) if latest_start >= earliest else latest_start
         when = {step: day0 + dt.timedelta(days=off) for step, off in zip(path, offsets, strict=True)}
         conduct = day0 - dt.timedelta(days=_randint(rng, 5, 200))
-        category = rng.choice(list(CATEGORY_TITLES))
+        category = rng.choice(self.categories)
         title = f"{unit.name.split('市')[-1] or unit.name}{rng.choice(CATEGORY_TITLES[category])}问责事项"
         application = rng.random() < 0.25
         case = _CaseDraft(
