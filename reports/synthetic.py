@@ -1282,21 +1282,24 @@ class CopySink:
             self.queue.put((batch, encoded))
 
     def _run(self) -> None:
+        ended = False  # the caller's last item (None) taken: nothing more will come
         try:
             if self.bulk is None:
                 while (item := self.queue.get()) is not None:
                     if self.error is None and not isinstance(item, str):
                         self._copy(*item)
+                ended = True
             else:
                 with transaction.atomic():
                     while (item := self.queue.get()) is not None:
                         if isinstance(item, str):  # the caller failed: roll everything back
                             raise _Aborted
                         self._copy(*item)
+                    ended = True
                     self._bulk_end()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             self.error = exc
-            while self.queue.get() is not None:
+            while not ended and self.queue.get() is not None:
                 pass
         finally:
             connections.close_all()
