@@ -11,6 +11,8 @@ case number, document numbers, the chain), then a sink writes them in one transa
 head's lock: on PostgreSQL ``COPY FROM STDIN`` of every table, columns taken from the models' concrete
 fields (``CopySink``, in a thread of its own so the database writes one batch while Python builds the
 next); elsewhere ``bulk_create`` (``BulkSink``). Both store exactly the same rows (a test compares them).
+A large run on PostgreSQL is one transaction with the tables' secondary indexes and constraints set aside
+and rebuilt at the end (``BulkLoad``); a failure rolls all of it back.
 
 Generated cases carry a submission key starting with ``gen-``: that is how the command knows a
 database holds only generated cases. Every date is on or before ``end`` and follows the procedure's
