@@ -136,10 +136,12 @@ def _snapshot() -> dict[str, list[tuple]]:
 
 @needs_postgresql()
 @pytest.mark.django_db(transaction=True)
-def test_copy_writes_exactly_what_bulk_create_writes_and_search_finds_it():
+@pytest.mark.parametrize("bulk", [False, True], ids=["batches", "bulk-load"])
+def test_copy_writes_exactly_what_bulk_create_writes_and_search_finds_it(bulk):
     """On PostgreSQL the COPY writer (its own connection, in a thread) stores the same rows as
     ``bulk_create`` with the triggers: same counts per table, same values, the same chain, the same
-    search vectors; and the search box finds a generated case by its number and by a 2-character name."""
+    search vectors; and the search box finds a generated case by its number and by a 2-character name.
+    The same with the bulk load (indexes, constraints and the cases' insert triggers set aside)."""
     from django.db import connection
 
     from cases.search import case_search
@@ -154,7 +156,7 @@ def test_copy_writes_exactly_what_bulk_create_writes_and_search_finds_it():
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
         cursor.execute("COMMIT")
     assert not Case.objects.exists()
-    rows = cases_generate(count=150, seed=21, end=END, years=3, batch=40, copy=True)
+    rows = cases_generate(count=150, seed=21, end=END, years=3, batch=40, copy=True, bulk=bulk)
     copied = _snapshot()
     assert {k: len(v) for k, v in copied.items()} == {k: len(v) for k, v in bulk.items()}
     assert rows == sum(len(copied[m.__name__]) for m in ROW_MODELS)
@@ -187,3 +189,105 @@ def test_a_batch_refuses_a_chain_that_changed_since_it_was_built():
     with pytest.raises(GenerationRefused, match="操作记录链被其他写入改变"):
         BulkSink().write(batch)
     assert not Case.objects.exists() and not HistoryEntry.objects.exists()
+
+
+def _schema() -> dict[str, set[tuple]]:
+    """Every index, constraint and trigger of the database, by name and definition (an internal trigger of a
+    foreign key by its constraint's name, since its own name carries an oid)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        indexes = set(cursor.fetchall())
+        cursor.execute("SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid), convalidated, "
+                       "condeferrable, condeferred FROM pg_constraint WHERE connamespace = 'public'::regnamespace")
+        constraints = set(cursor.fetchall())
+        cursor.execute("SELECT t.tgrelid::regclass::text, CASE WHEN t.tgisinternal THEN c.conname ELSE t.tgname END, "
+                       "t.tgfoid::regproc::text, t.tgtype, t.tgenabled, t.tgdeferrable, t.tginitdeferred, "
+                       "count(*) FROM pg_trigger t LEFT JOIN pg_constraint c ON c.oid = t.tgconstraint "
+                       "GROUP BY 1, 2, 3, 4, 5, 6, 7")
+        triggers = set(cursor.fetchall())
+    return {"indexes": indexes, "constraints": constraints, "triggers": triggers}
+
+
+def _bulk_fixture() -> tuple[dict[str, set[tuple]], int]:
+    from django.db import connection
+
+    before = _schema()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'cases_case'")
+        case_indexes = cursor.fetchone()[0]
+    assert case_indexes > 10 and any("gin" in d for _, _, d in before["indexes"])
+    return before, case_indexes
+
+
+@needs_postgresql()
+@pytest.mark.django_db(transaction=True)
+def test_bulk_load_puts_back_every_index_constraint_and_trigger():
+    """The bulk load drops the secondary indexes (the search's GIN index too), the unique and foreign-key
+    constraints and the cases' insert triggers, and rebuilds them: afterwards the schema is exactly what it
+    was, the foreign keys validated, and the data pass every check."""
+    from reports.synthetic import cases_generate
+
+    before, _ = _bulk_fixture()
+    rows = cases_generate(count=120, seed=31, end=END, years=3, batch=50, copy=True, bulk=True)
+    assert rows > 120 * 10
+    assert _schema() == before
+    assert Case.objects.count() == 120
+    managed = {c.managed_by_id == (c.subject.managing_committee_id or c.subject.unit_id)
+               for c in Case.objects.select_related("subject")}
+    assert managed == {True}
+    report = history_verify()
+    assert report.ok, report.problem
+    assert list(record_problems(today=END + dt.timedelta(days=1))) == []
+    # The triggers are back: a case added the ordinary way gets its managed_by and its search vector.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM cases_case WHERE search_bigrams IS DISTINCT FROM "
+                       "case_search_vector(title, summary, subject_id)")
+        assert cursor.fetchone()[0] == 0
+    case = case_in_state(CaseState.STARTED)
+    case.refresh_from_db()
+    assert case.managed_by_id == (case.subject.managing_committee_id or case.subject.unit_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_bigrams IS NOT NULL FROM cases_case WHERE id = %s", [case.pk])
+        assert cursor.fetchone()[0] is True
+
+
+@needs_postgresql()
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_that_fails_midway_writes_nothing_and_restores_the_schema(monkeypatch):
+    """A failure while the rows are being built (after batches were copied), or while the indexes are being
+    rebuilt: the run's one transaction rolls back, so no row stays and every index, constraint and trigger
+    is as it was."""
+    from reports import synthetic
+    from reports.synthetic import cases_generate
+
+    before, _ = _bulk_fixture()
+    head_before = list(ChainHead.objects.values_list("last_hash", flat=True))
+
+    def stop(done: int, total: int) -> None:
+        if done >= 100:
+            raise RuntimeError("stopped by the test")
+
+    with pytest.raises(RuntimeError, match="stopped by the test"):
+        cases_generate(count=200, seed=32, end=END, years=3, batch=50, copy=True, bulk=True, progress=stop)
+    assert _schema() == before
+    assert not Case.objects.exists() and not HistoryEntry.objects.exists() and not Decision.objects.exists()
+    assert list(ChainHead.objects.values_list("last_hash", flat=True)) == head_before
+
+    restore = synthetic.BulkLoad.restore
+
+    def restore_then_fail(self, cursor):
+        restore(self, cursor)  # every index and constraint rebuilt, then the run fails before it commits
+        raise RuntimeError("failed after the rebuild")
+
+    monkeypatch.setattr(synthetic.BulkLoad, "restore", restore_then_fail)
+    with pytest.raises(RuntimeError, match="failed after the rebuild"):
+        cases_generate(count=80, seed=33, end=END, years=3, batch=50, copy=True, bulk=True)
+    assert _schema() == before
+    assert not Case.objects.exists() and not HistoryEntry.objects.exists()
+    # And the next run (ordinary batches) writes as usual.
+    assert cases_generate(count=20, seed=34, end=END, years=3, batch=50, copy=True, bulk=False) > 0
+    assert Case.objects.count() == 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 import time
@@ -26,8 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=str, default="1", help="随机种子（整数，默认 1）")
         parser.add_argument("--end", type=str, default="", help="最晚日期 YYYY-MM-DD（默认今天，不能晚于今天）")
         parser.add_argument("--years", type=str, default="5", help="案件分布的年数（1–10，默认 5）")
-        parser.add_argument("--batch", type=str, default="2000",
-                            help="每批写入的案件数（默认 2000；大量生成时用 5000），每批一个事务")
+        parser.add_argument("--batch", type=str, default="",
+                            help="每批写入的案件数（默认 2000，生成至少 50,000 件时 5000）")
+        parser.add_argument("--bulk", action=argparse.BooleanOptionalAction, default=None,
+                            help="整批装载（仅 PostgreSQL）：全部写入一个事务，期间先移除这些表的二级索引和约束，"
+                                 "写完按原定义重建；失败则全部回滚。默认在生成至少 50,000 件且不少于库中已有案件数时使用")
         parser.add_argument("--force", "--allow-existing", action="store_true", dest="force",
                             help="数据库中已有非生成的案件时仍然写入")
 
@@ -48,6 +52,8 @@ class Command(BaseCommand):
         count = self._int(options, "count", 1, MAX_COUNT)
         seed = self._int(options, "seed", 0, 2**31 - 1)
         years = self._int(options, "years", 1, 10)
+        if not str(options["batch"]).strip():
+            options["batch"] = "5000" if count >= 50_000 else "2000"
         batch = self._int(options, "batch", 100, 20_000)
         today = timezone.localdate()
         end = today
@@ -69,7 +75,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  已生成 {done:,} / {total:,} 件（{elapsed:.1f} 秒）")
 
         try:
-            rows = cases_generate(count=count, seed=seed, end=end, years=years, batch=batch, progress=progress)
+            rows = cases_generate(count=count, seed=seed, end=end, years=years, batch=batch, progress=progress,
+                                  bulk=options["bulk"], report=lambda line: self.stdout.write(f"  {line}"))
         except GenerationRefused as exc:
             self._fail(str(exc))
         elapsed = time.monotonic() - started
