@@ -152,10 +152,11 @@ def visibility_branches(user: User, *, walking: bool = False) -> list[Branch] | 
     branches: list[Branch] = []
     if scope.inspector_visible_org_ids:
         branches.append(Branch(Q(accountability_org_id__in=scope.inspector_visible_org_ids),
-                               ("accountability_org_id", *_NEWEST)))  # case_org_created_idx
+                               ("accountability_org_id", "state", *_NEWEST)))  # case_org_state_idx
     if scope.committee_subtree_ids:
+        # By state too, so that a queue of a few states (awaiting decision) reads only its own entries.
         branches.append(Branch(_managed_within(scope.committee_subtree_ids),
-                               ("managed_by_id", *_NEWEST)))  # case_managed_created_idx
+                               ("managed_by_id", "state")))  # case_managed_state_idx
     if scope.orgdept_subtree_ids:
         branches.append(Branch(_managed_within(scope.orgdept_subtree_ids) & Q(state__in=CaseState.decided()),
                                ("managed_by_id", "state")))  # case_managed_state_idx
