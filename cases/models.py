@@ -227,9 +227,9 @@ class Case(models.Model):
             models.Index(fields=["managed_by", "state"], name="case_managed_state_idx"),
             # The overdue cases a list shows first: a few per department, found without walking its history
             # (they are old, so reading the newest first would pass over years of cases to reach them).
-            models.Index(fields=["accountability_org", "deadline"], name="case_org_overdue_idx",
+            models.Index(fields=["accountability_org", "state", "deadline"], name="case_org_overdue_idx",
                          condition=models.Q(state__in=sorted(CaseState.in_progress()))),
-            models.Index(fields=["managed_by", "deadline"], name="case_managed_overdue_idx",
+            models.Index(fields=["managed_by", "state", "deadline"], name="case_managed_overdue_idx",
                          condition=models.Q(state__in=sorted(CaseState.in_progress()))),
             models.Index(fields=["subject", "-created_at", "-id"], name="case_subject_created_idx"),
         ]

@@ -15,10 +15,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(condition=models.Q(('state__in', ['appealed', 'decided', 'investigating', 'proposed', 'started'])), fields=['accountability_org', 'deadline'], name='case_org_overdue_idx'),
+            index=models.Index(condition=models.Q(('state__in', ['appealed', 'decided', 'investigating', 'proposed', 'started'])), fields=['accountability_org', 'state', 'deadline'], name='case_org_overdue_idx'),
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(condition=models.Q(('state__in', ['appealed', 'decided', 'investigating', 'proposed', 'started'])), fields=['managed_by', 'deadline'], name='case_managed_overdue_idx'),
+            index=models.Index(condition=models.Q(('state__in', ['appealed', 'decided', 'investigating', 'proposed', 'started'])), fields=['managed_by', 'state', 'deadline'], name='case_managed_overdue_idx'),
         ),
     ]
