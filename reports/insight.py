@@ -550,8 +550,7 @@ def _scope(user: User, tree: dict[int, int]) -> tuple[Q | None, Q, Q | None]:  #
         cases |= _managed_within(scope.orgdept_subtree_ids) & Q(state__in=decided)
     extra = Q(pk__in=[])
     if scope.consult_org_ids:
-        extra |= Q(pk__in=Consultation.objects.filter(organisation_id__in=scope.consult_org_ids)
-                   .values("proposal__case_id"))
+        extra |= Q(pk__in=Consultation.objects.filter(organisation_id__in=scope.consult_org_ids).values("case_id"))
     if scope.person_id is not None:
         extra |= Q(subject_id=scope.person_id)
     if scope.unit_org_ids:
