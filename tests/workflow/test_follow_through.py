@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from accounts.models import Role
 from accounts.selectors import case_authority, members_of
-from cases.models import CaseState, Outcome
+from cases.models import Case, CaseState, Outcome
 from tests.factories import (
     MEETING,
     CommitteeFactory,
@@ -527,3 +527,18 @@ def test_a_completed_visit_appears_in_the_filing_register(client):
     assert visits[0]["cadre_state"] == "积极整改，表现良好。" and visits[1]["visited_on"] is None
     client.force_login(officer)
     assert "积极整改，表现良好。" in client.get("/filings/").content.decode()
+
+
+def test_may_clarify_answers_what_the_full_rule_answers_for_every_user(world, api):
+    # The case page asks the short form; it must agree with the organisations the clarification form offers.
+    from workflow.services.followup import clarifying_orgs, may_clarify
+
+    from .helpers import create_case
+
+    case = Case.objects.get(pk=create_case(api, world)["id"])
+    users = list(world.users.values())
+    answers = {u.username: may_clarify(u, case.subject, case) for u in users}
+    assert answers == {u.username: bool(clarifying_orgs(u, case.subject, case)) for u in users}
+    assert answers["inspector"] and not answers["cadre"] and not answers["committee"]
+    assert may_clarify(world.users["inspector"], case.subject, None) == bool(
+        clarifying_orgs(world.users["inspector"], case.subject, None))

@@ -189,6 +189,19 @@ def clarifying_orgs(user: User, person: Person, case: Case | None) -> list[int]:
     return [o.pk for o in candidates if o is not None and (o.pk in inspector_orgs or user.is_superuser)]
 
 
+def may_clarify(user: User, person: Person, case: Case | None) -> bool:
+    """Whether ``clarifying_orgs`` names any organisation, asking the organisation tree only when the
+    answer depends on it (the case page asks this of every case it shows)."""
+    from ..permissions import scope_of
+
+    inspector_orgs = scope_of(user).inspector_org_ids
+    if case is not None and case.accountability_org_id in inspector_orgs:  # the handling department
+        return True
+    if not inspector_orgs and not user.is_superuser:  # no candidate can be one of the user's departments
+        return False
+    return bool(clarifying_orgs(user, person, case))
+
+
 @transaction.atomic
 def clarification_record(
     *,

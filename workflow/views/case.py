@@ -31,7 +31,6 @@ from ..permissions import (
     can,
     can_decide_but_for_consultations,
     evidence_visible,
-    scope_of,
     sees_evaluation,
     sees_internal,
     sees_party_material,
@@ -44,6 +43,7 @@ from ..selectors import (
     case_part_present,
     pending_consultations,
 )
+from ..services.followup import may_clarify
 from ..services.reminders import case_deadline_info
 
 KIND_ORDER = [
@@ -219,23 +219,9 @@ def _visits_context(user: Any, case: Case, internal: bool, extra: dict[str, Any]
         "visits_internal": internal,
         "visit_add_form": (extra.get("visit_add_form") or VisitAddForm(prefix="visit_add"))
         if can(user, "schedule_visit", case) else None,
-        "can_clarify": internal and _may_clarify(user, case),
+        "can_clarify": internal and not case.subject.is_unit and may_clarify(user, case.subject, case),
         "visits_cite": "；".join(str(c) for c in followup_policy.VISITS),
     }
-
-
-def _may_clarify(user: Any, case: Case) -> bool:
-    """Whether ``clarifying_orgs`` names any organisation, asking the tree only when the answer depends on it."""
-    from ..services.followup import clarifying_orgs
-
-    if case.subject.is_unit:
-        return False
-    inspector_orgs = scope_of(user).inspector_org_ids
-    if case.accountability_org_id in inspector_orgs:  # the handling department is always a candidate
-        return True
-    if not inspector_orgs and not user.is_superuser:  # no candidate can be one of the user's departments
-        return False
-    return bool(clarifying_orgs(user, case.subject, case))
 
 
 def _clock(case: Case) -> dict[str, Any]:
