@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +17,7 @@ from accounts.models import Organisation
 from cases.models import Case, Outcome
 from workflow.doors import actor_for
 from workflow.keyset import rows_in_order
+from workflow.pagination import PairCursorPagination
 from workflow.permissions import sees_internal
 from workflow.selectors import case_get
 
@@ -115,65 +115,27 @@ class CaseDocumentFileApi(APIView):
         return document_file_response(doc, actor=actor_for(request.user, request, via="api"))
 
 
-class FilingPagination(CursorPagination):
+class FilingPagination(PairCursorPagination):
     """Keyset pages over (decision date, id), served by the case_decision_date_idx index: no COUNT, no OFFSET.
 
-    DRF's cursor filters on the first ordering column alone and steps over ties with an offset it caps
-    at 1,000; many cases share a meeting date, so the position here is the pair and the filter compares
-    the pair (every position is unique, so DRF's links never need an offset).
+    Many cases share a meeting date, so the position is the pair (``PairCursorPagination``). The register
+    walks that one index and tests each row's visibility from it (``visible_cases(walking=True)``).
     """
 
+    column = "decision_date"
+    ordering = FILING_ORDER
     page_size = 100
     max_page_size = 500
-    page_size_query_param = "page_size"
-    ordering = FILING_ORDER
-    invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
 
-    @staticmethod
-    def _parse(position: str) -> tuple[dt.date, int] | None:
-        day, _, pk = position.partition("_")
-        try:
-            return dt.date.fromisoformat(day), int(pk)
-        except ValueError:
-            return None
+    def parse_value(self, text: str) -> dt.date:
+        return dt.date.fromisoformat(text)
 
-    def decode_cursor(self, request: Request) -> Cursor | None:
-        cursor = super().decode_cursor(request)
-        if cursor is not None and cursor.position is not None and self._parse(cursor.position) is None:
-            raise NotFound(self.invalid_cursor_message)
-        return cursor
-
-    def _get_position_from_instance(self, instance: Case, ordering: Any) -> str:
-        return f"{instance.decision_date.isoformat()}_{instance.pk}"
-
-    def paginate_queryset(self, queryset: QuerySet[Case], request: Request, view: Any = None) -> list[Case]:
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
-        self.cursor = self.decode_cursor(request)
-        reverse = bool(self.cursor and self.cursor.reverse)
-        position = self.cursor.position if self.cursor else None
-        queryset = queryset.order_by(*(("decision_date", "id") if reverse else FILING_ORDER))
-        if position is not None:
-            day, pk = self._parse(position)  # type: ignore[misc]  # checked in decode_cursor
-            if reverse:  # the rows before this page (newer), nearest first
-                queryset = queryset.filter(Q(decision_date__gte=day), Q(decision_date__gt=day) | Q(id__gt=pk))
-            else:
-                queryset = queryset.filter(Q(decision_date__lte=day), Q(decision_date__lt=day) | Q(id__lt=pk))
-        # The page's keys from the index alone (each row's visibility is tested from the index), then its
-        # rows with what they show, by id: joined into the walk, every row passed over would be read whole.
-        keys = list(queryset.values_list("decision_date", "pk")[:self.page_size + 1])
-        self.page = rows_in_order(queryset, [pk for _, pk in keys[:self.page_size]])
-        following = f"{keys[-1][0].isoformat()}_{keys[-1][1]}" if len(keys) > self.page_size else None
-        if reverse:
-            self.page.reverse()
-            self.has_next, self.has_previous = position is not None, following is not None
-            self.next_position, self.previous_position = position, following
-        else:
-            self.has_next, self.has_previous = following is not None, position is not None
-            self.next_position, self.previous_position = following, position
-        return self.page
-
+    def paginate_queryset(self, queryset: QuerySet[Case], request: Request, view: Any = None,  # type: ignore[override]
+                          parts: list[Any] | None = None) -> list[Case]:
+        keys = super().paginate_queryset(queryset, request, view)
+        # The page's keys from the index alone, then its rows with what they show, by id: joined into the
+        # walk, every row passed over would be read whole.
+        return rows_in_order(queryset, [pk for _, pk in keys])
 
 
 class FilingListApi(APIView):

@@ -27,12 +27,20 @@ from .actions import ACTIONS, action_run
 from .doors import actor_for
 from .errors import NotAllowed
 from .filters import CaseFilter
-from .pagination import TimeCursorPagination
+from .pagination import PairCursorPagination, TimeCursorPagination
 from .permissions import action_check, evidence_visible, sees_evaluation
-from .selectors import case_history_for, case_list_base, case_or_404, case_rows
+from .selectors import case_history_for, case_list_base, case_list_parts, case_or_404, case_rows
 
 
 class CasePagination(TimeCursorPagination):
+    page_size = 50
+    max_page_size = 200
+    ordering = ("-created_at", "-id")
+
+
+class CaseListPagination(PairCursorPagination):
+    """The case list: (created_at, id) pairs read branch by branch of the visibility rule."""
+
     page_size = 50
     max_page_size = 200
     ordering = ("-created_at", "-id")
@@ -48,7 +56,7 @@ class CaseListCreateApi(GenericAPIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     filter_backends = [DjangoFilterBackend]
     filterset_class = CaseFilter
-    pagination_class = CasePagination
+    pagination_class = CaseListPagination
     serializer_class = s.CaseOutput
 
     def get_queryset(self) -> QuerySet[Case]:
@@ -57,9 +65,11 @@ class CaseListCreateApi(GenericAPIView):
     @extend_schema(summary="案件列表", responses={200: s.CaseOutput(many=True)})
     def get(self, request: Request) -> Response:
         listed = self.filter_queryset(self.get_queryset())
-        # The page's ids from the list's index (no joins to plan), then its rows with what they show.
-        found = self.paginate_queryset(listed.select_related(None).only("id", "created_at"))
-        rows = case_rows([case.pk for case in found])
+        # The page's ids from the indexes of the visibility rule's branches (no joins to plan), then its rows
+        # with what they show.
+        parts = case_list_parts(request.user, request.query_params)
+        keys = self.paginator.paginate_queryset(listed.select_related(None), request, view=self, parts=parts)
+        rows = case_rows([pk for _, pk in keys])
         return self.get_paginated_response(s.case_rows_output(rows))
 
     @extend_schema(summary="启动案件或提交容错申请", request=s.CaseCreateInput, responses={201: s.CaseDetailOutput})

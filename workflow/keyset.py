@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -79,7 +79,23 @@ def rows_in_order(qs: QuerySet, ids: list[int]) -> list[Any]:
     return [found[pk] for pk in ids if pk in found]
 
 
-def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND, *, parts: list[QuerySet] | None = None) -> tuple[int, bool]:
+@dataclass(frozen=True)
+class Part:
+    """One branch of a list (``workflow.selectors.case_list_parts``), ordered as its index serves it.
+
+    ``gather``: for a page, read the branch's rows whole from its index and sort them, rather than walk
+    the list's order testing each row. Right when the branch's rows are rare among the newest (cases in a
+    few states, decided cases), where a walk from the newest would pass thousands of rows to find a page.
+    """
+
+    qs: QuerySet
+    gather: bool = False
+
+    def filter(self, where: Q) -> Part:
+        return Part(self.qs.filter(where), self.gather)
+
+
+def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND, *, parts: list[Part] | None = None) -> tuple[int, bool]:
     """How many rows ``qs`` has, reading at most ``bound + 1`` of them; and whether there are more.
 
     Without ``parts`` the rows are taken in the list's own order, so the count reads the list's index like
@@ -94,13 +110,41 @@ def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND, *, parts: list[QuerySe
     elif not parts:
         n = 0
     elif len(parts) == 1:
-        n = parts[0].values("pk")[:limit].count()
+        n = parts[0].qs.values("pk")[:limit].count()
     elif connections[qs.db].features.supports_slicing_ordering_in_compound:
-        limited = [part.values("pk")[:limit] for part in parts]
+        limited = [part.qs.values("pk")[:limit] for part in parts]
         n = limited[0].union(*limited[1:]).count()
     else:
-        n = len(set().union(*(part.values_list("pk", flat=True)[:limit] for part in parts)))
+        n = len(set().union(*(part.qs.values_list("pk", flat=True)[:limit] for part in parts)))
     return min(n, bound), n > bound
+
+
+def ordered_keys(qs: QuerySet, column: str, limit: int, *, descending: bool = True,
+                 parts: list[Part] | None = None) -> list[tuple[Any, int]]:
+    """The first ``limit`` (value of ``column``, id) pairs of ``qs`` ordered by ``column`` then id.
+
+    ``parts``: querysets whose union is ``qs`` (the list once per branch of the visibility rule, with
+    the same filters). Each is read on its own up to ``limit`` in the list's order and the pairs are
+    merged: a branch served by its own index (a department's cases by ``case_org_created_idx``) stops
+    after a page, where the one condition ORing every branch walks the whole table's order testing each
+    row, and tests a list of consulted case ids against every row it meets. A part that ``gather``s is
+    sorted by an expression no index serves, so the planner reads it by its condition and sorts it.
+    """
+    order = (f"-{column}", "-id") if descending else (column, "id")
+    if not parts:
+        return list(qs.order_by(*order).values_list(column, "id")[:limit]) if parts is None else []
+    column_field = qs.model._meta.get_field(column)
+    # A timestamp plus nothing: the same order, which no index offers (a date column is always walked).
+    unordered = ExpressionWrapper(F(column) + Value(dt.timedelta(0)), output_field=column_field)
+    gathered = (unordered.desc(), F("id").desc()) if descending else (unordered.asc(), F("id").asc())
+    gathers = isinstance(column_field, DateTimeField)
+    limited = [part.qs.order_by(*(gathered if part.gather and gathers else order)).values_list(column, "id")[:limit]
+               for part in parts]
+    if len(limited) == 1:
+        return list(limited[0])
+    if connections[qs.db].features.supports_slicing_ordering_in_compound:
+        return list(limited[0].union(*limited[1:]).order_by(*order)[:limit])
+    return sorted(set().union(*limited), reverse=descending)[:limit]
 
 
 class Keyset:
@@ -108,6 +152,7 @@ class Keyset:
 
     ``segments`` are conditions read in order (each row belongs to exactly one); without them the
     whole queryset is one segment. ``column`` is a ``DateTimeField`` or a ``DateField`` of the model.
+    ``parts`` (``ordered_keys``): the same list once per branch of the visibility rule, read one by one.
     """
 
     def __init__(self, column: str, *, size: int, segments: list[Q] | None = None) -> None:
@@ -148,29 +193,35 @@ class Keyset:
             return Q(**{f"{c}__lte": v}) & (Q(**{f"{c}__lt": v}) | Q(**{c: v, "pk__lt": pk}))
         return Q(**{f"{c}__gte": v}) & (Q(**{f"{c}__gt": v}) | Q(**{c: v, "pk__gt": pk}))
 
-    def page(self, qs: QuerySet, *, after: str = "", before: str = "") -> KeysetPage:
+    def page(self, qs: QuerySet, *, after: str = "", before: str = "",
+             parts: list[Part] | None = None) -> KeysetPage:
         """One page after ``after`` or before ``before`` (positions from earlier pages' links), or the first."""
         error = ""
         try:
             if before:
-                return self._backward(qs, self.decode(before))
+                return self._backward(qs, self.decode(before), parts)
             position = self.decode(after) if after else None
         except PositionError as exc:
             error, position = str(exc), None
-        page = self._forward(qs, position)
+        page = self._forward(qs, position, parts)
         page.error = error
         return page
 
-    def _forward(self, qs: QuerySet, position: Position | None) -> KeysetPage:
-        order = (f"-{self.column}", "-pk")
+    def _keys(self, qs: QuerySet, parts: list[Part] | None, where: Q, limit: int, *,
+              forward: bool) -> list[tuple[Any, int]]:
+        return ordered_keys(qs.filter(where), self.column, limit, descending=forward,
+                            parts=None if parts is None else [part.filter(where) for part in parts])
+
+    def _forward(self, qs: QuerySet, position: Position | None,
+                 parts: list[Part] | None = None) -> KeysetPage:
         found: list[tuple[int, Any]] = []
         first = position.segment if position else 0
         for segment in range(first, len(self.segments)):
-            part = qs.filter(self.segments[segment])
+            where = self.segments[segment]
             if position is not None and segment == position.segment:
-                part = part.filter(self._beyond(position, forward=True))
-            found += [(segment, key) for key in part.order_by(*order).values_list(self.column, "pk")[
-                : self.size + 1 - len(found)]]
+                where &= self._beyond(position, forward=True)
+            found += [(segment, key) for key in self._keys(qs, parts, where, self.size + 1 - len(found),
+                                                            forward=True)]
             if len(found) > self.size:
                 break
         rows = found[: self.size]
@@ -180,21 +231,20 @@ class Keyset:
             previous_position=self.encode(*rows[0]) if position is not None and rows else None,
         )
 
-    def _backward(self, qs: QuerySet, position: Position) -> KeysetPage:
-        order = (self.column, "pk")
+    def _backward(self, qs: QuerySet, position: Position, parts: list[Part] | None = None) -> KeysetPage:
         found: list[tuple[int, Any]] = []
         for segment in range(position.segment, -1, -1):
-            part = qs.filter(self.segments[segment])
+            where = self.segments[segment]
             if segment == position.segment:
-                part = part.filter(self._beyond(position, forward=False))
-            found += [(segment, key) for key in part.order_by(*order).values_list(self.column, "pk")[
-                : self.size + 1 - len(found)]]
+                where &= self._beyond(position, forward=False)
+            found += [(segment, key) for key in self._keys(qs, parts, where, self.size + 1 - len(found),
+                                                            forward=False)]
             if len(found) > self.size:
                 break
         rows = list(reversed(found[: self.size]))
         if len(found) <= self.size:
             # Fewer than a page before this position: this is the first page; show it whole.
-            return self._forward(qs, None)
+            return self._forward(qs, None, parts)
         return KeysetPage(
             rows=rows_in_order(qs, [pk for _, (_, pk) in rows]),
             next_position=self.encode(*rows[-1]) if rows else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
@@ -35,3 +36,80 @@ class TimeCursorPagination(CursorPagination):
             except (ValueError, OverflowError):
                 raise NotFound(self.invalid_cursor_message) from None
         return cursor
+
+
+class PairCursorPagination(CursorPagination):
+    """Keyset pages over (``column``, id), newest first, whose position is the pair: every position is
+    unique, so a page never steps over ties with an offset (DRF's cursor compares the first ordering
+    column alone and skips ties with an offset it caps at 1,000).
+
+    ``paginate_queryset`` returns the page's (value, id) pairs, read by ``workflow.keyset.ordered_keys``
+    from the list's index alone; the view then reads the rows it shows by id. ``parts``: the list once per
+    branch of the visibility rule (``workflow.selectors.case_list_parts``), each read from its own index.
+    """
+
+    column = "created_at"
+    page_size_query_param = "page_size"
+    invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
+
+    def parse_value(self, text: str) -> Any:
+        """The column's value in a position (None when it is not one); a timestamp unless overridden."""
+        parsed = parse_datetime(text)
+        if parsed is None:
+            return None
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        parsed.astimezone(dt.UTC)  # the database compares in UTC: a date at the calendar's edge must survive
+        return parsed
+
+    def _parse(self, position: str) -> tuple[Any, int] | None:
+        value, _, pk = position.rpartition("_")
+        try:
+            parsed, number = self.parse_value(value), int(pk)
+        except (ValueError, OverflowError):
+            return None
+        if parsed is None or not 0 < number < 2**63:
+            return None
+        return parsed, number
+
+    def decode_cursor(self, request: Any) -> Any:
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None and self._parse(cursor.position) is None:
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def _get_position_from_instance(self, instance: Any, ordering: Any) -> str:
+        value, pk = instance
+        return f"{value.isoformat()}_{pk}"
+
+    def paginate_queryset(self, queryset: QuerySet, request: Any, view: Any = None,
+                          parts: list[Any] | None = None) -> list[tuple[Any, int]]:
+        from .keyset import ordered_keys
+
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.cursor = self.decode_cursor(request)
+        self.ordering = (f"-{self.column}", "-id")
+        reverse = bool(self.cursor and self.cursor.reverse)
+        position = self.cursor.position if self.cursor else None
+        where = Q()
+        if position is not None:
+            value, pk = self._parse(position)  # type: ignore[misc]  # checked in decode_cursor
+            c = self.column
+            if reverse:  # the rows before this page (newer), nearest first
+                where = Q(**{f"{c}__gte": value}) & (Q(**{f"{c}__gt": value}) | Q(**{c: value, "id__gt": pk}))
+            else:
+                where = Q(**{f"{c}__lte": value}) & (Q(**{f"{c}__lt": value}) | Q(**{c: value, "id__lt": pk}))
+        keys = ordered_keys(queryset.filter(where), self.column, self.page_size + 1, descending=not reverse,
+                            parts=None if parts is None else [part.filter(where) for part in parts])
+        self.page = keys[:self.page_size]
+        following = self._get_position_from_instance(keys[-1], None) if len(keys) > self.page_size else None
+        if reverse:
+            self.page.reverse()
+            self.has_next, self.has_previous = position is not None, following is not None
+            self.next_position, self.previous_position = position, following
+        else:
+            self.has_next, self.has_previous = following is not None, position is not None
+            self.next_position, self.previous_position = following, position
+        return self.page

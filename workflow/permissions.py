@@ -132,6 +132,9 @@ class Branch:
 
     q: Q
     index_order: tuple[str, ...]
+    # Its rows are rare among the newest (decided cases only): a page reads them whole from the index and
+    # sorts them rather than walk the newest cases (``workflow.keyset.Part``).
+    gather: bool = False
 
 
 _NEWEST = ("-created_at", "-id")
@@ -159,7 +162,7 @@ def visibility_branches(user: User, *, walking: bool = False) -> list[Branch] | 
                                ("managed_by_id", "state")))  # case_managed_state_idx
     if scope.orgdept_subtree_ids:
         branches.append(Branch(_managed_within(scope.orgdept_subtree_ids) & Q(state__in=CaseState.decided()),
-                               ("managed_by_id", "state")))  # case_managed_state_idx
+                               ("managed_by_id", "state"), gather=True))  # case_managed_state_idx
     if scope.consult_org_ids:
         from .models import Consultation
 

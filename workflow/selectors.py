@@ -26,6 +26,7 @@ from cases.models import Case
 from rules.errors import RuleError
 from rules.loader import registry
 
+from .keyset import Part
 from .models import HistoryEntry, Notification
 from .permissions import scope_of, visibility_branches, visible_cases
 
@@ -82,14 +83,18 @@ def case_list(user: User, filters: Any = None) -> QuerySet[Case]:
     return _filtered(case_list_base(user), filters)
 
 
-def case_list_parts(user: User, filters: Any = None) -> list[QuerySet[Case]] | None:
+def case_list_parts(user: User, filters: Any = None) -> list[Part] | None:
     """The list ``case_list`` gives, once per branch of the user's visibility rule and in the order of the
-    branch's own index, for counting it (``workflow.keyset.bounded_count``); None for the admin's list."""
+    branch's own index, for its pages and its count (``workflow.keyset``); None for the admin's list.
+
+    Filtered by state (a queue of cases awaiting decision), every branch is read whole from its
+    ``(…, state)`` index and sorted: cases in a few states are rare among the newest."""
     branches = visibility_branches(user)
     if branches is None:
         return None
     filtered = _filtered(Case.objects.all(), filters)
-    return [filtered.filter(b.q).order_by(*b.index_order) for b in branches]
+    by_state = bool((filters or {}).get("state"))
+    return [Part(filtered.filter(b.q).order_by(*b.index_order), gather=b.gather or by_state) for b in branches]
 
 
 def overdue_first(qs: QuerySet[Case]) -> QuerySet[Case]:

@@ -209,7 +209,7 @@ def test_postgresql_answers_from_the_bigram_index(two_places):
         number_plan = explain(cursor, case_list(user, {"q": two_places["li"].reference}))
 
     assert "cases_case_search_bigrams_gin" in plan
-    assert "cases_case_reference" in number_plan  # the unique index on the stored number
+    assert "cases_case_reference" in number_plan, number_plan  # the unique index on the stored number
     assert two_places["elsewhere"].pk not in found(user, "王某")
 
 

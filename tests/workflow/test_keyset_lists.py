@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Person
 from cases.models import Case, CaseState
-from workflow.keyset import COUNT_BOUND, Keyset, bounded_count
+from workflow.keyset import COUNT_BOUND, Keyset, Part, bounded_count
 from workflow.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -98,9 +98,9 @@ def test_the_count_stops_at_its_bound():
     people = Person.objects.filter(unit=made)
     few = people.filter(name__in=["计数1", "计数2", "计数3"]).order_by("id")
     overlapping = people.filter(name__in=["计数3", "计数4"]).order_by("id")
-    assert bounded_count(few | overlapping, parts=[few, overlapping]) == (4, False)
-    assert bounded_count(people, parts=[few, people.order_by("id")]) == (COUNT_BOUND, True)
-    assert bounded_count(people, parts=[few]) == (3, False)
+    assert bounded_count(few | overlapping, parts=[Part(few), Part(overlapping)]) == (4, False)
+    assert bounded_count(people, parts=[Part(few), Part(people.order_by("id"))]) == (COUNT_BOUND, True)
+    assert bounded_count(people, parts=[Part(few)]) == (3, False)
     assert bounded_count(people, parts=[]) == (0, False)
 
 

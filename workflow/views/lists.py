@@ -59,8 +59,11 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
     # Overdue cases first (across all pages), then the rest; each newest first, read from the index.
     overdue = Case.objects.overdue_condition()
     keyset = Keyset("created_at", size=PAGE_SIZE, segments=[overdue, ~overdue])
-    page = keyset.page(qs.only(*ROW_FIELDS), after=request.GET.get("after", ""), before=request.GET.get("before", ""))
-    page.count, page.more = bounded_count(qs, parts=case_list_parts(request.user, merged))
+    # Each segment's keys branch by branch of the visibility rule, each from its own index.
+    parts = case_list_parts(request.user, merged)
+    page = keyset.page(qs.only(*ROW_FIELDS), after=request.GET.get("after", ""), before=request.GET.get("before", ""),
+                       parts=parts)
+    page.count, page.more = bounded_count(qs, parts=parts)
     for case in page.rows:
         case.overdue = case.is_overdue()  # type: ignore[attr-defined]
     return {
