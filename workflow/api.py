@@ -29,7 +29,14 @@ from .errors import NotAllowed
 from .filters import CaseFilter
 from .pagination import PairCursorPagination, TimeCursorPagination
 from .permissions import action_check, evidence_visible, sees_evaluation
-from .selectors import case_history_for, case_list_base, case_list_parts, case_or_404, case_rows
+from .selectors import (
+    FilterError,
+    case_history_for,
+    case_list_and_parts,
+    case_list_base,
+    case_or_404,
+    case_rows,
+)
 
 
 class CasePagination(TimeCursorPagination):
@@ -64,10 +71,13 @@ class CaseListCreateApi(GenericAPIView):
 
     @extend_schema(summary="案件列表", responses={200: s.CaseOutput(many=True)})
     def get(self, request: Request) -> Response:
-        listed = self.filter_queryset(self.get_queryset())
+        # The filters read once (``CaseFilter``, as ``filter_queryset`` would), for the list and its branches.
+        try:
+            listed, parts = case_list_and_parts(request.user, request.query_params)
+        except FilterError as exc:
+            raise ValidationError({exc.field: [exc.message]}) from None
         # The page's ids from the indexes of the visibility rule's branches (no joins to plan), then its rows
         # with what they show.
-        parts = case_list_parts(request.user, request.query_params)
         keys = self.paginator.paginate_queryset(listed.select_related(None), request, view=self, parts=parts)
         rows = case_rows([pk for _, pk in keys])
         return self.get_paginated_response(s.case_rows_output(rows))

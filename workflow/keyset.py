@@ -71,7 +71,7 @@ def rows_in_order(qs: QuerySet, ids: list[int]) -> list[Any]:
     """
     if not ids:
         return []
-    fetch = qs.model._default_manager.filter(pk__in=ids)
+    fetch = qs.model._default_manager.filter(pk__in=ids).order_by()  # in the ids' order, below
     fetch.query.select_related = qs.query.select_related
     fetch.query.deferred_loading = qs.query.deferred_loading  # what ``only()`` / ``defer()`` asked for
     fetch = fetch.prefetch_related(*qs._prefetch_related_lookups)

@@ -120,10 +120,15 @@ def visible_cases(user: User, *, walking: bool = False) -> QuerySet[Case]:
     branches = visibility_branches(user, walking=walking)
     if branches is None:
         return Case.objects.all()
+    return Case.objects.filter(any_of_branches(branches))
+
+
+def any_of_branches(branches: list[Branch]) -> Q:
+    """The condition a case meets when it is in any of these branches (none: no case)."""
     q = Q(pk__in=[])
     for branch in branches:
         q |= branch.q
-    return Case.objects.filter(q)
+    return q
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from rules.loader import registry
 
 from .keyset import Part
 from .models import HistoryEntry, Notification
-from .permissions import scope_of, visibility_branches, visible_cases
+from .permissions import any_of_branches, scope_of, visibility_branches, visible_cases
 
 
 class FilterError(ValueError):
@@ -62,7 +62,8 @@ def case_rows(ids: list[int]) -> list[dict[str, Any]]:
     """The list rows of these cases (``CASE_ROW_FIELDS``), in this order; ids already checked visible."""
     if not ids:
         return []
-    found = {row["id"]: row for row in Case.objects.filter(pk__in=ids).values(*CASE_ROW_FIELDS)}
+    # Unordered: the page's order is the ids' (the model's default order would sort them in the database).
+    found = {row["id"]: row for row in Case.objects.filter(pk__in=ids).order_by().values(*CASE_ROW_FIELDS)}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -89,12 +90,20 @@ def case_list_parts(user: User, filters: Any = None) -> list[Part] | None:
 
     Filtered by state (a queue of cases awaiting decision), every branch is read whole from its
     ``(…, state)`` index and sorted: cases in a few states are rare among the newest."""
-    branches = visibility_branches(user)
-    if branches is None:
-        return None
+    return case_list_and_parts(user, filters)[1]
+
+
+def case_list_and_parts(user: User, filters: Any = None) -> tuple[QuerySet[Case], list[Part] | None]:
+    """``case_list`` and ``case_list_parts`` together, the filters read once."""
     filtered = _filtered(Case.objects.all(), filters)
+    branches = visibility_branches(user)
+    listed = (filtered if branches is None else filtered.filter(any_of_branches(branches))) \
+        .select_related("subject__unit", "accountability_org", "handler", "applicant_unit").order_by("-created_at", "-id")
+    if branches is None:
+        return listed, None
     by_state = bool((filters or {}).get("state"))
-    return [Part(filtered.filter(b.q).order_by(*b.index_order), gather=b.gather or by_state) for b in branches]
+    return listed, [Part(filtered.filter(b.q).order_by(*b.index_order), gather=b.gather or by_state)
+                    for b in branches]
 
 
 def overdue_first(qs: QuerySet[Case]) -> QuerySet[Case]:

@@ -26,8 +26,7 @@ from ..keyset import Keyset, bounded_count
 from ..models import Consultation, Notification
 from ..selectors import (
     FilterError,
-    case_list,
-    case_list_parts,
+    case_list_and_parts,
     clarifications_of,
     party_cases,
     units_for_filter,
@@ -51,16 +50,15 @@ def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = No
     merged = {**(base_filters or {}), **{k: v for k, v in filters.items() if v}}
     error = None
     try:
-        qs = case_list(request.user, merged)
+        qs, parts = case_list_and_parts(request.user, merged)
     except FilterError as exc:
         error = exc.message
         merged = base_filters or {}
-        qs = case_list(request.user, merged)
+        qs, parts = case_list_and_parts(request.user, merged)
     # Overdue cases first (across all pages), then the rest; each newest first, read from the index.
     overdue = Case.objects.overdue_condition()
     keyset = Keyset("created_at", size=PAGE_SIZE, segments=[overdue, ~overdue])
-    # Each segment's keys branch by branch of the visibility rule, each from its own index.
-    parts = case_list_parts(request.user, merged)
+    # Each segment's keys branch by branch of the visibility rule (``parts``), each from its own index.
     page = keyset.page(qs.only(*ROW_FIELDS), after=request.GET.get("after", ""), before=request.GET.get("before", ""),
                        parts=parts)
     page.count, page.more = bounded_count(qs, parts=parts)
