@@ -28,6 +28,7 @@ from .permissions import may_regenerate, may_use_filing_register
 from .selectors import (
     FILING_FILTERS,
     FILING_ORDER,
+    FILING_ROW_FIELDS,
     FilingFilterError,
     PeriodError,
     case_documents,
@@ -165,7 +166,8 @@ class FilingListApi(APIView):
         filters = _filing_filters(request.query_params)
         paginator = self.pagination_class()
         cases = paginator.paginate_queryset(
-            filing_list(request.user, date_from=start, date_to=end, organisation=org, **filters), request, view=self)
+            filing_list(request.user, date_from=start, date_to=end, organisation=org, **filters)
+            .only(*FILING_ROW_FIELDS), request, view=self)
         context = {"filings": current_filings([c.pk for c in cases])}
         rows = FilingOutput(cases, many=True, context=context).data
         return paginator.get_paginated_response(rows)

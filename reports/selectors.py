@@ -104,6 +104,9 @@ def organisation_from_param(raw: Any) -> Organisation | None:
 
 # The filing register's order, wherever it is read (page, API, export): see ``filing_list``.
 FILING_ORDER = ("-decision_date", "-id")
+# What a row of the register shows (the page, ``FilingOutput``): a case row also holds its long texts.
+FILING_ROW_FIELDS = ("id", "reference", "title", "outcome", "decision_date", "decided_at", "subject__name",
+                     "subject__unit__name", "accountability_org__name")
 
 
 # The register's filters besides the period and organisation, by parameter name (page, API, export job).

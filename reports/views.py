@@ -35,6 +35,7 @@ from .models import (
 from .permissions import may_use_filing_register, visible_kinds
 from .selectors import (
     FILING_FILTERS,
+    FILING_ROW_FIELDS,
     FilingFilterError,
     PeriodError,
     clarification_documents,
@@ -75,7 +76,7 @@ def filing_register(request: HttpRequest) -> HttpResponse:
             error = exc.message
     # Keyset pages in the register's order (decision date, newest first): no OFFSET, no full count.
     page = Keyset("decision_date", size=PAGE_SIZE).page(
-        cases, after=request.GET.get("after", ""), before=request.GET.get("before", ""))
+        cases.only(*FILING_ROW_FIELDS), after=request.GET.get("after", ""), before=request.GET.get("before", ""))
     page.count, page.more = bounded_count(cases)
     error = error or page.error
     filings = current_filings([c.pk for c in page.rows])

@@ -45,3 +45,42 @@ def test_filing_rows_equal_the_generic_output():
         generic = serializers.Serializer.to_representation(serializer, case)
         assert json.loads(JSONRenderer().render(fast)) == json.loads(JSONRenderer().render(generic)), case.pk
         assert list(fast) == list(generic)
+
+
+def test_register_rows_read_only_their_columns_and_never_a_query_per_row(world):
+    """The register's page and API read the cases with ``FILING_ROW_FIELDS`` only: a field the row shows
+    but the list does not load would cost one query per row, so the count must not grow with the rows."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from reports.selectors import FILING_ROW_FIELDS, filing_list
+
+    orgdept = world.users["orgdept"]
+    cases_generate(count=60, seed=3, end=dt.date(2026, 6, 30), batch=100)
+    listed = filing_list(orgdept, date_from=dt.date(2000, 1, 1), date_to=dt.date(2026, 12, 31))
+    visible = list(listed.values_list("pk", flat=True))
+    assert len(visible) >= 3, "generated decided cases the organisation department receives"
+    ReturnVisit.objects.create(case_id=visible[0], due_on=dt.date(2026, 5, 1), visited_on=dt.date(2026, 5, 3),
+                               cadre_state="表现良好")
+    assert "summary" not in FILING_ROW_FIELDS  # the long texts stay in the database
+
+    def count(client, url: str) -> tuple[int, bytes]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        return len(ctx.captured_queries), response.content
+
+    page, api = Client(), APIClient()
+    page.force_login(orgdept)
+    api.force_authenticate(orgdept)
+    period = "from=2000-01-01&to=2026-12-31"
+    few_page, _ = count(page, f"/filings/?{period}&q=容案2099")  # no rows
+    many_page, html = count(page, f"/filings/?{period}")
+    assert "表现良好" in html.decode()
+    few_api, _ = count(api, f"/api/filings/?{period}&page_size=1")
+    many_api, body = count(api, f"/api/filings/?{period}&page_size=50")
+    assert len(json.loads(body)["results"]) == len(visible[:50])
+    assert many_api == few_api
+    assert many_page <= few_page + 3  # the rows' organisations, visits and filing reports: one query each
