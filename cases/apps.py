@@ -10,9 +10,10 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from django.db import models
 
-        from .lookups import AnyOf, BigramsMatch
+        from .lookups import AnyOf, BigramsMatch, TermStarts
         from .models import Case
 
         models.Field.register_lookup(AnyOf)
         models.ForeignObject.register_lookup(AnyOf)
         Case._meta.get_field("id").register_lookup(BigramsMatch)
+        Case._meta.get_field("id").register_lookup(TermStarts)

@@ -7,7 +7,9 @@ the other branches of a visibility rule and still be one bitmap among several; t
 the plain ``IN``.
 
 ``bigrams_match`` (registered on ``Case.id``): the case's stored bigram vector (PostgreSQL only, see
-``cases.search``) matches the bigrams of the given text, read from its GIN index.
+``cases.search``) matches the bigrams of the given text, read from its GIN index. ``term_starts``: the
+vector holds a lexeme starting with the given character (a bigram it begins, or a word's last
+character): a one-character search, also from the GIN index.
 """
 
 from __future__ import annotations
@@ -37,4 +39,16 @@ class BigramsMatch(Lookup):
         # The column beside the id, under whatever alias the query gave the table.
         table = lhs.rsplit(".", 1)[0]
         return (f"{table}.search_bigrams @@ plainto_tsquery('simple', case_search_bigrams(%s))",
+                [*lhs_params, self.rhs])
+
+
+class TermStarts(Lookup):
+    lookup_name = "term_starts"
+    prepare_rhs = False  # the character searched for, not an id
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        table = lhs.rsplit(".", 1)[0]
+        # quote_literal: the character as one quoted lexeme, whatever it is; ':*' asks for a prefix match.
+        return (f"{table}.search_bigrams @@ to_tsquery('simple', quote_literal(lower(%s)) || ':*')",
                 [*lhs_params, self.rhs])

@@ -7,7 +7,8 @@ word (separated by spaces), each word anywhere in the title, the summary, the su
 subject's unit. On PostgreSQL a word of two or more characters is first looked up in the GIN index of
 character bigrams (``search_bigrams``, see the migration that creates it), so a two-character name
 such as 王某 is found without reading the table; the plain contains then checks the few candidates.
-A one-character query, and SQLite, use the plain contains alone.
+A one-character word asks the same index for the lexemes that start with it (the bigrams it begins,
+and the last characters of words, stored for this). SQLite uses the plain contains alone.
 """
 
 from __future__ import annotations
@@ -49,9 +50,17 @@ def case_search(qs: QuerySet, text: str) -> QuerySet:
     for word in words:
         condition &= _contains(word)
     indexed = " ".join(w for w in words if len(w) >= 2)
-    if indexed and connections[qs.db].vendor == "postgresql":
+    if connections[qs.db].vendor == "postgresql":
         # The SQL is a constant; what was typed goes in as a parameter.
-        condition = Q(id__bigrams_match=indexed) & condition
+        if indexed:
+            condition = Q(id__bigrams_match=indexed) & condition
+        else:
+            # One character (a surname): the lexemes that start with it — the bigrams it begins and the
+            # words it ends (the migration 0013_search_word_ends). Only for a letter or a digit: the
+            # text-search parser drops punctuation, which the plain contains still finds.
+            single = next((w for w in words if w.isalnum()), "")
+            if single:
+                condition = Q(id__term_starts=single) & condition
     if _SEQUENCE.match(text):
         condition |= Q(pk=int(text))
     return qs.filter(condition)

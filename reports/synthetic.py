@@ -1059,8 +1059,8 @@ def _json_value(value: Any) -> str:
 
 class SearchVectors:
     """The cases' bigram search vector (``search_bigrams``, PostgreSQL only) computed here, exactly as the
-    trigger ``cases_case_search_insert`` computes it with ``case_search_vector``: the character bigrams of
-    the title, the summary, the subject's name and the subject's unit, each bigram parsed by PostgreSQL's
+    trigger ``cases_case_search_insert`` computes it with ``case_search_vector``: the character bigrams and
+    word ends of the title, the summary, the subject's name and the subject's unit, each parsed by PostgreSQL's
     ``simple`` configuration once (asked for in bulk, then remembered), positions counted over the whole
     text. Each batch's written vectors are compared with the SQL function on a sample; a difference makes
     the batch fall back to the SQL function (``check``)."""
@@ -1083,11 +1083,13 @@ class SearchVectors:
 
     @staticmethod
     def bigrams(text: str | None) -> list[str]:
-        """``case_search_bigrams``: lower-cased, split on whitespace, each character with the next."""
+        """``case_search_terms``: lower-cased, split on whitespace, each character with the next (the
+        bigrams, ``case_search_bigrams``), then each word's last character (``case_search_ends``)."""
         out: list[str] = []
-        for word in re.split(r"\s+", (text or "").lower()):
+        words = re.split(r"\s+", (text or "").lower())
+        for word in words:
             out += [word[i:i + 2] for i in range(len(word) - 1)]
-        return out
+        return out + [word[-1] for word in words if word]
 
     def _all_bigrams(self, row: dict[str, Any]) -> list[str]:
         name, unit = self.people.get(row["subject_id"], ("", ""))

@@ -273,3 +273,30 @@ def test_an_unknown_state_with_a_percent_sign_is_a_400_naming_it(api, state):
     response = api("inspector").get("/api/cases/", {"state": state})
     assert response.status_code == 400
     assert "未知状态" in str(response.json()) and state.split(",")[-1] in str(response.json())
+
+
+@needs_postgresql()
+def test_one_character_is_answered_from_the_index_and_finds_every_case_with_it(two_places):
+    """Every character of a word begins a bigram or ends the word: asking the index for the lexemes
+    that start with a character finds exactly the cases the plain contains finds, whatever its place."""
+    from cases.search import _contains
+
+    user = two_places["user"]
+    # A word ending in a character found nowhere else (强 ends 李强), one-character words, Latin and digits.
+    odd = CaseFactory(subject=PersonFactory(name="赵 钱", unit=two_places["wang"].subject.unit),
+                      title="Flood 堤 项目7", summary="先行 试 A")
+    texts = {case.title + case.summary + case.subject.name + case.subject.unit.name
+             for case in (two_places["wang"], two_places["li"], odd)}
+    characters = sorted({ch for text in texts for ch in text if ch.isalnum()})
+    assert {"强", "钱", "堤", "7", "a"} <= {c.lower() for c in characters}
+    visible = case_list(user)
+    for ch in characters:
+        indexed = set(visible.filter(id__term_starts=ch).values_list("pk", flat=True))
+        plain = set(visible.filter(_contains(ch)).values_list("pk", flat=True))
+        assert plain <= indexed, ch  # the index never misses a case
+        assert found(user, ch) == plain, ch
+    assert found(user, "强") == {two_places["li"].pk}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = explain(cursor, Case.objects.filter(id__term_starts="强").order_by())
+    assert "cases_case_search_bigrams_gin" in plan, plan
