@@ -79,6 +79,9 @@ def test_withdrawing_a_case_ends_its_consultations_and_to_dos(api, world, client
     orgdept = world.users["orgdept"]
     assert Notification.objects.filter(user=orgdept, case_id=case["id"], task="consult_reply",
                                        done_at__isnull=True).exists()
+    client.force_login(orgdept)
+    waiting = client.get("/").content.decode()
+    assert "待回复的会商请求" in waiting and case["title"] in waiting.split("待回复的会商请求")[-1][:2000]
     response = act(api("inspector"), case["id"], "withdraw", {"reason": "与另一案件重复。"})
     assert response.status_code == 200
     consultation = Consultation.objects.get(proposal__case_id=case["id"])

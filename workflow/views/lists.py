@@ -101,8 +101,8 @@ def home(request: HttpRequest) -> HttpResponse:
             organisation__in=orgs_with_role(request.user, Role.ORGDEPT),
             replied_at__isnull=True,
             closed_at__isnull=True,
-            proposal__case__state=CaseState.PROPOSED,
-        ).select_related("proposal__case__subject")
+            case__state=CaseState.PROPOSED,
+        ).select_related("case__subject")  # the consultation's own case column: no join through the proposal
         ctx["pending_consultations"] = consults
         return render(request, "workflow/inbox.html", ctx)
     if person_of(request.user) is not None or applying_units(request.user):
