@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 
 
 class AuditAction(models.TextChoices):
@@ -63,7 +65,14 @@ class AuditEvent(models.Model):
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The search page reads keyset pages newest first (``listing.keyset``): the whole record, one
+            # user's events (the username as the search compares it, case-insensitively), one kind of event.
+            models.Index(F("at").desc(), F("id").desc(), name="audit_at_idx"),
+            models.Index(Upper("username"), F("at").desc(), F("id").desc(), name="audit_username_at_idx"),
+            models.Index(F("action"), F("at").desc(), F("id").desc(), name="audit_action_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '匿名'} {self.get_action_display()}"

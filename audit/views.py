@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+
+from listing.keyset import Keyset, bounded_count
 
 from .models import AuditAction, AuditEvent
 from .permissions import is_auditor
@@ -49,10 +51,15 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         qs = audit_events(filters)
     except FilterError as exc:
         error, qs = exc.message, AuditEvent.objects.none()
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    # Keyset pages newest first (an audit record grows by every read of case material): no OFFSET, and
+    # the count stops at its bound.
+    page = Keyset("at", size=PAGE_SIZE).page(qs, after=request.GET.get("after", ""),
+                                             before=request.GET.get("before", ""))
+    page.count, page.more = bounded_count(qs)
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "audit/search.html", {
-        "page": page, "filters": filters, "error": error, "actions": AuditAction.choices, "querystring": query,
+        "page": page, "filters": filters, "error": error or page.error or None, "actions": AuditAction.choices,
+        "querystring": query,
     }, status=400 if error else 200)
 
 

@@ -225,7 +225,7 @@ class Case(models.Model):
             models.Index(fields=["managed_by", "-created_at", "-id"], name="case_managed_created_idx"),
             # An organisation department sees the decided cases of the cadres its committee manages; a
             # committee's queue is a few states. With the list's order columns, a page of such cases is read
-            # from this index alone and sorted (``workflow.keyset.Part.gather``).
+            # from this index alone and sorted (``listing.keyset.Part.gather``).
             models.Index(fields=["managed_by", "state"], include=["created_at", "id"], name="case_managed_state_idx"),
             # The overdue cases a list shows first: a few per department, found without walking its history
             # (they are old, so reading the newest first would pass over years of cases to reach them).

@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from cases.models import Case, Outcome
+from listing.keyset import rows_in_order
 from workflow.doors import actor_for
-from workflow.keyset import rows_in_order
 from workflow.pagination import PairCursorPagination
 from workflow.permissions import sees_internal
 from workflow.selectors import case_get

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cases.models import Case, Outcome
+from listing.keyset import Keyset, bounded_count
 from rules.loader import registry
 from workflow.doors import actor_for
 from workflow.errors import WorkflowError
-from workflow.keyset import Keyset, bounded_count
 from workflow.selectors import case_get
 
 from . import services

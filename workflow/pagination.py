@@ -43,7 +43,7 @@ class PairCursorPagination(CursorPagination):
     unique, so a page never steps over ties with an offset (DRF's cursor compares the first ordering
     column alone and skips ties with an offset it caps at 1,000).
 
-    ``paginate_queryset`` returns the page's (value, id) pairs, read by ``workflow.keyset.ordered_keys``
+    ``paginate_queryset`` returns the page's (value, id) pairs, read by ``listing.keyset.ordered_keys``
     from the list's index alone; the view then reads the rows it shows by id. ``parts``: the list once per
     branch of the visibility rule (``workflow.selectors.case_list_parts``), each read from its own index.
     """
@@ -84,7 +84,7 @@ class PairCursorPagination(CursorPagination):
 
     def paginate_queryset(self, queryset: QuerySet, request: Any, view: Any = None,
                           parts: list[Any] | None = None) -> list[tuple[Any, int]]:
-        from .keyset import ordered_keys
+        from listing.keyset import ordered_keys
 
         self.request = request
         self.page_size = self.get_page_size(request)

@@ -138,7 +138,7 @@ class Branch:
     q: Q
     index_order: tuple[str, ...]
     # Its rows are rare among the newest (decided cases only): a page reads them whole from the index and
-    # sorts them rather than walk the newest cases (``workflow.keyset.Part``).
+    # sorts them rather than walk the newest cases (``listing.keyset.Part``).
     gather: bool = False
 
 

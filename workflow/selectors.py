@@ -23,10 +23,10 @@ from accounts.selectors import (
     unit_authority,
 )
 from cases.models import Case
+from listing.keyset import Part
 from rules.errors import RuleError
 from rules.loader import registry
 
-from .keyset import Part
 from .models import HistoryEntry, Notification
 from .permissions import any_of_branches, scope_of, visibility_branches, visible_cases
 
@@ -86,7 +86,7 @@ def case_list(user: User, filters: Any = None) -> QuerySet[Case]:
 
 def case_list_parts(user: User, filters: Any = None) -> list[Part] | None:
     """The list ``case_list`` gives, once per branch of the user's visibility rule and in the order of the
-    branch's own index, for its pages and its count (``workflow.keyset``); None for the admin's list.
+    branch's own index, for its pages and its count (``listing.keyset``); None for the admin's list.
 
     Filtered by state (a queue of cases awaiting decision), every branch is read whole from its
     ``(…, state)`` index and sorted: cases in a few states are rare among the newest."""

@@ -232,3 +232,42 @@ def test_session_timeout_is_recorded(client, world, settings):
 
     event, = _events(AuditAction.SESSION_TIMEOUT)
     assert (event.username, event.detail) == ("cadre", "空闲超时")
+
+
+def test_the_search_pages_by_position_newest_first_and_counts_to_a_bound(client, world):
+    """Keyset pages: every matching event once, newest first, ties in time included, forward and back;
+    the username is matched whatever its case, from its own index on PostgreSQL."""
+    from unittest import mock
+
+    from listing.keyset import COUNT_BOUND
+
+    # Ten events share each second: a page boundary falls inside a tie. (The record cannot be changed
+    # afterwards, so the clock is set while they are written.)
+    base = timezone.now().replace(microsecond=0)
+    for second in range(13):
+        with mock.patch("django.utils.timezone.now", return_value=base - dt.timedelta(seconds=second)):
+            AuditEvent.objects.bulk_create([AuditEvent(username="Paging", action=AuditAction.READ, success=True,
+                                                       path=f"/cases/{second}/") for _ in range(10)])
+    expected = list(AuditEvent.objects.filter(username="Paging").order_by("-at", "-id").values_list("pk", flat=True))
+    client.force_login(world.users["auditor"])
+    pages = [client.get("/audit/?username=paging")]
+    while pages[-1].context["page"].next_position:
+        pages.append(client.get(f"/audit/?username=paging&after={pages[-1].context['page'].next_position}"))
+    assert [[e.pk for e in p.context["page"].rows] for p in pages] == [expected[:50], expected[50:100], expected[100:]]
+    assert "共 130 件" in pages[0].content.decode() and 'rel="next"' in pages[0].content.decode()
+    back = client.get(f"/audit/?username=paging&before={pages[-1].context['page'].previous_position}")
+    assert [e.pk for e in back.context["page"].rows] == expected[50:100]
+    broken = client.get("/audit/?username=paging&after=nonsense")
+    assert "翻页位置无效" in broken.content.decode() and [e.pk for e in broken.context["page"].rows] == expected[:50]
+    AuditEvent.objects.bulk_create([AuditEvent(username="Paging", action=AuditAction.READ, success=True)
+                                    for _ in range(COUNT_BOUND)])
+    assert f"{COUNT_BOUND:,} 件以上" in client.get("/audit/?username=PAGING").content.decode()
+    if connection.vendor == "postgresql":
+        from audit.selectors import audit_events
+
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            sql, params = audit_events({"username": "paging"}).order_by("-at", "-id")[:51].query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "audit_username_at_idx" in plan and "Sort" not in plan, plan

@@ -1,4 +1,4 @@
-"""Pages read branch by branch of the visibility rule (``workflow.keyset.ordered_keys``) show exactly
+"""Pages read branch by branch of the visibility rule (``listing.keyset.ordered_keys``) show exactly
 the list: every visible case once, in order, forward and back, for each kind of user (both engines).
 
 Each branch (a department's cases, the cases a committee's cadres are subjects of, an organisation
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Person
 from cases.models import Case, CaseState
-from workflow.keyset import Part, ordered_keys
+from listing.keyset import Part, ordered_keys
 from workflow.selectors import case_list, case_list_parts
 
 pytestmark = pytest.mark.django_db

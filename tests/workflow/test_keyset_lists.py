@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Person
 from cases.models import Case, CaseState
-from workflow.keyset import COUNT_BOUND, Keyset, Part, bounded_count
+from listing.keyset import COUNT_BOUND, Keyset, Part, bounded_count
 from workflow.models import Notification
 
 pytestmark = pytest.mark.django_db

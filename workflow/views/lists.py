@@ -18,11 +18,11 @@ from accounts.selectors import (
     roles_of,
 )
 from cases.models import Case, CaseState, Origin, Outcome
+from listing.keyset import Keyset, bounded_count
 from rules.dates import cn_date
 from rules.loader import registry
 
 from .. import services
-from ..keyset import Keyset, bounded_count
 from ..models import Consultation, Notification
 from ..selectors import (
     FilterError,
