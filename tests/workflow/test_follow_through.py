@@ -542,3 +542,23 @@ def test_may_clarify_answers_what_the_full_rule_answers_for_every_user(world, ap
     assert answers["inspector"] and not answers["cadre"] and not answers["committee"]
     assert may_clarify(world.users["inspector"], case.subject, None) == bool(
         clarifying_orgs(world.users["inspector"], case.subject, None))
+
+
+def test_the_clarification_list_pages_by_position_newest_decision_first(client):
+    person = PersonFactory()
+    officer = inspector(case_authority(person).discipline)
+    today = timezone.localdate()
+    for i in range(30):  # four a day: a page boundary falls inside a tie
+        services.clarification_record(actor=actor(officer), person=person, decided_on=today - dt.timedelta(days=i // 4),
+                                      scope="self", basis=f"经核查，第{i}件反映不属实。")
+    expected = list(Clarification.objects.order_by("-decided_on", "-id").values_list("pk", flat=True))
+    client.force_login(officer)
+    first = client.get("/clarifications/")
+    assert [c.pk for c in first.context["page"].rows] == expected[:25]
+    assert "共 30 件" in first.content.decode() and 'rel="next"' in first.content.decode()
+    second = client.get(f"/clarifications/?after={first.context['page'].next_position}")
+    assert [c.pk for c in second.context["page"].rows] == expected[25:]
+    back = client.get(f"/clarifications/?before={second.context['page'].previous_position}")
+    assert [c.pk for c in back.context["page"].rows] == expected[:25]
+    broken = client.get("/clarifications/?after=%%%")
+    assert broken.status_code == 200 and "翻页位置无效" in broken.content.decode()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, Person
 from accounts.selectors import people_visible_to
+from listing.keyset import Keyset, bounded_count
 
 from .. import followup_policy as policy
 from .. import services
@@ -124,8 +125,12 @@ def visit_add(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def clarification_index(request: HttpRequest) -> HttpResponse:
     _internal_only(request)
-    page = Paginator(clarifications_visible(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "workflow/followup/clarifications.html", {"page": page, "cite": CITE_CLARIFY})
+    qs = clarifications_visible(request.user)
+    page = Keyset("decided_on", size=PAGE_SIZE).page(qs, after=request.GET.get("after", ""),
+                                                     before=request.GET.get("before", ""))
+    page.count, page.more = bounded_count(qs)
+    return render(request, "workflow/followup/clarifications.html",
+                  {"page": page, "cite": CITE_CLARIFY, "position_error": page.error})
 
 
 def _org_choices(ids: list[int]) -> list[tuple[int, str]]:
@@ -181,13 +186,16 @@ def failure_index(request: HttpRequest, *, forms: dict[str, Any] | None = None, 
     qs = failures_visible(request.user)
     if wanted in FailureStatus.values:
         qs = qs.filter(status=wanted)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Keyset("created_at", size=PAGE_SIZE).page(qs, after=request.GET.get("after", ""),
+                                                     before=request.GET.get("before", ""))
+    page.count, page.more = bounded_count(qs)
     bound = forms or {}
     rows = [{"failure": f, "dismiss": bound.get(f"dismiss{f.pk}") or FailureDismissForm(prefix=f"dismiss{f.pk}"),
-             "open_case": bound.get(f"open{f.pk}") or FailureOpenCaseForm(prefix=f"open{f.pk}")} for f in page]
+             "open_case": bound.get(f"open{f.pk}") or FailureOpenCaseForm(prefix=f"open{f.pk}")} for f in page.rows]
     return render(request, "workflow/followup/failures.html", {
         "page": page, "rows": rows, "status": wanted, "statuses": FailureStatus.choices, "cite": CITE_FAILURE,
-        "may_resolve": scope_of(request.user).inspector_org_ids,
+        "may_resolve": scope_of(request.user).inspector_org_ids, "querystring": urlencode({"status": wanted}),
+        "position_error": page.error,
     }, status=status)
 
 
