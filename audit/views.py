@@ -56,6 +56,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     page = Keyset("at", size=PAGE_SIZE).page(qs, after=request.GET.get("after", ""),
                                              before=request.GET.get("before", ""))
     page.count, page.more = bounded_count(qs)
+    page.unit = "条"
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "audit/search.html", {
         "page": page, "filters": filters, "error": error or page.error or None, "actions": AuditAction.choices,

@@ -30,25 +30,25 @@ class AnyOf(Lookup):
         return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
 
 
-class BigramsMatch(Lookup):
-    lookup_name = "bigrams_match"
+class _VectorMatch(Lookup):
+    """The case's stored search vector (the column beside the id, under whatever alias the query gave the
+    table) matches ``query``, a tsquery built from the text searched for."""
+
     prepare_rhs = False  # the text searched for, not an id
+    query = ""
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        # The column beside the id, under whatever alias the query gave the table.
         table = lhs.rsplit(".", 1)[0]
-        return (f"{table}.search_bigrams @@ plainto_tsquery('simple', case_search_bigrams(%s))",
-                [*lhs_params, self.rhs])
+        return f"{table}.search_bigrams @@ {self.query}", [*lhs_params, self.rhs]
 
 
-class TermStarts(Lookup):
+class BigramsMatch(_VectorMatch):
+    lookup_name = "bigrams_match"
+    query = "plainto_tsquery('simple', case_search_bigrams(%s))"
+
+
+class TermStarts(_VectorMatch):
     lookup_name = "term_starts"
-    prepare_rhs = False  # the character searched for, not an id
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        table = lhs.rsplit(".", 1)[0]
-        # quote_literal: the character as one quoted lexeme, whatever it is; ':*' asks for a prefix match.
-        return (f"{table}.search_bigrams @@ to_tsquery('simple', quote_literal(lower(%s)) || ':*')",
-                [*lhs_params, self.rhs])
+    # quote_literal: the character as one quoted lexeme, whatever it is; ':*' asks for a prefix match.
+    query = "to_tsquery('simple', quote_literal(lower(%s)) || ':*')"

@@ -48,6 +48,7 @@ class KeysetPage:
     more: bool = False
     error: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    unit: str = "件"  # what the count counts in: 件 (cases, matters), 条 (records)
 
     @property
     def has_other_pages(self) -> bool:
@@ -58,7 +59,7 @@ class KeysetPage:
         """共 37 件, or 1,000 件以上 when the bound was reached ("" when the list was not counted)."""
         if self.count is None:
             return ""
-        return f"{COUNT_BOUND:,} 件以上" if self.more else f"共 {self.count} 件"
+        return f"{COUNT_BOUND:,} {self.unit}以上" if self.more else f"共 {self.count} {self.unit}"
 
 
 def rows_in_order(qs: QuerySet, ids: list[int]) -> list[Any]:

@@ -254,14 +254,14 @@ def test_the_search_pages_by_position_newest_first_and_counts_to_a_bound(client,
     while pages[-1].context["page"].next_position:
         pages.append(client.get(f"/audit/?username=paging&after={pages[-1].context['page'].next_position}"))
     assert [[e.pk for e in p.context["page"].rows] for p in pages] == [expected[:50], expected[50:100], expected[100:]]
-    assert "共 130 件" in pages[0].content.decode() and 'rel="next"' in pages[0].content.decode()
+    assert "共 130 条" in pages[0].content.decode() and 'rel="next"' in pages[0].content.decode()
     back = client.get(f"/audit/?username=paging&before={pages[-1].context['page'].previous_position}")
     assert [e.pk for e in back.context["page"].rows] == expected[50:100]
     broken = client.get("/audit/?username=paging&after=nonsense")
     assert "翻页位置无效" in broken.content.decode() and [e.pk for e in broken.context["page"].rows] == expected[:50]
     AuditEvent.objects.bulk_create([AuditEvent(username="Paging", action=AuditAction.READ, success=True)
                                     for _ in range(COUNT_BOUND)])
-    assert f"{COUNT_BOUND:,} 件以上" in client.get("/audit/?username=PAGING").content.decode()
+    assert f"{COUNT_BOUND:,} 条以上" in client.get("/audit/?username=PAGING").content.decode()
     if connection.vendor == "postgresql":
         from audit.selectors import audit_events
 
