@@ -100,8 +100,8 @@ def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND, *, parts: list[Part] |
     """How many rows ``qs`` has, reading at most ``bound + 1`` of them; and whether there are more.
 
     Without ``parts`` the rows are taken in the list's own order, so the count reads the list's index like
-    the page did. ``parts``: querysets whose union is ``qs``, each ordered as an index serves it (the list
-    once per branch of the visibility rule, ``workflow.selectors.case_list_parts``). Each is read on its own
+    the page did. ``parts``: ``Part``s whose querysets' union is ``qs``, each ordered as an index serves it
+    (the list once per branch of the visibility rule, ``workflow.selectors.case_list_parts``). Each is read on its own
     up to the bound and the union of those ids is counted: if any part reaches the bound so does the union,
     and otherwise every part was read whole, so the figure is exact.
     """
@@ -124,8 +124,8 @@ def ordered_keys(qs: QuerySet, column: str, limit: int, *, descending: bool = Tr
                  parts: list[Part] | None = None) -> list[tuple[Any, int]]:
     """The first ``limit`` (value of ``column``, id) pairs of ``qs`` ordered by ``column`` then id.
 
-    ``parts``: querysets whose union is ``qs`` (the list once per branch of the visibility rule, with
-    the same filters). Each is read on its own up to ``limit`` in the list's order and the pairs are
+    ``parts``: ``Part``s whose querysets' union is ``qs`` (the list once per branch of the visibility rule,
+    with the same filters). Each is read on its own up to ``limit`` in the list's order and the pairs are
     merged: a branch served by its own index (a department's cases by ``case_org_created_idx``) stops
     after a page, where the one condition ORing every branch walks the whole table's order testing each
     row, and tests a list of consulted case ids against every row it meets. A part that ``gather``s is
