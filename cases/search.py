@@ -56,9 +56,10 @@ def case_search(qs: QuerySet, text: str) -> QuerySet:
             condition = Q(id__bigrams_match=indexed) & condition
         else:
             # One character (a surname): the lexemes that start with it — the bigrams it begins and the
-            # words it ends (the migration 0013_search_word_ends). Only for a letter or a digit: the
-            # text-search parser drops punctuation, which the plain contains still finds.
-            single = next((w for w in words if w.isalnum()), "")
+            # words it ends (the migration 0013_search_word_ends). Only for a letter or an ASCII digit:
+            # the text-search parser drops punctuation and symbols (², Ⅷ), which would leave the index
+            # nothing to match; the plain contains still finds those.
+            single = next((w for w in words if w.isalpha() or w in "0123456789"), "")
             if single:
                 condition = Q(id__term_starts=single) & condition
     if _SEQUENCE.match(text):

@@ -32,6 +32,26 @@ class PositionError(ValueError):
     """A position that is not one this module wrote: the page says so and shows the first page."""
 
 
+def parse_moment(text: str) -> dt.datetime:
+    """A timestamp written in a position (aware, and able to shift to UTC, as the database compares it);
+    ``ValueError`` when it is not one."""
+    parsed = parse_datetime(text)
+    if parsed is None:
+        raise ValueError(text)
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    parsed.astimezone(dt.UTC)  # a date at the calendar's edge must survive the shift to UTC (OverflowError)
+    return parsed
+
+
+def beyond(column: str, value: Any, pk: int, *, forward: bool) -> Q:
+    """Rows after (``forward``, in the newest-first order) or before the row at (value, pk), in a form
+    the index serves: a range, then the tie broken by id."""
+    if forward:
+        return Q(**{f"{column}__lte": value}) & (Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk}))
+    return Q(**{f"{column}__gte": value}) & (Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": pk}))
+
+
 @dataclass(frozen=True)
 class Position:
     segment: int
@@ -176,23 +196,15 @@ class Keyset:
                 raise ValueError(segment)
             if not (isinstance(pk, int) and 0 < pk < 2**63) or not isinstance(value, str) or len(value) > 40:
                 raise ValueError(pk)
-            parsed: Any = parse_datetime(value) if "T" in value else parse_date(value)
+            parsed: Any = parse_moment(value) if "T" in value else parse_date(value)
             if parsed is None:
                 raise ValueError(value)
-            if isinstance(parsed, dt.datetime):
-                if timezone.is_naive(parsed):
-                    parsed = timezone.make_aware(parsed)
-                parsed.astimezone(dt.UTC)  # a date at the calendar's edge must survive the shift to UTC
         except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, OverflowError):
             raise PositionError(INVALID_POSITION) from None
         return Position(segment, parsed, pk)
 
     def _beyond(self, position: Position, *, forward: bool) -> Q:
-        """Rows after (forward) or before the position, in a form the index serves (a range, then a tie)."""
-        c, v, pk = self.column, position.value, position.pk
-        if forward:
-            return Q(**{f"{c}__lte": v}) & (Q(**{f"{c}__lt": v}) | Q(**{c: v, "pk__lt": pk}))
-        return Q(**{f"{c}__gte": v}) & (Q(**{f"{c}__gt": v}) | Q(**{c: v, "pk__gt": pk}))
+        return beyond(self.column, position.value, position.pk, forward=forward)
 
     def page(self, qs: QuerySet, *, after: str = "", before: str = "",
              parts: list[Part] | None = None) -> KeysetPage:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
+
+from listing.keyset import beyond, ordered_keys, parse_moment
 
 
 class TimeCursorPagination(CursorPagination):
@@ -26,13 +25,7 @@ class TimeCursorPagination(CursorPagination):
         cursor = super().decode_cursor(request)
         if cursor is not None and cursor.position is not None:
             try:
-                parsed = parse_datetime(cursor.position)
-                if parsed is None:
-                    raise ValueError(cursor.position)
-                # The database compares in UTC: a date at the calendar's edge must survive the shift.
-                if timezone.is_naive(parsed):
-                    parsed = timezone.make_aware(parsed)
-                parsed.astimezone(dt.UTC)
+                parse_moment(cursor.position)
             except (ValueError, OverflowError):
                 raise NotFound(self.invalid_cursor_message) from None
         return cursor
@@ -53,14 +46,8 @@ class PairCursorPagination(CursorPagination):
     invalid_cursor_message = "翻页游标无效：请使用上一页返回的 next / previous 链接。"
 
     def parse_value(self, text: str) -> Any:
-        """The column's value in a position (None when it is not one); a timestamp unless overridden."""
-        parsed = parse_datetime(text)
-        if parsed is None:
-            return None
-        if timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed)
-        parsed.astimezone(dt.UTC)  # the database compares in UTC: a date at the calendar's edge must survive
-        return parsed
+        """The column's value in a position (``ValueError`` when it is not one); a timestamp unless overridden."""
+        return parse_moment(text)
 
     def _parse(self, position: str) -> tuple[Any, int] | None:
         value, _, pk = position.rpartition("_")
@@ -84,8 +71,6 @@ class PairCursorPagination(CursorPagination):
 
     def paginate_queryset(self, queryset: QuerySet, request: Any, view: Any = None,
                           parts: list[Any] | None = None) -> list[tuple[Any, int]]:
-        from listing.keyset import ordered_keys
-
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -96,11 +81,8 @@ class PairCursorPagination(CursorPagination):
         where = Q()
         if position is not None:
             value, pk = self._parse(position)  # type: ignore[misc]  # checked in decode_cursor
-            c = self.column
-            if reverse:  # the rows before this page (newer), nearest first
-                where = Q(**{f"{c}__gte": value}) & (Q(**{f"{c}__gt": value}) | Q(**{c: value, "id__gt": pk}))
-            else:
-                where = Q(**{f"{c}__lte": value}) & (Q(**{f"{c}__lt": value}) | Q(**{c: value, "id__lt": pk}))
+            # Reverse: the rows before this page (newer), nearest first.
+            where = beyond(self.column, value, pk, forward=not reverse)
         keys = ordered_keys(queryset.filter(where), self.column, self.page_size + 1, descending=not reverse,
                             parts=None if parts is None else [part.filter(where) for part in parts])
         self.page = keys[:self.page_size]

@@ -11,18 +11,19 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Organisation, OrgKind, PartyKind, Person, User
+from accounts.models import Organisation, OrgKind, PartyKind, Person, Role, User
 from accounts.selectors import (
     applying_units,
     case_authority,
     committee_of,
+    orgs_with_role,
     people_of_applying_units,
     person_of,
     roles_of,
     subtree_ids,
     unit_authority,
 )
-from cases.models import Case
+from cases.models import Case, CaseState
 from listing.keyset import Part
 from rules.errors import RuleError
 from rules.loader import registry
@@ -375,6 +376,17 @@ def dated_tasks_open(*, due_by: Any = None) -> list[dict[str, Any]]:
         for pk, case_id, due_on, assignee_id in qs.order_by("due_on", "id").values_list(
             "pk", "case_id", "due_on", "assignee_id")
     ]
+
+
+def consultations_awaiting_reply(user: User) -> QuerySet:
+    """The consultations the user's organisation departments have still to answer, on cases awaiting
+    decision (the department's home page lists them)."""
+    from .models import Consultation
+
+    return Consultation.objects.filter(
+        organisation__in=orgs_with_role(user, Role.ORGDEPT), replied_at__isnull=True, closed_at__isnull=True,
+        case__state=CaseState.PROPOSED,
+    ).select_related("case__subject")  # the consultation's own case column: no join through the proposal
 
 
 def clarifications_visible(user: User) -> QuerySet:

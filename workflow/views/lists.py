@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from accounts.models import Role
 from accounts.selectors import (
     applying_units,
-    orgs_with_role,
     person_of,
     role_names,
     roles_of,
@@ -23,11 +22,12 @@ from rules.dates import cn_date
 from rules.loader import registry
 
 from .. import services
-from ..models import Consultation, Notification
+from ..models import Notification
 from ..selectors import (
     FilterError,
     case_list_and_parts,
     clarifications_of,
+    consultations_awaiting_reply,
     party_cases,
     units_for_filter,
 )
@@ -97,13 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if Role.ORGDEPT in roles:
         ctx.update(_list_context(request))
         ctx["heading"] = "会商与已决定案件"
-        consults = Consultation.objects.filter(
-            organisation__in=orgs_with_role(request.user, Role.ORGDEPT),
-            replied_at__isnull=True,
-            closed_at__isnull=True,
-            case__state=CaseState.PROPOSED,
-        ).select_related("case__subject")  # the consultation's own case column: no join through the proposal
-        ctx["pending_consultations"] = consults
+        ctx["pending_consultations"] = consultations_awaiting_reply(request.user)
         return render(request, "workflow/inbox.html", ctx)
     if person_of(request.user) is not None or applying_units(request.user):
         return my_cases(request)
