@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Person
 
+from .labels import ChoiceLabels
+
 
 class CaseState(models.TextChoices):
     STARTED = "started", "已启动"
@@ -129,7 +131,7 @@ def reference_expression() -> models.Expression:
     )
 
 
-class Case(models.Model):
+class Case(ChoiceLabels, models.Model):
     """One accountability matter of one person, reviewed on its own (一事一议)."""
 
     title = models.CharField("事项名称", max_length=200)

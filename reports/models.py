@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import Organisation
+from cases.labels import ChoiceLabels
 from cases.models import Case
 
 
@@ -34,7 +35,7 @@ def document_path(instance: Document, filename: str) -> str:
     return f"documents/{instance.case_id}/{filename}"
 
 
-class Document(models.Model):
+class Document(ChoiceLabels, models.Model):
     """One version of one official document of a case (or of a clarification made without a case);
     a correction adds a version, never overwrites."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Organisation, User
 from accounts.selectors import subtree_ids
@@ -159,8 +159,14 @@ def filing_list(
     if ruleset:
         qs = qs.filter(ruleset=ruleset)
     qs = case_search(qs, q)
-    return (qs.select_related("subject__unit", "accountability_org").prefetch_related("return_visits")
-            .order_by(*FILING_ORDER))
+    return filing_rows(qs).order_by(*FILING_ORDER)
+
+
+def filing_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases with what a register row shows: the cadre, their unit, the department, and the return visits
+    as a plain list (``Case.filing_visits``; a prefetch into the related manager builds a queryset per row)."""
+    return cases.select_related("subject__unit", "accountability_org").prefetch_related(
+        Prefetch("return_visits", to_attr="filing_visits"))
 
 
 def current_filings(case_ids: list[int]) -> dict[int, Document]:

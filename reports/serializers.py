@@ -113,7 +113,8 @@ class FilingVisitOutput(serializers.Serializer):
 class FilingOutput(serializers.Serializer):
     """One row of the filing register: a decided case and its current filing report (if requested yet).
 
-    Context ``filings`` maps case id to that case's current filing document (``selectors.current_filings``).
+    Context ``filings`` maps case id to that case's current filing document (``selectors.current_filings``);
+    each case is read with ``selectors.filing_rows``.
     """
 
     case = serializers.IntegerField(source="pk")
@@ -164,13 +165,13 @@ class FilingOutput(serializers.Serializer):
                  "form": v.get_form_display(),
                  "visited_on": None if v.visited_on is None else day.to_representation(v.visited_on),
                  "cadre_state": v.cadre_state}
-                for v in case.return_visits.all()
+                for v in case.filing_visits
             ],
         }
 
     @extend_schema_field(FilingVisitOutput(many=True))
     def get_return_visits(self, case: Case) -> list[dict[str, Any]]:
-        return FilingVisitOutput(case.return_visits.all(), many=True).data
+        return FilingVisitOutput(case.filing_visits, many=True).data
 
     @extend_schema_field(DocumentOutput(allow_null=True))
     def get_filing(self, case: Case) -> dict[str, Any] | None:

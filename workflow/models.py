@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import Organisation, Person
+from cases.labels import ChoiceLabels
 from cases.models import Case, Outcome
 from rules.dates import cn_date
 
@@ -424,7 +425,7 @@ class VisitForm(models.TextChoices):
     OTHER = "other", "其他"
 
 
-class ReturnVisit(models.Model):
+class ReturnVisit(ChoiceLabels, models.Model):
     """A return visit (回访) to the cadre after a decision was delivered: planned, then done."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="return_visits")

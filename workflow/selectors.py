@@ -20,7 +20,7 @@ from accounts.selectors import (
     people_of_applying_units,
     person_of,
     roles_of,
-    subtree_ids,
+    subtree_sql,
     unit_authority,
 )
 from cases.models import Case, CaseState
@@ -128,10 +128,11 @@ def units_for_filter(user: User) -> QuerySet[Organisation]:
     for membership in roles_of(user):
         committee = committee_of(membership.organisation)
         roots.add(committee.pk if committee is not None else membership.organisation_id)
-    ids: set[int] = set()
-    for root in Organisation.objects.filter(pk__in=roots):
-        ids |= subtree_ids(root)
-    return units.filter(pk__in=ids)
+    # One query: each root's subtree is a recursive subquery of it.
+    within = Q(pk__in=[])
+    for root in sorted(roots):
+        within |= Q(pk__in=RawSQL(subtree_sql(), [root]))  # noqa: S611 - constant SQL, the id a parameter
+    return units.filter(within)
 
 
 def case_page_or_404(user: User, case_id: Any) -> Case:

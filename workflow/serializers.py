@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Organisation, Person, User
+from cases.labels import choice_labels
 from cases.models import (
     AccountabilityMeasure,
     Case,
@@ -287,14 +288,9 @@ def case_rows_output(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_case_row_output(row, today) for row in rows]
 
 
-@cache
-def _labels(field: str) -> dict[str, str]:
-    return {str(k): str(v) for k, v in Case._meta.get_field(field).flatchoices}
-
-
 def _label(field: str, value: str) -> str:
-    """``get_<field>_display()`` without rebuilding the choices dict for every row."""
-    return _labels(field).get(value, value)
+    """``get_<field>_display()`` for a value read without its case."""
+    return str(choice_labels(Case._meta.get_field(field)).get(value, value))
 
 
 _DATE = serializers.DateField()

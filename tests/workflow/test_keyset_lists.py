@@ -169,3 +169,22 @@ def test_other_keyset_lists_refuse_a_broken_position_in_words(world, url_name, u
         response = client.get(reverse(url_name), {key: "bm90LWEtcG9zaXRpb24"})
         assert response.status_code == 200, (url_name, key)
         assert "翻页位置无效" in response.content.decode()
+
+
+def test_the_unit_filter_lists_the_units_of_the_users_own_tree_in_one_query(world, django_assert_num_queries):
+    from workflow.permissions import scope_of
+    from workflow.selectors import units_for_filter
+
+    inspector = world.users["inspector"]  # Zhangjiakou's discipline commission
+    scope_of(inspector)  # as the list has it by then (its memberships included)
+    with django_assert_num_queries(1):
+        names = [u.name for u in units_for_filter(inspector)]
+    assert "张家口市审计局" in names and "张家口市生态环境局" in names
+    assert "郑州市交通运输局" not in names and "呼和浩特市水务局" not in names
+    assert names == sorted(names)
+    assert set(names) <= set(Organisation.objects.filter(kind__in=[OrgKind.UNIT, OrgKind.FUNCTIONAL])
+                             .values_list("name", flat=True))
+    page = Client()
+    page.force_login(inspector)
+    html = page.get(reverse("home")).content.decode()
+    assert "张家口市生态环境局" in html and "郑州市交通运输局" not in html
