@@ -31,7 +31,8 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("令牌格式无效。") from None
-        token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
+        # With the user's cadre record (or its absence), which the visibility rule asks for next.
+        token = ApiToken.objects.select_related("user__person").filter(key_hash=token_hash(key)).first()
         if token is None:
             raise exceptions.AuthenticationFailed("令牌无效或已被撤销。")
         now = timezone.now()

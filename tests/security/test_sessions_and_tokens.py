@@ -152,3 +152,46 @@ def test_token_of_a_user_whose_password_must_change_is_refused(client, world):
     User.objects.filter(username="cadre").update(must_change_password=True)
     response = client.get("/api/me/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 403 and response.json()["code"] == "password_expired"
+
+
+@pytest.mark.parametrize("username", ["cadre", "inspector"])
+def test_a_token_request_reads_the_cadre_record_with_the_token(client, world, username):
+    """The visibility rule asks whether the caller is a cadre: answered by the token's own query (with a
+    cadre record or without one), never by a query of its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Person
+    from tests.e2e.helpers import actor
+    from workflow import services
+
+    own = services.case_create(actor=actor(world, "inspector"), title="本人的事项", subject=world.people["cadre"],
+                               accountability_org=world.orgs["zjk_dc"], conduct_date="2025-06-01",
+                               matter_category="environment", summary="工作中出现偏差。")
+    key = _token(client, username)["token"]
+    with CaptureQueriesContext(connection) as ctx:
+        response = Client().get("/api/cases/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 200
+    person = Person._meta.db_table
+    alone = [q["sql"] for q in ctx.captured_queries if f'FROM "{person}"' in q["sql"]]
+    assert alone == [], alone
+    ids = {row["id"] for row in response.json()["results"]}
+    # The cadre sees their own case (the branch that needs the record); the inspector sees it as the department's.
+    assert own.pk in ids
+
+
+@pytest.mark.parametrize("username", ["cadre", "inspector"])
+def test_a_signed_in_page_reads_the_cadre_record_with_the_user(world, username):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Person
+
+    c = _login(username)
+    with CaptureQueriesContext(connection) as ctx:
+        response = c.get("/")
+    assert response.status_code == 200
+    person = Person._meta.db_table
+    assert [q["sql"] for q in ctx.captured_queries if f'FROM "{person}"' in q["sql"]] == []
+    # The navigation still knows a cadre from an official.
+    assert ("我的案件" in response.content.decode()) is (username == "cadre")
