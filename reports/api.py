@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from cases.models import Case, Outcome
-from listing.keyset import rows_in_order
 from workflow.doors import actor_for
 from workflow.pagination import PairCursorPagination
 from workflow.permissions import sees_internal
@@ -28,13 +27,13 @@ from .permissions import may_regenerate, may_use_filing_register
 from .selectors import (
     FILING_FILTERS,
     FILING_ORDER,
-    FILING_ROW_FIELDS,
     FilingFilterError,
     PeriodError,
     case_documents,
     current_filings,
     document_get,
     filing_list,
+    filing_row_values,
     job_get,
     organisation_from_param,
     parse_period,
@@ -46,6 +45,7 @@ from .serializers import (
     FilingOutput,
     JobOutput,
     RegenerateInput,
+    filing_rows_output,
 )
 
 
@@ -132,11 +132,10 @@ class FilingPagination(PairCursorPagination):
         return dt.date.fromisoformat(text)
 
     def paginate_queryset(self, queryset: QuerySet[Case], request: Request, view: Any = None,  # type: ignore[override]
-                          parts: list[Any] | None = None) -> list[Case]:
-        keys = super().paginate_queryset(queryset, request, view)
-        # The page's keys from the index alone, then its rows with what they show, by id: joined into the
-        # walk, every row passed over would be read whole.
-        return rows_in_order(queryset, [pk for _, pk in keys])
+                          parts: list[Any] | None = None) -> list[int]:
+        """The page's case ids, from the index alone: the view then reads those rows with what they show (joined
+        into the walk, every row passed over would be read whole)."""
+        return [pk for _, pk in super().paginate_queryset(queryset, request, view)]
 
 
 class FilingListApi(APIView):
@@ -165,11 +164,9 @@ class FilingListApi(APIView):
         org = _organisation(request.query_params.get("organisation"))
         filters = _filing_filters(request.query_params)
         paginator = self.pagination_class()
-        cases = paginator.paginate_queryset(
-            filing_list(request.user, date_from=start, date_to=end, organisation=org, **filters)
-            .only(*FILING_ROW_FIELDS), request, view=self)
-        context = {"filings": current_filings([c.pk for c in cases])}
-        rows = FilingOutput(cases, many=True, context=context).data
+        ids = paginator.paginate_queryset(
+            filing_list(request.user, date_from=start, date_to=end, organisation=org, **filters), request, view=self)
+        rows = filing_rows_output(filing_row_values(ids), current_filings(ids))
         return paginator.get_paginated_response(rows)
 
 

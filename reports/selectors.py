@@ -12,6 +12,7 @@ from accounts.selectors import subtree_ids
 from cases.models import Case, CaseState, Outcome
 from cases.search import case_search
 from rules.loader import registry
+from workflow.models import ReturnVisit
 from workflow.permissions import scope_of, visible_cases
 from workflow.selectors import case_get, clarifications_visible
 
@@ -167,6 +168,22 @@ def filing_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     as a plain list (``Case.filing_visits``; a prefetch into the related manager builds a queryset per row)."""
     return cases.select_related("subject__unit", "accountability_org").prefetch_related(
         Prefetch("return_visits", to_attr="filing_visits"))
+
+
+# A return visit as a register row shows it (``FilingVisitOutput``).
+FILING_VISIT_FIELDS = ("case_id", "due_on", "form", "visited_on", "cadre_state")
+
+
+def filing_row_values(case_ids: list[int]) -> list[dict[str, Any]]:
+    """The register rows of these cases, in this order, read as values (``FILING_ROW_FIELDS``) with each case's
+    return visits under ``visits``: what ``GET /api/filings/`` answers with, without building a model
+    instance for each case, cadre, unit, department and visit (which cost twice the reading)."""
+    if not case_ids:
+        return []
+    found = {row["id"]: {**row, "visits": []} for row in Case.objects.filter(pk__in=case_ids).values(*FILING_ROW_FIELDS)}
+    for visit in ReturnVisit.objects.filter(case_id__in=list(found)).values(*FILING_VISIT_FIELDS):
+        found[visit["case_id"]]["visits"].append(visit)
+    return [found[pk] for pk in case_ids if pk in found]
 
 
 def current_filings(case_ids: list[int]) -> dict[int, Document]:

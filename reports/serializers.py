@@ -8,14 +8,15 @@ the API has always given them.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
 from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.labels import choice_labels
 from cases.models import Case, Outcome
+from workflow.models import ReturnVisit
 
 from .models import Document, DocumentKind, DocumentStatus, ExportJob, ExportKind, ExportStatus
 from .selectors import job_progress
@@ -130,44 +131,12 @@ class FilingOutput(serializers.Serializer):
     filing = serializers.SerializerMethodField()
     return_visits = serializers.SerializerMethodField(help_text="回访：计划日期、形式、完成日期（未完成为 null）")
 
-    # A page holds up to 500 rows: each is built directly from the loaded case (the declared fields above
-    # stay the schema, and ``tests/reports/test_filing_output.py`` holds the two outputs equal). DRF's
-    # field-by-field path, with a nested serializer built per row, cost more than the rest of the request.
-    @cached_property
-    def _document_output(self) -> DocumentOutput:
-        return DocumentOutput()
-
-    @cached_property
-    def _date(self) -> serializers.DateField:
-        return serializers.DateField()
-
-    @cached_property
-    def _utc_time(self) -> serializers.DateTimeField:
-        return serializers.DateTimeField(default_timezone=dt.UTC)
-
+    # A page holds up to 500 rows: each is built directly from the row's values (``filing_row_output``; the
+    # declared fields above stay the schema, and ``tests/reports/test_filing_output.py`` holds the outputs
+    # equal). DRF's field-by-field path, with a nested serializer built per row, cost more than the rest of
+    # the request.
     def to_representation(self, case: Case) -> dict[str, Any]:
-        day, when = self._date, self._utc_time
-        doc = self.context["filings"].get(case.pk)
-        return {
-            "case": case.pk,
-            "reference": None if case.reference is None else str(case.reference),
-            "title": case.title,
-            "person": case.subject.name,
-            "unit": case.subject.unit.name,
-            "accountability_org": case.accountability_org.name,
-            "outcome": case.outcome,
-            "outcome_label": case.get_outcome_display(),
-            "decision_date": None if case.decision_date is None else day.to_representation(case.decision_date),
-            "decided_at": None if case.decided_at is None else when.to_representation(case.decided_at),
-            "filing": self._document_output.to_representation(doc) if doc is not None else None,
-            "return_visits": [
-                {"due_on": None if v.due_on is None else day.to_representation(v.due_on),
-                 "form": v.get_form_display(),
-                 "visited_on": None if v.visited_on is None else day.to_representation(v.visited_on),
-                 "cadre_state": v.cadre_state}
-                for v in case.filing_visits
-            ],
-        }
+        return filing_row_output(_filing_row(case), self.context["filings"].get(case.pk))
 
     @extend_schema_field(FilingVisitOutput(many=True))
     def get_return_visits(self, case: Case) -> list[dict[str, Any]]:
@@ -177,6 +146,52 @@ class FilingOutput(serializers.Serializer):
     def get_filing(self, case: Case) -> dict[str, Any] | None:
         doc = self.context["filings"].get(case.pk)
         return DocumentOutput(doc).data if doc is not None else None
+
+
+def _filing_row(case: Case) -> dict[str, Any]:
+    """A loaded case (``selectors.filing_rows``) as the values ``selectors.filing_row_values`` reads."""
+    return {
+        "id": case.pk, "reference": case.reference, "title": case.title, "outcome": case.outcome,
+        "decision_date": case.decision_date, "decided_at": case.decided_at, "subject__name": case.subject.name,
+        "subject__unit__name": case.subject.unit.name, "accountability_org__name": case.accountability_org.name,
+        "visits": [{"due_on": v.due_on, "form": v.form, "visited_on": v.visited_on, "cadre_state": v.cadre_state}
+                   for v in case.filing_visits],
+    }
+
+
+def filing_row_output(row: dict[str, Any], doc: Document | None) -> dict[str, Any]:
+    """``FilingOutput``'s output for one register row read as values, with its current filing document."""
+    day, when = _DAY, _UTC
+    outcome, forms = choice_labels(Case._meta.get_field("outcome")), choice_labels(ReturnVisit._meta.get_field("form"))
+    return {
+        "case": row["id"],
+        "reference": _plain(row["reference"]),
+        "title": row["title"],
+        "person": row["subject__name"],
+        "unit": row["subject__unit__name"],
+        "accountability_org": row["accountability_org__name"],
+        "outcome": row["outcome"],
+        "outcome_label": str(outcome.get(row["outcome"], row["outcome"])),
+        "decision_date": None if row["decision_date"] is None else day.to_representation(row["decision_date"]),
+        "decided_at": None if row["decided_at"] is None else when.to_representation(row["decided_at"]),
+        "filing": _DOCUMENT.to_representation(doc) if doc is not None else None,
+        "return_visits": [
+            {"due_on": None if v["due_on"] is None else day.to_representation(v["due_on"]),
+             "form": str(forms.get(v["form"], v["form"])),
+             "visited_on": None if v["visited_on"] is None else day.to_representation(v["visited_on"]),
+             "cadre_state": v["cadre_state"]}
+            for v in row["visits"]
+        ],
+    }
+
+
+def filing_rows_output(rows: list[dict[str, Any]], filings: dict[int, Document]) -> list[dict[str, Any]]:
+    """``FilingOutput(many=True)``'s output for rows read by ``selectors.filing_row_values``."""
+    return [filing_row_output(row, filings.get(row["id"])) for row in rows]
+
+
+_DAY = serializers.DateField()
+_DOCUMENT = DocumentOutput()
 
 
 class JobStatusOutput(serializers.Serializer):

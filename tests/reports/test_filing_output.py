@@ -11,8 +11,8 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from cases.models import Case, CaseState
-from reports.selectors import current_filings, filing_rows
-from reports.serializers import FilingOutput
+from reports.selectors import current_filings, filing_row_values, filing_rows
+from reports.serializers import FilingOutput, filing_rows_output
 from reports.synthetic import cases_generate
 from workflow.models import ReturnVisit
 
@@ -44,6 +44,10 @@ def test_filing_rows_equal_the_generic_output():
         generic = serializers.Serializer.to_representation(serializer, case)
         assert json.loads(JSONRenderer().render(fast)) == json.loads(JSONRenderer().render(generic)), case.pk
         assert list(fast) == list(generic)
+    # What the API answers with: the same rows read as values.
+    as_values = filing_rows_output(filing_row_values([c.pk for c in rows]), filings)
+    assert as_values == [serializer.to_representation(case) for case in rows]
+    assert any(row["return_visits"] for row in as_values) and any(row["filing"] for row in as_values)
 
 
 def test_register_rows_read_only_their_columns_and_never_a_query_per_row(world):
