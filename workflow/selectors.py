@@ -387,7 +387,7 @@ def consultations_awaiting_reply(user: User) -> QuerySet:
     return Consultation.objects.filter(
         organisation__in=orgs_with_role(user, Role.ORGDEPT), replied_at__isnull=True, closed_at__isnull=True,
         case__state=CaseState.PROPOSED,
-    ).select_related("case__subject")  # the consultation's own case column: no join through the proposal
+    ).select_related("case__subject", "proposal")  # the consultation's own case column, and when it was asked
 
 
 def clarifications_visible(user: User) -> QuerySet:

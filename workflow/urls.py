@@ -10,6 +10,7 @@ urlpatterns = [
     path("apply/", views.apply, name="apply"),
     path("mine/", views.my_cases, name="my-cases"),
     path("notifications/", views.notifications, name="notifications"),
+    path("consultations/waiting/", views.consultations_waiting, name="consultations-waiting"),
     path("notifications/<int:notification_id>/open/", views.notification_open, name="notification-open"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/review/", views.case_review, name="case-review"),

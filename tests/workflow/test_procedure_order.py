@@ -177,3 +177,49 @@ def test_an_impossible_department_id_is_a_400_naming_the_field(api, world, organ
     response = act(api("inspector"), case["id"], "consult_withdraw", {"organisation": organisation, "reason": "x"})
     assert response.status_code == 400 and response.json()["field"] == "organisation"
     assert Consultation.objects.get(proposal__case_id=case["id"]).closed_at is None
+
+
+def test_the_home_page_lists_the_longest_waiting_requests_and_a_page_holds_them_all(api, world, client,
+                                                                                     monkeypatch):
+    from workflow import views
+    from workflow.models import Proposal
+
+    monkeypatch.setattr(views.lists, "HOME_WAITING", 3)
+    monkeypatch.setattr(views.lists, "WAITING_PAGE_SIZE", 2)
+    cases = [drive_to_proposed(api, world, answered=False) for _ in range(5)]
+    # Asked a day apart, the first case first.
+    for i, case in enumerate(cases):
+        Proposal.objects.filter(case_id=case["id"]).update(proposed_at=timezone.now() - dt.timedelta(days=10 - i))
+    client.force_login(world.users["orgdept"])
+
+    home = client.get("/").content.decode().split("待回复的会商请求")[1].split("</section>")[0]
+    shown = [case["id"] for case in cases if f"/cases/{case['id']}/" in home]
+    assert shown == [c["id"] for c in cases[:3]]  # the three waiting longest
+    assert "共 5 件" in home and "/consultations/waiting/" in home
+
+    seen, url, pages = [], "/consultations/waiting/", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        rows = response.context["rows"]
+        seen += [c.case_id for c in rows]
+        html = response.content.decode()
+        assert all(f"{(timezone.localdate() - timezone.localdate(c.proposal.proposed_at)).days} 天" in html
+                   for c in rows)
+        following = response.context["page"].next_position
+        url = f"/consultations/waiting/?after={following}" if following else ""
+        pages += 1
+    assert pages == 3 and seen == [c["id"] for c in reversed(cases)]  # newest first, each once
+    assert "共 5 件" in response.content.decode()
+
+    # A reply takes the request off both.
+    assert act(api("orgdept"), cases[0]["id"], "consult_reply", {"opinion": "agree", "comment": "同意。"}).status_code == 200
+    assert f"/cases/{cases[0]['id']}/" not in client.get("/").content.decode().split("待回复的会商请求")[1]
+    assert "共 4 件" in client.get("/consultations/waiting/").content.decode()
+
+
+def test_only_an_organisation_department_has_a_waiting_list(world, client):
+    client.force_login(world.users["inspector"])
+    response = client.get("/consultations/waiting/")
+    assert response.status_code == 403
+    assert "只有组织部门可以查看待回复的会商请求" in response.content.decode()

@@ -6,8 +6,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.selectors import (
@@ -17,7 +19,7 @@ from accounts.selectors import (
     roles_of,
 )
 from cases.models import Case, CaseState, Origin, Outcome
-from listing.keyset import Keyset, bounded_count
+from listing.keyset import Keyset, KeysetPage, bounded_count
 from rules.dates import cn_date
 from rules.loader import registry
 
@@ -40,6 +42,9 @@ ROW_FIELDS = (
     "handler__username", "applicant_unit__name",
 )
 NOTICES_PAGE_SIZE = 50
+# Consultation requests awaiting the department's reply: on its home page, and a page of the full list.
+HOME_WAITING = 20
+WAITING_PAGE_SIZE = 50
 
 
 def _list_context(request: HttpRequest, base_filters: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -97,11 +102,33 @@ def home(request: HttpRequest) -> HttpResponse:
     if Role.ORGDEPT in roles:
         ctx.update(_list_context(request))
         ctx["heading"] = "会商与已决定案件"
-        ctx["pending_consultations"] = consultations_awaiting_reply(request.user)
+        # The requests waiting longest; the rest on their own page (a department may have hundreds).
+        waiting = consultations_awaiting_reply(request.user)
+        first = list(waiting.order_by("proposal__proposed_at", "id")[:HOME_WAITING + 1])
+        ctx["pending_consultations"] = first[:HOME_WAITING]
+        if len(first) > HOME_WAITING:
+            count, more = bounded_count(waiting)
+            ctx["pending_count_label"] = KeysetPage([], count=count, more=more).count_label
         return render(request, "workflow/inbox.html", ctx)
     if person_of(request.user) is not None or applying_units(request.user):
         return my_cases(request)
     return render(request, "accounts/home.html", {"memberships": roles_of(request.user)})
+
+
+@login_required
+def consultations_waiting(request: HttpRequest) -> HttpResponse:
+    """Every consultation request the user's organisation departments have still to answer, newest first."""
+    if Role.ORGDEPT not in role_names(request.user):
+        raise PermissionDenied("只有组织部门可以查看待回复的会商请求。")
+    waiting = consultations_awaiting_reply(request.user)
+    page = Keyset("proposal__proposed_at", size=WAITING_PAGE_SIZE).page(
+        waiting, after=request.GET.get("after", ""), before=request.GET.get("before", ""))
+    page.count, page.more = bounded_count(waiting)
+    today = timezone.localdate()
+    for consultation in page.rows:
+        consultation.days_waiting = (today - timezone.localdate(consultation.proposal.proposed_at)).days  # type: ignore[attr-defined]
+    return render(request, "workflow/consultations_waiting.html", {"page": page, "rows": page.rows,
+                                                                   "page_error": page.error})
 
 
 @login_required
