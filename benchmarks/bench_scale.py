@@ -220,6 +220,8 @@ def run(*, runs: int = 20, warmup: int = 3, pages: int = 5, out: TextIO | None =
         (f"inbox search, case number ({s.case_number})", s.inspector, f"/?q={s.case_number}",
          found(s.case_number), ""),
         ("GET /api/cases/ (orgdept)", s.orgdept, "/api/cases/", None, ""),
+        ("organisation department home (its list, overdue first)", s.orgdept, "/", None, ""),
+        ("waiting consultation requests (orgdept)", s.orgdept, "/consultations/waiting/", None, ""),
         ("filing register page (orgdept)", s.orgdept, "/filings/", None, ""),
         ("GET /api/filings/ (orgdept)", s.orgdept, "/api/filings/", None, ""),
         ("committee queue", s.committee, "/", None, ""),
