@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = ["inspector inbox page 1", "inbox, deep page (next links)", "GET /api/cases/ page 1",
              "GET /api/cases/, deep page", "inbox search, 2 characters", "inbox search, 1 character",
              "list search, 1 character", "inbox search, case number", "GET /api/cases/ (orgdept)",
+             "organisation department home (its list, overdue first)", "waiting consultation requests (orgdept)",
              "filing register page (orgdept)", "GET /api/filings/ (orgdept)", "committee queue", "case page",
              "GET /api/cases/{id}/", "dashboard /insight/ (committee)"]
 
