@@ -16,7 +16,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connections
@@ -44,12 +44,12 @@ def parse_moment(text: str) -> dt.datetime:
     return parsed
 
 
-def beyond(column: str, value: Any, pk: int, *, forward: bool) -> Q:
+def beyond(column: str, value: Any, pk: int, *, forward: bool, pk_field: str = "id") -> Q:
     """Rows after (``forward``, in the newest-first order) or before the row at (value, pk), in a form
-    the index serves: a range, then the tie broken by id."""
+    the index serves: a range, then the tie broken by id (``pk_field``)."""
     if forward:
-        return Q(**{f"{column}__lte": value}) & (Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk}))
-    return Q(**{f"{column}__gte": value}) & (Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": pk}))
+        return Q(**{f"{column}__lte": value}) & (Q(**{f"{column}__lt": value}) | Q(**{column: value, f"{pk_field}__lt": pk}))
+    return Q(**{f"{column}__gte": value}) & (Q(**{f"{column}__gt": value}) | Q(**{column: value, f"{pk_field}__gt": pk}))
 
 
 @dataclass(frozen=True)
@@ -101,19 +101,67 @@ def rows_in_order(qs: QuerySet, ids: list[int]) -> list[Any]:
 
 
 @dataclass(frozen=True)
+class Via:
+    """Another table's rows that name a branch's rows and carry a copy of the list's order column: the
+    consultations of a department, each with its case's creation time. Read newest first from their own
+    index, they give the branch's keys without reading each listed row to learn where it falls."""
+
+    keys: QuerySet  # e.g. one department's consultations
+    column: str  # their copy of the list's column ("case_created_at")
+    ref: str  # their reference to the listed row ("case_id"); several may name the same row
+
+    def beyond(self, value: Any, pk: int, *, forward: bool) -> Via:
+        return replace(self, keys=self.keys.filter(beyond(self.column, value, pk, forward=forward, pk_field=self.ref)))
+
+    def naming(self, rows: QuerySet) -> QuerySet:
+        """Those of ``keys`` that name one of ``rows`` (the list's rows with its filters, this branch aside)."""
+        if not rows.query.where:
+            return self.keys  # every row they name is in the list: no need to ask
+        return self.keys.filter(**{f"{self.ref}__in": rows.order_by().values("pk")})
+
+
+@dataclass(frozen=True)
 class Part:
     """One branch of a list (``workflow.selectors.case_list_parts``), ordered as its index serves it.
 
     ``gather``: for a page, read the branch's rows whole from its index and sort them, rather than walk
     the list's order testing each row. Right when the branch's rows are rare among the newest (cases in a
     few states, decided cases), where a walk from the newest would pass thousands of rows to find a page.
+
+    ``via``: the branch's keys come from another table's copy of the order (``Via``), walked newest first;
+    ``rows`` is then the list with its filters but without this branch's own condition, which ``via`` is.
     """
 
     qs: QuerySet
     gather: bool = False
+    via: Via | None = None
+    rows: QuerySet | None = None
 
     def filter(self, where: Q) -> Part:
-        return Part(self.qs.filter(where), self.gather)
+        return replace(self, qs=self.qs.filter(where), rows=None if self.rows is None else self.rows.filter(where))
+
+    def beyond(self, column: str, value: Any, pk: int, *, forward: bool) -> Part:
+        """The part's rows after (or before) the row at (value, pk) in the list's order."""
+        part = self.filter(beyond(column, value, pk, forward=forward))
+        return part if self.via is None else replace(part, via=self.via.beyond(value, pk, forward=forward))
+
+    def keys(self, column: str, limit: int, *, descending: bool, unordered: Any = None) -> QuerySet:
+        """Up to ``limit`` (value, id) pairs of this part in the list's order: from ``via`` when it has one."""
+        if self.via is not None:
+            via, rows = self.via, self.rows if self.rows is not None else self.qs
+            order = (f"-{via.column}", f"-{via.ref}") if descending else (via.column, via.ref)
+            return via.naming(rows).order_by(*order).values_list(via.column, via.ref).distinct()[:limit]
+        order = (f"-{column}", "-id") if descending else (column, "id")
+        if self.gather and unordered is not None:
+            order = (unordered.desc(), F("id").desc()) if descending else (unordered.asc(), F("id").asc())
+        return self.qs.order_by(*order).values_list(column, "id")[:limit]
+
+    def ids(self, limit: int) -> QuerySet:
+        """Up to ``limit`` ids of this part's rows, in the order its index serves them (for counting)."""
+        if self.via is not None:
+            rows = self.rows if self.rows is not None else self.qs
+            return self.via.naming(rows).order_by().values(self.via.ref).distinct()[:limit]
+        return self.qs.values("pk")[:limit]
 
 
 def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND, *, parts: list[Part] | None = None) -> tuple[int, bool]:
@@ -131,12 +179,12 @@ def bounded_count(qs: QuerySet, bound: int = COUNT_BOUND, *, parts: list[Part] |
     elif not parts:
         n = 0
     elif len(parts) == 1:
-        n = parts[0].qs.values("pk")[:limit].count()
+        n = parts[0].ids(limit).count()
     elif connections[qs.db].features.supports_slicing_ordering_in_compound:
-        limited = [part.qs.values("pk")[:limit] for part in parts]
+        limited = [part.ids(limit) for part in parts]
         n = limited[0].union(*limited[1:]).count()
     else:
-        n = len(set().union(*(part.qs.values_list("pk", flat=True)[:limit] for part in parts)))
+        n = len(set().union(*({next(iter(row.values())) for row in part.ids(limit)} for part in parts)))
     return min(n, bound), n > bound
 
 
@@ -156,15 +204,18 @@ def ordered_keys(qs: QuerySet, column: str, limit: int, *, descending: bool = Tr
         return list(qs.order_by(*order).values_list(column, "id")[:limit]) if parts is None else []
     column_field = qs.model._meta.get_field(column)
     # A timestamp plus nothing: the same order, which no index offers (a date column is always walked).
-    unordered = ExpressionWrapper(F(column) + Value(dt.timedelta(0)), output_field=column_field)
-    gathered = (unordered.desc(), F("id").desc()) if descending else (unordered.asc(), F("id").asc())
-    gathers = isinstance(column_field, DateTimeField)
-    limited = [part.qs.order_by(*(gathered if part.gather and gathers else order)).values_list(column, "id")[:limit]
-               for part in parts]
+    unordered = ExpressionWrapper(F(column) + Value(dt.timedelta(0)), output_field=column_field) \
+        if isinstance(column_field, DateTimeField) else None
+    # The union is ordered by the first part's column names: a part read through another table goes last.
+    parts = sorted(parts, key=lambda part: part.via is not None)
+    limited = [part.keys(column, limit, descending=descending, unordered=unordered) for part in parts]
     if len(limited) == 1:
         return list(limited[0])
     if connections[qs.db].features.supports_slicing_ordering_in_compound:
-        return list(limited[0].union(*limited[1:]).order_by(*order)[:limit])
+        first = parts[0].via
+        names = (first.column, first.ref) if first is not None else (column, "id")
+        union_order = (f"-{names[0]}", f"-{names[1]}") if descending else names
+        return list(limited[0].union(*limited[1:]).order_by(*union_order)[:limit])
     return sorted(set().union(*limited), reverse=descending)[:limit]
 
 
@@ -220,20 +271,24 @@ class Keyset:
         page.error = error
         return page
 
-    def _keys(self, qs: QuerySet, parts: list[Part] | None, where: Q, limit: int, *,
+    def _keys(self, qs: QuerySet, parts: list[Part] | None, segment: int, position: Position | None, limit: int, *,
               forward: bool) -> list[tuple[Any, int]]:
-        return ordered_keys(qs.filter(where), self.column, limit, descending=forward,
-                            parts=None if parts is None else [part.filter(where) for part in parts])
+        """The keys of one segment, from ``position`` on (when it is in this segment)."""
+        where = self.segments[segment]
+        if parts is not None:
+            parts = [part.filter(where) for part in parts]
+        if position is not None and position.segment == segment:
+            where &= self._beyond(position, forward=forward)
+            if parts is not None:
+                parts = [part.beyond(self.column, position.value, position.pk, forward=forward) for part in parts]
+        return ordered_keys(qs.filter(where), self.column, limit, descending=forward, parts=parts)
 
     def _forward(self, qs: QuerySet, position: Position | None,
                  parts: list[Part] | None = None) -> KeysetPage:
         found: list[tuple[int, Any]] = []
         first = position.segment if position else 0
         for segment in range(first, len(self.segments)):
-            where = self.segments[segment]
-            if position is not None and segment == position.segment:
-                where &= self._beyond(position, forward=True)
-            found += [(segment, key) for key in self._keys(qs, parts, where, self.size + 1 - len(found),
+            found += [(segment, key) for key in self._keys(qs, parts, segment, position, self.size + 1 - len(found),
                                                             forward=True)]
             if len(found) > self.size:
                 break
@@ -247,10 +302,7 @@ class Keyset:
     def _backward(self, qs: QuerySet, position: Position, parts: list[Part] | None = None) -> KeysetPage:
         found: list[tuple[int, Any]] = []
         for segment in range(position.segment, -1, -1):
-            where = self.segments[segment]
-            if segment == position.segment:
-                where &= self._beyond(position, forward=False)
-            found += [(segment, key) for key in self._keys(qs, parts, where, self.size + 1 - len(found),
+            found += [(segment, key) for key in self._keys(qs, parts, segment, position, self.size + 1 - len(found),
                                                             forward=False)]
             if len(found) > self.size:
                 break

@@ -790,7 +790,7 @@ class RowBuilder:
                 r = s.consultation["replied"]
                 rows[Consultation].append({
                     "id": self._id(Consultation), "proposal_id": proposal_id, "case_id": case_id,
-                    "organisation_id": s.consultation["org"],
+                    "case_created_at": c.created_at, "organisation_id": s.consultation["org"],
                     "opinion": ConsultationOpinion.AGREE if r else "",
                     "replied_by_id": s.consultation["by"].pk if r else None, "replied_at": at(r, 16) if r else None})
             review_id = None

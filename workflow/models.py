@@ -44,6 +44,9 @@ class Consultation(models.Model):
     # The proposal's case, copied (a proposal never changes case): who was consulted on which case is one
     # index read (``consultation_org_case_idx``) when visibility asks it, not a lookup per consultation.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+", editable=False)
+    # The case's creation time, copied by database triggers (on insert, and when a case's time changes): a
+    # department's consulted cases are read newest first from ``consultation_org_created_idx`` alone.
+    case_created_at = models.DateTimeField("案件创建时间", null=True, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="consultations")
     opinion = models.CharField("意见", max_length=10, choices=ConsultationOpinion.choices, blank=True)
     comment = models.TextField("说明", blank=True)
@@ -67,6 +70,7 @@ class Consultation(models.Model):
         ]
         indexes = [
             models.Index(fields=["organisation", "case"], name="consultation_org_case_idx"),
+            models.Index(fields=["organisation", "-case_created_at", "-case"], name="consultation_org_created_idx"),
             # A department's requests still awaiting its reply (its to-do list), however many it answered.
             models.Index(fields=["organisation"], condition=models.Q(replied_at__isnull=True, closed_at__isnull=True),
                          name="consultation_waiting_idx"),

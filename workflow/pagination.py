@@ -83,8 +83,10 @@ class PairCursorPagination(CursorPagination):
             value, pk = self._parse(position)  # type: ignore[misc]  # checked in decode_cursor
             # Reverse: the rows before this page (newer), nearest first.
             where = beyond(self.column, value, pk, forward=not reverse)
+            if parts is not None:
+                parts = [part.beyond(self.column, value, pk, forward=not reverse) for part in parts]
         keys = ordered_keys(queryset.filter(where), self.column, self.page_size + 1, descending=not reverse,
-                            parts=None if parts is None else [part.filter(where) for part in parts])
+                            parts=parts)
         self.page = keys[:self.page_size]
         following = self._get_position_from_instance(keys[-1], None) if len(keys) > self.page_size else None
         if reverse:

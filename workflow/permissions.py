@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from accounts.models import Organisation, OrgKind, PartyKind, Person, Role, User
 from accounts.selectors import committee_of, managing_committee, members_of, roles_of, subtree, subtree_ids
 from cases.models import Case, CaseState
+from listing.keyset import Via
 
 from .errors import NotAllowed, WrongState
 
@@ -140,6 +141,8 @@ class Branch:
     # Its rows are rare among the newest (decided cases only): a page reads them whole from the index and
     # sorts them rather than walk the newest cases (``listing.keyset.Part``).
     gather: bool = False
+    # Its keys come newest first from another table's copy of the order (``listing.keyset.Via``).
+    via: Via | None = None
 
 
 _NEWEST = ("-created_at", "-id")
@@ -171,9 +174,14 @@ def visibility_branches(user: User, *, walking: bool = False) -> list[Branch] | 
     if scope.consult_org_ids:
         from .models import Consultation
 
-        # The cases the user's department was consulted on: read from ``consultation_org_case_idx`` alone.
-        consulted = Consultation.objects.filter(organisation_id__in=sorted(scope.consult_org_ids)).values("case_id")
-        branches.append(Branch(Q(id__in=consulted) if walking else Q(id__any_of=consulted), ("id",)))
+        # The cases each of the user's departments was consulted on: as a condition, ids read from
+        # ``consultation_org_case_idx`` alone; for a page, newest first from ``consultation_org_created_idx``
+        # (one branch per department, so that the index gives them in order).
+        for org_id in sorted(scope.consult_org_ids):
+            consultations = Consultation.objects.filter(organisation_id=org_id)
+            consulted = consultations.values("case_id")
+            branches.append(Branch(Q(id__in=consulted) if walking else Q(id__any_of=consulted), ("id",),
+                                   via=Via(consultations, "case_created_at", "case_id")))
     if scope.person_id is not None:
         branches.append(Branch(Q(subject_id=scope.person_id), ("subject_id", *_NEWEST)))  # case_subject_created_idx
     if scope.unit_org_ids:

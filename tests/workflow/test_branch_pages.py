@@ -47,6 +47,29 @@ def _spread(world: Any) -> None:
     for i, case in enumerate(made):
         # Three cases share each creation time: a page boundary often falls inside a tie.
         Case.objects.filter(pk=case.pk).update(created_at=base - dt.timedelta(minutes=i // 3))
+    _consult(world, made, base)
+
+
+def _consult(world: Any, made: list[Case], base: Any) -> None:
+    """The organisation department (and, once, the inspector's department) consulted on every third case,
+    some of them twice (a second proposal round); then some consulted cases' creation times change, which
+    the consultations' copy must follow."""
+    from accounts.models import Membership
+    from workflow.models import Consultation, Proposal
+
+    orgdept = Membership.objects.filter(user=world.users["orgdept"], role="orgdept").first().organisation
+    inspector_dept = Membership.objects.filter(user=world.users["inspector"], role="inspector").first().organisation
+    by = world.users["inspector"]
+    for i, case in enumerate(made[::3]):
+        rounds = 2 if i % 4 == 0 else 1
+        for r in range(1, rounds + 1):
+            proposal = Proposal.objects.create(case=case, round=r, recommended_outcome="exempt", opinion="建议。",
+                                               evaluation={}, proposed_by=by)
+            Consultation.objects.create(proposal=proposal, case=case, organisation=orgdept)
+            if i == 5 and r == 1:
+                Consultation.objects.create(proposal=proposal, case=case, organisation=inspector_dept)
+    for case in made[::9][:4]:
+        Case.objects.filter(pk=case.pk).update(created_at=base + dt.timedelta(minutes=1, seconds=case.pk % 2))
 
 
 def _expected(user: Any, filters: dict[str, str] | None = None) -> list[int]:
@@ -119,3 +142,30 @@ def test_a_state_filter_gathers_every_branch_and_the_orgdept_branch_always(world
     parts = case_list_parts(orgdept, {})
     gathered = [p for p in parts if p.gather]
     assert len(parts) == 2 and len(gathered) == 1 and "managed_by_id" in str(gathered[0].qs.query)
+
+
+def test_consultations_carry_their_cases_creation_time(world):
+    _spread(world)
+    from workflow.models import Consultation
+
+    pairs = list(Consultation.objects.values_list("case_created_at", "case__created_at"))
+    assert len(pairs) > 10 and all(copy == created for copy, created in pairs)
+    consulted = Consultation.objects.first()
+    Case.objects.filter(pk=consulted.case_id).update(created_at=timezone.now() - dt.timedelta(days=400))
+    Consultation.objects.filter(pk=consulted.pk).update(case_created_at=timezone.now())  # no writer may set it
+    for copy, created in Consultation.objects.filter(case_id=consulted.case_id).values_list(
+            "case_created_at", "case__created_at"):
+        assert copy == created
+
+
+def test_the_consulted_branch_is_read_through_the_consultations(world):
+    _spread(world)
+    orgdept = world.users["orgdept"]
+    parts = case_list_parts(orgdept, {})
+    via = [p for p in parts if p.via is not None]
+    assert len(via) == 1 and via[0].via.column == "case_created_at"
+    # Its keys are the consulted cases' own, once each, newest first, from the consultations alone.
+    keys = list(via[0].keys("created_at", 500, descending=True))
+    cases = dict(Case.objects.filter(pk__in=[pk for _, pk in keys]).values_list("pk", "created_at"))
+    assert keys == sorted({(cases[pk], pk) for _, pk in keys}, reverse=True)
+    assert "workflow_consultation" in str(via[0].keys("created_at", 5, descending=True).query)
