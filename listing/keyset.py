@@ -141,9 +141,13 @@ class Part:
         return replace(self, qs=self.qs.filter(where), rows=None if self.rows is None else self.rows.filter(where))
 
     def beyond(self, column: str, value: Any, pk: int, *, forward: bool) -> Part:
-        """The part's rows after (or before) the row at (value, pk) in the list's order."""
-        part = self.filter(beyond(column, value, pk, forward=forward))
-        return part if self.via is None else replace(part, via=self.via.beyond(value, pk, forward=forward))
+        """The part's rows after (or before) the row at (value, pk) in the list's order. Read through ``via``,
+        the position is its copy's range alone: asked of ``rows`` as well, it would make every later page
+        test each key against a subquery of all the older rows."""
+        if self.via is None:
+            return self.filter(beyond(column, value, pk, forward=forward))
+        return replace(self, qs=self.qs.filter(beyond(column, value, pk, forward=forward)),
+                       via=self.via.beyond(value, pk, forward=forward))
 
     def keys(self, column: str, limit: int, *, descending: bool, unordered: Any = None) -> QuerySet:
         """Up to ``limit`` (value, id) pairs of this part in the list's order: from ``via`` when it has one."""
