@@ -266,11 +266,11 @@ def test_the_search_pages_by_position_newest_first_and_counts_to_a_bound(client,
         from audit.selectors import audit_events
 
         with connection.cursor() as cursor:
-            # A record where this user is one among many, and statistics of the rows just written: left to
+            # A record where this user is one in thirty, and statistics of the rows just written: left to
             # autovacuum, the planner may still think the table holds three rows (a three-row sort is cheaper
             # than any index walk), or that every row is this user's (then walking the time index is as good).
             AuditEvent.objects.bulk_create([AuditEvent(username=f"other{i % 50}", action=AuditAction.READ,
-                                                       success=True) for i in range(5000)])
+                                                       success=True) for i in range(30000)], batch_size=5000)
             cursor.execute("ANALYZE audit_auditevent")
             cursor.execute("SET LOCAL enable_seqscan = off")
             sql, params = audit_events({"username": "paging"}).order_by("-at", "-id")[:51].query.sql_with_params()
