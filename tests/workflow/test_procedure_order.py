@@ -223,3 +223,20 @@ def test_only_an_organisation_department_has_a_waiting_list(world, client):
     response = client.get("/consultations/waiting/")
     assert response.status_code == 403
     assert "只有组织部门可以查看待回复的会商请求" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["after=nonsense", "before=W10", "after=" + "A" * 500,
+                                   "after=WzAsIjk5OTk5LTAxLTAxVDAwOjAwOjAwIiwxXQ"])
+def test_a_broken_position_on_the_waiting_list_shows_the_first_page(api, world, client, query):
+    case = drive_to_proposed(api, world, answered=False)
+    client.force_login(world.users["orgdept"])
+    response = client.get(f"/consultations/waiting/?{query}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "翻页位置无效" in html and f"/cases/{case['id']}/" in html and "共 1 件" in html
+
+
+def test_an_empty_waiting_list_says_so(world, client):
+    client.force_login(world.users["orgdept"])
+    html = client.get("/consultations/waiting/").content.decode()
+    assert "没有待回复的会商请求。" in html and "共 0 件" in html
